@@ -1,0 +1,40 @@
+# benzokit — the two commands of the README, and the checks CI runs.
+# Everything installs into ./.venv from the package registries; nothing is assumed on the machine
+# beyond python3 (>= 3.11) and make.
+
+PYTHON ?= python3
+VENV   ?= .venv
+BIN     = $(VENV)/bin
+STAMP   = $(VENV)/.benzokit-installed
+
+.PHONY: demo test lint typecheck unit bench clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -e '.[dev,fast,dist]'
+	touch $(STAMP)
+
+## demo: set up and run the main job (the CLI demo: simulate a clonazepam 2 mg/day patient, with a plot)
+demo: $(STAMP)
+	$(BIN)/benzokit demo --out demo-output
+
+## test: set up and run the whole suite: ruff, mypy, pytest
+test: $(STAMP) lint typecheck unit
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+typecheck: $(STAMP)
+	$(BIN)/mypy
+
+unit: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q
+
+## bench: the benchmarks (figures and ratios printed; not part of the test suite)
+bench: $(STAMP)
+	$(BIN)/python benchmarks/pk_engine.py
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache demo-output

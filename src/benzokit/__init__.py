@@ -1,0 +1,45 @@
+"""benzokit — decision support for clonazepam and other benzodiazepine therapy.
+
+benzokit simulates, plans and checks; it never replaces a prescriber and never
+proposes stopping a benzodiazepine abruptly. See :data:`DISCLAIMER`.
+"""
+
+from __future__ import annotations
+
+from benzokit._disclaimer import DISCLAIMER
+from benzokit.drugs import Drug, list_drugs, load_drug
+from benzokit.errors import (
+    BenzokitError,
+    DataError,
+    InputError,
+    ModelError,
+    PlaceholderValueError,
+    UnknownNameError,
+)
+from benzokit.patient import Patient
+from benzokit.regimen import DoseEvent, Regimen, Route, parse_regimen
+from benzokit.sim import SimulationResult, TimeGrid, simulate
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "DISCLAIMER",
+    "BenzokitError",
+    "DataError",
+    "DoseEvent",
+    "Drug",
+    "InputError",
+    "ModelError",
+    "Patient",
+    "PlaceholderValueError",
+    "Regimen",
+    "Route",
+    "SimulationResult",
+    "TimeGrid",
+    "UnknownNameError",
+    "__version__",
+    "list_drugs",
+    "load_drug",
+    "parse_regimen",
+    "simulate",
+]

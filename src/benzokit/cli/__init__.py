@@ -1,0 +1,1 @@
+"""The ``benzokit`` command line: thin Typer commands that compose the library."""

@@ -1,0 +1,49 @@
+"""``benzokit demo``: the CLI demonstration the README's first command runs."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from benzokit.cli.errors import guarded
+from benzokit.cli.render import console, print_simulation
+from benzokit.drugs import load_drug
+from benzokit.errors import InputError
+from benzokit.regimen import parse_regimen
+from benzokit.sim import TimeGrid, simulate
+from benzokit.viz import plot_concentration
+
+DEMO_REGIMEN = "1 mg bid"
+DEMO_DAYS = 28.0
+
+
+def demo(
+    out: Annotated[Path, typer.Option(help="Folder for the demo's plot and JSON.")] = Path(
+        "demo-output"
+    ),
+) -> None:
+    """Simulate a clonazepam 2 mg/day (1 mg bid) patient for 4 weeks, with a plot."""
+    drug = guarded(lambda: load_drug("clonazepam"))
+    result = guarded(
+        lambda: simulate(drug, parse_regimen(DEMO_REGIMEN), grid=TimeGrid.days(DEMO_DAYS, 0.25))
+    )
+    json_path = out / "clonazepam-2mg-day.json"
+
+    def write() -> Path:
+        try:
+            out.mkdir(parents=True, exist_ok=True)
+            plot = plot_concentration(result, drug, out / "clonazepam-2mg-day.png")
+            json_path.write_text(json.dumps(result.to_dict()))
+        except OSError as error:
+            raise InputError(
+                "--out", str(out), f"a folder benzokit can create and write to ({error.strerror})"
+            ) from error
+        return plot
+
+    plot = guarded(write)
+    console.rule("benzokit demo: clonazepam 2 mg/day (1 mg twice daily), 4 weeks")
+    print_simulation(result, plot)
+    console.print(f"JSON written to {json_path}")

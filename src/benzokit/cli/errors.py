@@ -1,0 +1,35 @@
+"""Turning errors into short messages and exit codes: never a traceback for a user."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Callable
+from typing import NoReturn, TypeVar
+
+from rich.console import Console
+
+from benzokit.errors import BenzokitError, DataError, InputError
+
+EXIT_INPUT = 2
+EXIT_DATA = 3
+T = TypeVar("T")
+
+_stderr = Console(stderr=True, highlight=False, soft_wrap=True)
+
+
+def fail(error: BenzokitError) -> NoReturn:
+    """Print ``error`` for a person and exit: 2 for bad input, 3 for a broken knowledge base."""
+    kind = "input error" if isinstance(error, InputError) else "error"
+    _stderr.print(f"[bold red]{kind}:[/] {error}", markup=True)
+    if isinstance(error, DataError):
+        _stderr.print("The knowledge base shipped with benzokit is damaged; please report this.")
+        sys.exit(EXIT_DATA)
+    sys.exit(EXIT_INPUT)
+
+
+def guarded(action: Callable[[], T]) -> T:
+    """Run ``action``; a :class:`BenzokitError` becomes a message and an exit code."""
+    try:
+        return action()
+    except BenzokitError as error:
+        fail(error)

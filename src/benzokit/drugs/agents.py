@@ -1,0 +1,100 @@
+"""Co-medications and other agents (alcohol, opioids, CYP3A modulators) with their classes.
+
+Classes are what interactions and safety rules refer to (``opioid``,
+``cyp3a_strong_inhibitor``, ...); each class and each agent carries a source.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from functools import cache
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from benzokit.drugs.loader import _data_dir, read_toml, validation_to_data_error
+from benzokit.drugs.models import Source
+from benzokit.errors import DataError, UnknownNameError
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class AgentClass(_Frozen):
+    description: str
+    source: str
+
+
+class Agent(_Frozen):
+    """A substance a patient may take alongside the benzodiazepine."""
+
+    name: str = ""
+    classes: tuple[str, ...] = Field(min_length=1)
+    aliases: tuple[str, ...] = ()
+    source: str
+
+
+class AgentCatalogue(_Frozen):
+    schema_version: Literal[1]
+    data_version: str
+    sources: dict[str, Source]
+    classes: dict[str, AgentClass]
+    agents: dict[str, Agent]
+
+    @model_validator(mode="after")
+    def _references_resolve(self) -> Self:
+        for name, agent in self.agents.items():
+            unknown = [c for c in agent.classes if c not in self.classes]
+            if unknown:
+                raise ValueError(f"agent {name!r} names undefined class(es) {unknown}")
+            if agent.source not in self.sources:
+                raise ValueError(f"agent {name!r} cites undefined source {agent.source!r}")
+        for name, cls in self.classes.items():
+            if cls.source not in self.sources:
+                raise ValueError(f"class {name!r} cites undefined source {cls.source!r}")
+        return self
+
+    def lookup(self) -> dict[str, Agent]:
+        """Every name and alias (lower case) mapped to its agent."""
+        table: dict[str, Agent] = {}
+        for name, agent in self.agents.items():
+            named = agent.model_copy(update={"name": name})
+            for key in (name, *agent.aliases):
+                table[key.lower()] = named
+        return table
+
+
+def load_agent_file(path: Path) -> AgentCatalogue:
+    try:
+        return AgentCatalogue.model_validate(read_toml(path))
+    except ValidationError as exc:
+        raise validation_to_data_error(path, exc) from exc
+
+
+@cache
+def load_agents() -> AgentCatalogue:
+    """The agent catalogue shipped with benzokit."""
+    return load_agent_file(_data_dir() / "agents.toml")
+
+
+def resolve_agents(names: Iterable[str], *, field: str = "co-medication") -> tuple[Agent, ...]:
+    """Look up co-medications by name or alias; an unknown one is an input error listing the known."""
+    table = load_agents().lookup()
+    found: list[Agent] = []
+    for raw in names:
+        key = raw.strip().lower()
+        if not key:
+            continue
+        if key not in table:
+            raise UnknownNameError(field, raw, load_agents().agents)
+        if table[key] not in found:
+            found.append(table[key])
+    return tuple(found)
+
+
+def require_class(catalogue: AgentCatalogue, name: str) -> AgentClass:
+    if name not in catalogue.classes:
+        raise DataError("agents.toml", f"classes.{name}", "is referred to but not defined")
+    return catalogue.classes[name]
