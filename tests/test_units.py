@@ -56,7 +56,7 @@ def test_weights_parse(text: str, kg: float) -> None:
 
 @pytest.mark.parametrize("text", ["abc", "0kg", "900kg", "70 stone", "-5kg"])
 def test_bad_weights_are_refused(text: str) -> None:
-    with pytest.raises(InputError, match="between 0.5 and 350 kg"):
+    with pytest.raises(InputError, match=r"between 0\.5 and 350 kg"):
         parse_weight_kg(text)
 
 

@@ -22,7 +22,7 @@ models = st.builds(
 )
 dose_lists = st.lists(
     st.tuples(st.floats(min_value=0.0, max_value=72.0), positive), min_size=1, max_size=8
-).map(lambda pairs: sorted(pairs))
+).map(sorted)
 
 GRID = np.linspace(0.0, 96.0, 193)
 

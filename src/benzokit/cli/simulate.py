@@ -208,13 +208,19 @@ def _regimen(
         )
     parse_dose(dose, field="--dose")
     frequency = frequency or DEFAULT_FREQUENCY
-    written = f"{dose} once" if once else f"{dose} {frequency}"
+    if once:
+        return parse_regimen(f"{dose} once", steady_state=steady_state)
     try:
-        return parse_regimen(written, steady_state=steady_state)
+        parsed = parse_regimen(f"{dose} {frequency}", steady_state=steady_state)
     except InputError as error:
-        if not once and "frequency" in error.field:
-            raise InputError("--frequency", frequency, error.allowed) from error
-        raise
+        if not error.field.startswith("regimen"):
+            raise
+        raise InputError("--frequency", frequency, error.allowed) from error
+    if len(parsed.phases) != 1 or parsed.phases[0].duration_h is not None:
+        raise InputError(
+            "--frequency", frequency, "only how often (e.g. bid); write durations in --regimen"
+        )
+    return parsed
 
 
 def _grid(regimen: Regimen, days: float | None, step_h: float | None, once: bool) -> TimeGrid:
