@@ -34,7 +34,7 @@ def solve_amounts_ode(
     out = np.zeros((model.n_states, grid_h.size))
     breakpoints = np.unique(np.concatenate(([0.0], events.time_h, [float(grid_h.max())])))
     for start_h, end_h in itertools.pairwise(breakpoints):
-        state = state + _doses_at(model, events, start_h)
+        state = state + dose_jump(model, events, start_h)
         inside = (grid_h >= start_h) & (grid_h < end_h)
         solution = solve_ivp(
             lambda _t, x: matrix @ x,
@@ -49,11 +49,12 @@ def solve_amounts_ode(
         out[:, inside] = solution.y[:, :-1]
         state = np.asarray(solution.y[:, -1])
     last = grid_h >= breakpoints[-1]
-    out[:, last] = (state + _doses_at(model, events, breakpoints[-1]))[:, np.newaxis]
+    out[:, last] = (state + dose_jump(model, events, breakpoints[-1]))[:, np.newaxis]
     return out
 
 
-def _doses_at(model: PKModel, events: EventTable, time_h: float) -> FloatArray:
+def dose_jump(model: PKModel, events: EventTable, time_h: float) -> FloatArray:
+    """Amounts added to each compartment by the doses given at exactly ``time_h``."""
     jump = np.zeros(model.n_states)
     at = events.time_h == time_h
     for amount_mg, route in zip(

@@ -1,0 +1,100 @@
+"""Reference PK+PD solution: one ODE system integrated by scipy, restarting at every dose.
+
+Independent of the closed-form PK and of the first-order-hold PD steps; used by tests and benchmarks.
+"""
+
+from __future__ import annotations
+
+import itertools
+
+import numpy as np
+from numpy.typing import NDArray
+from scipy.integrate import solve_ivp
+
+from benzokit.pd.tolerance import LN2, Moderator, ToleranceModel, TurnoverFeedback
+from benzokit.pk.model import Compartment, PKModel
+from benzokit.pk.ode import dose_jump
+from benzokit.regimen.events import EventTable
+
+FloatArray = NDArray[np.float64]
+NG_ML_PER_MG_L = 1000.0
+
+
+def solve_pkpd_ode(
+    model: PKModel,
+    events: EventTable,
+    grid_h: FloatArray,
+    *,
+    fraction_unbound: float,
+    c50_unbound_ng_ml: float,
+    emax: float,
+    o50: float,
+    tolerance: ToleranceModel,
+    rtol: float = 1e-10,
+    atol: float = 1e-12,
+) -> dict[str, FloatArray]:
+    """Concentration, effect and tolerance states on ``grid_h`` (all doses oral or i.v. bolus)."""
+    matrix = model.rate_matrix()
+    n_pk = model.n_states
+
+    def effect_of(central_mg: float) -> float:
+        unbound = central_mg / model.central_volume_l * NG_ML_PER_MG_L * fraction_unbound
+        occupancy = unbound / (unbound + c50_unbound_ng_ml)
+        return emax * occupancy / (o50 + occupancy)
+
+    def rhs(_t: float, x: FloatArray) -> FloatArray:
+        dx = np.empty_like(x)
+        dx[:n_pk] = matrix @ x[:n_pk]
+        effect = effect_of(x[Compartment.CENTRAL])
+        dx[n_pk:] = _tolerance_rhs(tolerance, effect, x[n_pk:])
+        return dx
+
+    state = np.concatenate((np.zeros(n_pk), _baseline(tolerance)))
+    out = np.zeros((state.size, grid_h.size))
+    breakpoints = np.unique(np.concatenate(([0.0], events.time_h, [float(grid_h[-1])])))
+    for start_h, end_h in itertools.pairwise(breakpoints):
+        state[:n_pk] += dose_jump(model, events, start_h)
+        inside = (grid_h >= start_h) & (grid_h < end_h)
+        sol = solve_ivp(
+            rhs,
+            (start_h, end_h),
+            state,
+            method="LSODA",
+            rtol=rtol,
+            atol=atol,
+            t_eval=np.concatenate((grid_h[inside], [end_h])),
+        )
+        out[:, inside] = sol.y[:, :-1]
+        state = sol.y[:, -1].copy()
+    last = grid_h >= breakpoints[-1]
+    state[:n_pk] += dose_jump(model, events, float(breakpoints[-1]))
+    out[:, last] = state[:, np.newaxis]
+    central = out[Compartment.CENTRAL]
+    effect = np.array([effect_of(c) for c in central])
+    return {
+        "conc_ng_ml": central / model.central_volume_l * NG_ML_PER_MG_L,
+        "effect": effect,
+        "tolerance_states": out[n_pk:],
+    }
+
+
+def _baseline(tolerance: ToleranceModel) -> FloatArray:
+    if isinstance(tolerance, Moderator):
+        return np.zeros(1)
+    return np.ones(2)
+
+
+def _tolerance_rhs(tolerance: ToleranceModel, effect: float, y: FloatArray) -> FloatArray:
+    if isinstance(tolerance, Moderator):
+        return np.array([LN2 / tolerance.half_life_h * (effect - y[0])])
+    if isinstance(tolerance, TurnoverFeedback):
+        response, moderator = y
+        kout = LN2 / tolerance.response_half_life_h
+        ktol = LN2 / tolerance.half_life_h
+        return np.array(
+            [
+                kout * ((1.0 + effect) / moderator**tolerance.feedback_exponent - response),
+                ktol * (response - moderator),
+            ]
+        )
+    raise TypeError(f"no reference right-hand side for {type(tolerance).__name__}")
