@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import inspect
+from collections.abc import Callable
+
 import typer
 
 from benzokit._disclaimer import DISCLAIMER
@@ -16,10 +19,18 @@ app = typer.Typer(
     add_completion=False,
     pretty_exceptions_enable=False,
 )
-app.command("simulate")(simulate_command)
-app.command("drugs")(drugs)
-app.command("drug")(drug)
-app.command("demo")(demo)
+
+
+def _register(name: str, command: Callable[..., None]) -> None:
+    """Add ``command``; its --help ends with the decision-support statement."""
+    summary = inspect.getdoc(command) or ""
+    app.command(name, help=f"{summary}\n\n{DISCLAIMER}", short_help=summary)(command)
+
+
+_register("simulate", simulate_command)
+_register("drugs", drugs)
+_register("drug", drug)
+_register("demo", demo)
 
 
 def main() -> None:

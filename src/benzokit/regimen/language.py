@@ -23,7 +23,13 @@ import re
 
 from benzokit.errors import InputError
 from benzokit.regimen.regimen import Phase, Regimen, Slot
-from benzokit.units import DOSE_UNITS_ALLOWED, DoseAmount, parse_clock_h, parse_dose, parse_duration_h
+from benzokit.units import (
+    DOSE_UNITS_ALLOWED,
+    DoseAmount,
+    parse_clock_h,
+    parse_dose,
+    parse_duration_h,
+)
 
 EXAMPLE = (
     "e.g. '0.5 mg bid x 14 days, then 0.25 mg bid x 7 days' or '1 mg at 08:00 and 2 mg at 22:00'"
