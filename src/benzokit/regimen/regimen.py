@@ -35,24 +35,21 @@ class Phase:
     text: str = ""
 
     def __post_init__(self) -> None:
-        where = f"regimen phase {self.text!r}" if self.text else "regimen phase"
+        field = "regimen phase"
+        written = self.text or "(built in code)"
         if not self.slots:
-            raise InputError(where, "no doses", "a phase gives at least one dose")
+            raise InputError(field, written, "a phase gives at least one dose")
         if self.period_h is not None and self.period_h <= 0:
-            raise InputError(where, self.period_h, "a dosing interval greater than 0 h")
+            raise InputError(field, written, "a dosing interval greater than 0 h")
         if self.duration_h is not None and self.duration_h <= 0:
-            raise InputError(where, self.duration_h, "a phase duration greater than 0")
+            raise InputError(field, written, "a phase duration greater than 0")
         offsets = sorted(s.offset_h for s in self.slots)
         if offsets[0] < 0:
-            raise InputError(where, offsets[0], "dose times at or after the start of the phase")
+            raise InputError(field, written, "dose times at or after the start of the phase")
         if any(b - a < _SAME_TIME_TOLERANCE_H for a, b in itertools.pairwise(offsets)):
-            raise InputError(where, "two doses at the same time", "each dose time given once")
+            raise InputError(field, written, "each dose time given once (two doses are at the same time)")
         if self.period_h is not None and offsets[-1] - offsets[0] >= self.period_h:
-            raise InputError(
-                where,
-                "doses spread over more than one interval",
-                "all dose times within one interval",
-            )
+            raise InputError(field, written, "all dose times within one dosing interval")
 
     def daily_dose_mg(self, weight_kg: float | None = None) -> float:
         """Average dose per 24 h of this phase (for a one-off phase, the total given)."""
