@@ -47,7 +47,9 @@ REFERENCES = (
     # Cmax: Greenblatt DJ et al., "Diazepam absorption" (37 volunteers 19-79 y, 5 mg tablet): 157 ng/mL.
     # tmax: Valium label, range 0.25-2.5 h. (The file is fitted to Greenblatt 1989's 10 mg Cmax, so the
     # independent 5 mg study is the check.)
-    SingleDoseReference("diazepam", 5, 157, 0.25, 2.5, "Greenblatt, Diazepam absorption; Valium label"),
+    SingleDoseReference(
+        "diazepam", 5, 157, 0.25, 2.5, "Greenblatt, Diazepam absorption; Valium label"
+    ),
     # Xanax label: 0.5-3.0 mg gave peaks of 8.0-37 ng/mL, peak 1-2 h. Checked at 3 mg (37 ng/mL).
     SingleDoseReference("alprazolam", 3, 37, 1.0, 2.0, "Xanax (alprazolam) US label, 12.3"),
     # Ativan label: 2 mg -> approximately 20 ng/mL at approximately 2 h (window +/-0.5 h stated here).
@@ -63,9 +65,7 @@ REFERENCES = (
     SingleDoseReference("chlordiazepoxide", 50, 1650, 1.15, 3.45, "Greenblatt 1978, EJCP 13:267"),
     # Urbanol (clobazam) SmPC 5.2: single 20 mg dose, Cmax 222-709 ng/mL (interindividual range);
     # healthy-volunteer mean 350 ng/mL (Pharmacol Toxicol 1994;74:345). Tmax 0.5-4 h (Onfi label).
-    SingleDoseReference(
-        "clobazam", 20, 350, 0.5, 4.0, "Urbanol SmPC 5.2; Onfi US label", 222, 709
-    ),
+    SingleDoseReference("clobazam", 20, 350, 0.5, 4.0, "Urbanol SmPC 5.2; Onfi US label", 222, 709),
     # Ambien label: 10 mg zolpidem tartrate, Cmax 121 ng/mL (range 58-272), mean Tmax 1.6 h;
     # Tmax window 0.5-3 h from the Swiss Stilnox product information.
     SingleDoseReference("zolpidem", 10, 121, 0.5, 3.0, "Ambien US label; Stilnox CH information"),
@@ -108,7 +108,9 @@ def test_the_reference_table_covers_ten_distinct_drugs() -> None:
 def test_file_loads_and_every_figure_cites_a_defined_source(name: str) -> None:
     drug = load_drug_file(_path(name))
     assert drug.name == name
-    assert drug.drug_class == ("z-drug" if name.startswith(("zol", "zop", "eszop")) else "benzodiazepine")
+    assert drug.drug_class == (
+        "z-drug" if name.startswith(("zol", "zop", "eszop")) else "benzodiazepine"
+    )
     figures = _figures(drug)
     assert len(figures) >= 10
     for figure in figures:

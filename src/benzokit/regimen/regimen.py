@@ -47,7 +47,9 @@ class Phase:
         if offsets[0] < 0:
             raise InputError(field, written, "dose times at or after the start of the phase")
         if any(b - a < _SAME_TIME_TOLERANCE_H for a, b in itertools.pairwise(offsets)):
-            raise InputError(field, written, "each dose time given once (two doses are at the same time)")
+            raise InputError(
+                field, written, "each dose time given once (two doses are at the same time)"
+            )
         if self.period_h is not None and offsets[-1] - offsets[0] >= self.period_h:
             raise InputError(field, written, "all dose times within one dosing interval")
 
