@@ -11,6 +11,7 @@ from benzokit._disclaimer import DISCLAIMER
 from benzokit.cli.demo import demo
 from benzokit.cli.drugs import drug, drugs
 from benzokit.cli.simulate import simulate_command
+from benzokit.cli.trial import trial_command
 
 app = typer.Typer(
     name="benzokit",
@@ -31,6 +32,7 @@ _register("simulate", simulate_command)
 _register("drugs", drugs)
 _register("drug", drug)
 _register("demo", demo)
+_register("trial", trial_command)
 
 
 def main() -> None:

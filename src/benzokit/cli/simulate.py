@@ -1,4 +1,5 @@
-"""``benzokit simulate``: concentration after a dosing history, as a table, JSON, CSV or a plot."""
+"""``benzokit simulate``: concentration after a dosing history, and with ``--pd`` GABA-A occupancy,
+effect, tolerance (adaptation) and withdrawal index, as a table, JSON, CSV or a plot."""
 
 from __future__ import annotations
 
@@ -14,8 +15,9 @@ from benzokit._disclaimer import DISCLAIMER
 from benzokit.cli.errors import guarded
 from benzokit.cli.render import print_simulation
 from benzokit.drugs import load_drug, resolve_agents
-from benzokit.errors import InputError
+from benzokit.errors import InputError, UnknownNameError
 from benzokit.patient import ComedicationModel, Patient
+from benzokit.pd import PDResult, ToleranceModelName, load_pd_parameters, simulate_pd
 from benzokit.regimen import Regimen, parse_regimen
 from benzokit.sim import SimulationResult, TimeGrid, simulate
 from benzokit.units import parse_dose, parse_weight_kg
@@ -23,10 +25,19 @@ from benzokit.units import parse_dose, parse_weight_kg
 DEFAULT_OPEN_DAYS = 14.0
 DEFAULT_SINGLE_DOSE_DAYS = 4.0
 WASHOUT_DAYS = 3.0
+PD_WASHOUT_DAYS = 14.0  # withdrawal peaks days after the last dose of a long-acting drug
 MAX_DAYS = 3650.0
 DEFAULT_FREQUENCY = "qd"
 PLOT_SUFFIX = ".png"
 _PATIENT_OPTIONS = {"weight": "--weight", "age": "--age"}
+
+
+@dataclass(frozen=True, slots=True)
+class PDRequest:
+    """What ``--pd`` asks for: an occupancy set known to ``pd.toml`` and a tolerance model."""
+
+    occupancy_set: str
+    tolerance: ToleranceModelName
 
 
 @dataclass(frozen=True, slots=True)
@@ -37,6 +48,7 @@ class SimulationRequest:
     regimen: Regimen
     patient: Patient
     grid: TimeGrid
+    pd: PDRequest | None = None
 
 
 def simulate_command(
@@ -60,7 +72,10 @@ def simulate_command(
         typer.Option(help="With --dose: qd (the default), bid, tid, qid, qhs or qNh."),
     ] = None,
     days: Annotated[
-        float | None, typer.Option(help="Days to simulate (default: the regimen + 3 days).")
+        float | None,
+        typer.Option(
+            help="Days to simulate (default: the regimen + 3 days, or + 14 days with --pd)."
+        ),
     ] = None,
     step_h: Annotated[float | None, typer.Option("--step-h", help="Output step in hours.")] = None,
     weight: Annotated[str | None, typer.Option(help="Body weight, e.g. 70kg or 154lb.")] = None,
@@ -84,9 +99,38 @@ def simulate_command(
     as_csv: Annotated[
         bool, typer.Option("--csv", help="Print CSV: time_h, conc_ng_ml, ...")
     ] = False,
-    plot: Annotated[Path | None, typer.Option(help="Write a concentration–time PNG here.")] = None,
+    plot: Annotated[
+        Path | None,
+        typer.Option(
+            help="Write a concentration–time PNG here (with --pd: concentration, occupancy and "
+            "effect, adaptation and withdrawal index)."
+        ),
+    ] = None,
+    pd: Annotated[
+        bool,
+        typer.Option(
+            "--pd",
+            help="Add pharmacodynamics: GABA-A site occupancy, effect, tolerance (adaptation) "
+            "and withdrawal index, starting drug-naive.",
+        ),
+    ] = False,
+    occupancy_set: Annotated[
+        str | None,
+        typer.Option(
+            "--occupancy-set",
+            help="With --pd: the human occupancy anchor from pd.toml, e.g. fujita1999 (the "
+            "default) or horowitz_maudsley.",
+        ),
+    ] = None,
+    tolerance_model: Annotated[
+        ToleranceModelName | None,
+        typer.Option(
+            "--tolerance-model", help="With --pd: moderator (the default) or turnover_feedback."
+        ),
+    ] = None,
 ) -> None:
-    """Simulate plasma concentration for a dosing history (exact two-compartment PK)."""
+    """Simulate plasma concentration for a dosing history (exact two-compartment PK); with --pd,
+    also occupancy, effect, tolerance and withdrawal index."""
     request = guarded(
         lambda: _request(
             drug,
@@ -103,6 +147,9 @@ def simulate_command(
             steady_state,
             as_json,
             as_csv,
+            pd,
+            occupancy_set,
+            tolerance_model,
         )
     )
     if plot is not None:
@@ -110,9 +157,20 @@ def simulate_command(
     result = guarded(
         lambda: simulate(request.drug, request.regimen, grid=request.grid, patient=request.patient)
     )
+    pd_request = request.pd
+    pd_result = None
+    if pd_request is not None:
+        pd_result = guarded(
+            lambda: simulate_pd(
+                result,
+                load_drug(request.drug),
+                occupancy_set=pd_request.occupancy_set,
+                tolerance=pd_request.tolerance,
+            )
+        )
     if plot is not None:
-        guarded(lambda: _write_plot(result, request.drug, plot))
-    _emit(result, as_json=as_json, as_csv=as_csv, plot=plot)
+        guarded(lambda: _write_plot(result, pd_result, request.drug, plot))
+    _emit(result, pd_result, as_json=as_json, as_csv=as_csv, plot=plot)
 
 
 def _check_plot_path(plot: Path) -> None:
@@ -121,29 +179,48 @@ def _check_plot_path(plot: Path) -> None:
         raise InputError("--plot", str(plot), allowed)
 
 
-def _write_plot(result: SimulationResult, drug: str, plot: Path) -> None:
-    from benzokit.viz import plot_concentration
+def _write_plot(
+    result: SimulationResult, pd_result: PDResult | None, drug: str, plot: Path
+) -> None:
+    from benzokit.viz import plot_concentration, plot_pd
 
     try:
-        plot_concentration(result, load_drug(drug), plot)
+        if pd_result is None:
+            plot_concentration(result, load_drug(drug), plot)
+        else:
+            plot_pd(result, pd_result, load_drug(drug), plot)
     except OSError as error:
         raise InputError(
             "--plot", str(plot), f"a path benzokit can write a PNG to ({error.strerror})"
         ) from error
 
 
-def _emit(result: SimulationResult, *, as_json: bool, as_csv: bool, plot: Path | None) -> None:
+def _emit(
+    result: SimulationResult,
+    pd_result: PDResult | None,
+    *,
+    as_json: bool,
+    as_csv: bool,
+    plot: Path | None,
+) -> None:
+    pd_arrays = pd_result.arrays() if pd_result is not None else {}
     if as_json:
         payload = result.to_dict()
+        payload.update({name: values.tolist() for name, values in pd_arrays.items()})
+        if pd_result is not None:
+            payload["pd"] = pd_result.report(result.time_h)
         if plot is not None:
             payload["plot"] = str(plot)
         json.dump(payload, sys.stdout)
         sys.stdout.write("\n")
     elif as_csv:
         sys.stdout.write(f"# {DISCLAIMER}\n")
-        result.to_pandas().to_csv(sys.stdout, index=False, float_format="%.6g")
+        frame = result.to_pandas()
+        for name, values in pd_arrays.items():
+            frame[name] = values
+        frame.to_csv(sys.stdout, index=False, float_format="%.6g")
     else:
-        print_simulation(result, plot)
+        print_simulation(result, plot, pd_result)
 
 
 def _request(
@@ -161,9 +238,13 @@ def _request(
     steady_state: bool,
     as_json: bool,
     as_csv: bool,
+    pd: bool = False,
+    occupancy_set: str | None = None,
+    tolerance_model: ToleranceModelName | None = None,
 ) -> SimulationRequest:
     if as_json and as_csv:
         raise InputError("--json/--csv", "both", "choose one output format")
+    pd_request = _pd_request(pd, occupancy_set, tolerance_model, steady_state)
     name = load_drug(drug).name
     regimen = _regimen(regimen_text, dose, once, frequency, steady_state)
     weight_kg = parse_weight_kg(weight, field="--weight") if weight is not None else None
@@ -185,7 +266,39 @@ def _request(
         if option is None:
             raise
         raise InputError(option, error.value, error.allowed) from error
-    return SimulationRequest(name, regimen, patient, _grid(regimen, days, step_h, once))
+    washout_days = WASHOUT_DAYS if pd_request is None else PD_WASHOUT_DAYS
+    grid = _grid(regimen, days, step_h, once, washout_days)
+    return SimulationRequest(name, regimen, patient, grid, pd_request)
+
+
+def _pd_request(
+    pd: bool,
+    occupancy_set: str | None,
+    tolerance_model: ToleranceModelName | None,
+    steady_state: bool,
+) -> PDRequest | None:
+    if not pd:
+        for option, value in (
+            ("--occupancy-set", occupancy_set),
+            ("--tolerance-model", tolerance_model),
+        ):
+            if value is not None:
+                raise InputError(
+                    option, str(value), f"{option} goes with --pd; add --pd to simulate the PD"
+                )
+        return None
+    if steady_state:
+        raise InputError(
+            "--pd/--steady-state",
+            "both",
+            "the PD model starts drug-naive, and a steady-state PK start has no defined adapted "
+            "(tolerant) state; drop --steady-state and simulate from the first dose",
+        )
+    params = load_pd_parameters()
+    name = params.default_occupancy_set if occupancy_set is None else occupancy_set
+    if name not in params.occupancy_sets:
+        raise UnknownNameError("--occupancy-set", name, params.occupancy_sets)
+    return PDRequest(name, tolerance_model or ToleranceModelName.MODERATOR)
 
 
 def _regimen(
@@ -223,7 +336,13 @@ def _regimen(
     return parsed
 
 
-def _grid(regimen: Regimen, days: float | None, step_h: float | None, once: bool) -> TimeGrid:
+def _grid(
+    regimen: Regimen,
+    days: float | None,
+    step_h: float | None,
+    once: bool,
+    washout_days: float = WASHOUT_DAYS,
+) -> TimeGrid:
     if days is None:
         defined_h = regimen.defined_duration_h
         if once:
@@ -231,7 +350,7 @@ def _grid(regimen: Regimen, days: float | None, step_h: float | None, once: bool
         elif defined_h is None:
             days = DEFAULT_OPEN_DAYS
         else:
-            days = defined_h / 24.0 + WASHOUT_DAYS
+            days = defined_h / 24.0 + washout_days
     if not 0 < days <= MAX_DAYS:
         raise InputError(
             "--days", days, f"a number of days greater than 0 and at most {MAX_DAYS:g}"

@@ -13,7 +13,7 @@ from benzokit.drugs.models import Drug
 from benzokit.errors import DataError, UnknownNameError
 
 _DATA_PACKAGE = "benzokit.drugs"
-_NON_DRUG_FILES = frozenset({"agents", "pd"})
+_NON_DRUG_FILES = frozenset({"agents", "pd", "population"})
 
 
 def _data_dir() -> Path:

@@ -50,6 +50,10 @@ class ToleranceParameters(_Frozen):
     turnover_feedback: TurnoverFeedbackParameters
 
 
+class AnalysisParameters(_Frozen):
+    withdrawal_threshold: Figure
+
+
 class PDParameters(_Frozen):
     schema_version: Literal[1]
     data_version: str
@@ -57,6 +61,7 @@ class PDParameters(_Frozen):
     sources: dict[str, Source]
     occupancy_sets: dict[str, OccupancySet]
     effect: EffectParameters
+    analysis: AnalysisParameters
     tolerance: ToleranceParameters
 
     @model_validator(mode="after")

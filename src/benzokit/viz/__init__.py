@@ -1,5 +1,6 @@
-"""Figures (matplotlib, headless). Each function writes one file and returns its path."""
+"""Figures (matplotlib, headless). Each plot_* function writes one file and returns its path."""
 
-from benzokit.viz.concentration import plot_concentration
+from benzokit.viz.concentration import draw_concentration, plot_concentration
+from benzokit.viz.pd import pd_figure, plot_pd
 
-__all__ = ["plot_concentration"]
+__all__ = ["draw_concentration", "pd_figure", "plot_concentration", "plot_pd"]

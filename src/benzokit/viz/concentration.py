@@ -8,21 +8,19 @@ import matplotlib
 
 matplotlib.use("Agg")
 import matplotlib.pyplot as plt
+from matplotlib.axes import Axes
 
-from benzokit._disclaimer import DISCLAIMER
 from benzokit.drugs.models import Drug
 from benzokit.sim.result import SimulationResult
+from benzokit.viz._figure import FloatArray, TimeAxis, add_disclaimer, save
 
 _RANGE_COLOURS = ("#d9ead3", "#cfe2f3", "#f4cccc", "#fff2cc")
-_HOURS_PER_DAY = 24.0
-_DAYS_AXIS_FROM_H = 72.0
 
 
-def plot_concentration(result: SimulationResult, drug: Drug, path: Path) -> Path:
-    """Write a PNG of plasma concentration over time to ``path``."""
-    fig, ax = plt.subplots(figsize=(9, 5), dpi=120)
-    in_days = result.time_h[-1] > _DAYS_AXIS_FROM_H
-    x = result.time_h / _HOURS_PER_DAY if in_days else result.time_h
+def draw_concentration(
+    ax: Axes, result: SimulationResult, drug: Drug, x: FloatArray, *, legend_columns: int = 1
+) -> None:
+    """Draw plasma concentration against ``x`` on ``ax``, over the drug's reference ranges."""
     for colour, ref in zip(_RANGE_COLOURS, drug.reference_ranges, strict=False):
         ax.axhspan(
             ref.low_ng_ml,
@@ -36,14 +34,17 @@ def plot_concentration(result: SimulationResult, drug: Drug, path: Path) -> Path
     peak = max(float(result.conc_ng_ml.max()), 1e-9)
     ax.set_ylim(0, peak * 1.25)
     ax.set_xlim(x[0], x[-1])
-    ax.set_xlabel("time (days)" if in_days else "time (h)")
     ax.set_ylabel("plasma concentration (ng/mL)")
-    ax.set_title(f"{drug.display_name}: {result.regimen}", fontsize=11)
     ax.grid(alpha=0.3)
-    ax.legend(loc="upper right", fontsize=8, framealpha=0.9)
-    fig.text(0.01, 0.01, DISCLAIMER, fontsize=6, wrap=True, color="#555555")
-    fig.tight_layout(rect=(0, 0.06, 1, 1))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    ax.legend(loc="upper right", fontsize=8, framealpha=0.9, ncols=legend_columns)
+
+
+def plot_concentration(result: SimulationResult, drug: Drug, path: Path) -> Path:
+    """Write a PNG of plasma concentration over time to ``path``."""
+    fig, ax = plt.subplots(figsize=(9, 5), dpi=120)
+    axis = TimeAxis.for_times(result.time_h)
+    draw_concentration(ax, result, drug, axis.x(result.time_h))
+    ax.set_xlabel(axis.label)
+    ax.set_title(f"{drug.display_name}: {result.regimen}", fontsize=11)
+    add_disclaimer(fig)
+    return save(fig, path)

@@ -1,0 +1,1 @@
+"""Virtual populations: keyed random draws, subject sampling and the compiled kernel."""

@@ -1,0 +1,94 @@
+"""Running one chunk of subjects: sample, then the kernel once per strategy. A pure function."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from benzokit.drugs.loader import load_drug
+from benzokit.sim.population.kernel import BAND_SERIES, METRICS, run_moderator
+from benzokit.sim.population.sample import sample_subjects
+from benzokit.sim.population.terms import oral_terms
+from benzokit.sim.trial.plan import TrialPlan
+
+COVARIATE_COLUMNS = ("weight_kg", "age_y", "female", "clearance_l_h")
+
+
+@dataclass(frozen=True, slots=True)
+class ChunkResult:
+    """Per-subject rows of one chunk (all strategies) and the band series of its sampled subjects."""
+
+    index: int
+    columns: dict[str, NDArray[np.generic]]
+    band_subject_id: NDArray[np.int64]
+    band: dict[str, NDArray[np.float64]]  # strategy -> (band subjects, days, series)
+
+    @property
+    def n_rows(self) -> int:
+        return int(next(iter(self.columns.values())).size)
+
+
+def run_chunk(plan: TrialPlan, index: int) -> ChunkResult:
+    """Simulate subjects [start, stop) of ``plan`` under every strategy."""
+    start, stop = plan.chunk_bounds(index)
+    ids = np.arange(start, stop, dtype=np.int64)
+    drug = load_drug(plan.drug)
+    subjects = sample_subjects(drug, plan.settings, plan.seed, ids)
+    coef, rate = oral_terms(subjects)
+    in_band = (ids % plan.band_stride == 0) if plan.band_stride else np.zeros(ids.size, dtype=bool)
+    band_slot = np.where(in_band, np.cumsum(in_band) - 1, -1).astype(np.int64)
+    n_band = int(in_band.sum())
+    adherence = plan.settings.adherence
+    iov_sd = float(np.sqrt(np.log1p(plan.settings.bioavailability_iov_cv**2)))
+    pd = plan.pd
+    columns: dict[str, list[NDArray[np.generic]]] = {}
+    band: dict[str, NDArray[np.float64]] = {}
+    for strategy, schedule in zip(plan.strategies, plan.schedules, strict=True):
+        metrics, series = run_moderator(
+            coef,
+            rate,
+            ids,
+            schedule,
+            plan.seed,
+            adherence.missed_fraction,
+            adherence.doubled_fraction,
+            iov_sd,
+            pd.fraction_unbound,
+            pd.c50_unbound_ng_ml,
+            pd.emax,
+            pd.o50,
+            pd.tolerance_decay,
+            pd.hold3,
+            pd.hold5,
+            pd.withdrawal_threshold,
+            band_slot,
+            n_band,
+        )
+        _append(columns, "strategy", np.full(ids.size, strategy))
+        _append(columns, "subject_id", ids)
+        _append(columns, "weight_kg", subjects.weight_kg)
+        _append(columns, "age_y", subjects.age_y)
+        _append(columns, "female", subjects.female)
+        _append(columns, "clearance_l_h", subjects.clearance_l_h)
+        for name, taking in subjects.comedication.items():
+            _append(columns, f"takes_{name}", taking)
+        for k, metric in enumerate(METRICS):
+            _append(columns, metric, metrics[:, k])
+        band[strategy] = series[:n_band]
+    return ChunkResult(
+        index=index,
+        columns={name: np.concatenate(parts) for name, parts in columns.items()},
+        band_subject_id=ids[in_band],
+        band=band,
+    )
+
+
+def _append(
+    columns: dict[str, list[NDArray[np.generic]]], name: str, values: NDArray[np.generic]
+) -> None:
+    columns.setdefault(name, []).append(values)
+
+
+__all__ = ["BAND_SERIES", "ChunkResult", "run_chunk"]

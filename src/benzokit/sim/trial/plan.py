@@ -1,0 +1,128 @@
+"""From a spec to a picklable plan: schedules, PD constants, chunk boundaries, band sample."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from numpy.typing import NDArray
+
+from benzokit.drugs.loader import load_drug
+from benzokit.errors import InputError
+from benzokit.pd.occupancy import occupancy_c50_unbound_ng_ml
+from benzokit.pd.params import load_pd_parameters
+from benzokit.regimen.language import parse_regimen
+from benzokit.sim.population.kernel import BLOCK, moderator_weights
+from benzokit.sim.population.schedule import hourly_schedule
+from benzokit.sim.population.settings import PopulationSettings, build_settings
+from benzokit.sim.trial.spec import TrialSpec
+
+HOURS_PER_DAY = 24
+_TARGET_CHUNKS = 16
+_MIN_CHUNK = 4096
+_MAX_CHUNK = 131_072
+
+
+@dataclass(frozen=True, slots=True)
+class PDConstants:
+    fraction_unbound: float
+    c50_unbound_ng_ml: float
+    emax: float
+    o50: float
+    tolerance_decay: float
+    hold3: NDArray[np.float64]
+    hold5: NDArray[np.float64]
+    withdrawal_threshold: float
+
+
+@dataclass(frozen=True, slots=True)
+class TrialPlan:
+    """Everything a worker needs to run one chunk; small and picklable."""
+
+    fingerprint: str
+    drug: str
+    seed: int
+    subjects: int
+    hours: int
+    settings: PopulationSettings
+    strategies: tuple[str, ...]
+    schedules: tuple[NDArray[np.float64], ...]
+    pd: PDConstants
+    chunk_size: int
+    band_stride: int
+
+    @property
+    def n_chunks(self) -> int:
+        return math.ceil(self.subjects / self.chunk_size)
+
+    def chunk_bounds(self, index: int) -> tuple[int, int]:
+        start = index * self.chunk_size
+        return start, min(self.subjects, start + self.chunk_size)
+
+
+def default_chunk_size(subjects: int) -> int:
+    """About 16 chunks (enough to balance two workers), whole blocks, within sensible bounds."""
+    size = min(max(math.ceil(subjects / _TARGET_CHUNKS), _MIN_CHUNK), _MAX_CHUNK)
+    return math.ceil(size / BLOCK) * BLOCK
+
+
+def _fingerprint(spec: TrialSpec) -> str:
+    text = json.dumps(spec.model_dump(mode="json"), sort_keys=True)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _pd_constants(spec: TrialSpec) -> PDConstants:
+    params = load_pd_parameters()
+    drug = load_drug(spec.trial.drug)
+    anchor = params.occupancy_set(spec.pd.occupancy_set)
+    tolerance = params.tolerance.moderator
+    half_life_h = (
+        tolerance.half_life_days.require("tolerance.moderator.half_life_days") * HOURS_PER_DAY
+    )
+    decay, hold3, hold5 = moderator_weights(half_life_h)
+    threshold = spec.pd.withdrawal_threshold
+    if threshold is None:
+        threshold = params.analysis.withdrawal_threshold.require("analysis.withdrawal_threshold")
+    return PDConstants(
+        fraction_unbound=drug.pk.fraction_unbound.require("pk.fraction_unbound"),
+        c50_unbound_ng_ml=occupancy_c50_unbound_ng_ml(drug, anchor),
+        emax=params.effect.emax.require("effect.emax"),
+        o50=params.effect.occupancy_at_half_effect.require("effect.occupancy_at_half_effect"),
+        tolerance_decay=decay,
+        hold3=hold3,
+        hold5=hold5,
+        withdrawal_threshold=threshold,
+    )
+
+
+def plan_trial(spec: TrialSpec) -> TrialPlan:
+    """Validate the spec against the knowledge base and lay out the run."""
+    drug = load_drug(spec.trial.drug)
+    hours = spec.trial.days * HOURS_PER_DAY
+    schedules = []
+    for index, strategy in enumerate(spec.strategies):
+        field = f"strategies.{index}.regimen"
+        regimen = parse_regimen(strategy.regimen)
+        schedules.append(hourly_schedule(regimen, hours, field=field))
+    try:
+        settings = build_settings(drug, spec.population)
+    except ValueError as exc:
+        raise InputError("population", "(trial spec)", str(exc).splitlines()[-1]) from exc
+    chunk_size = spec.trial.chunk_size or default_chunk_size(spec.trial.subjects)
+    band = spec.outputs.band_subjects
+    return TrialPlan(
+        fingerprint=_fingerprint(spec),
+        drug=drug.name,
+        seed=spec.trial.seed,
+        subjects=spec.trial.subjects,
+        hours=hours,
+        settings=settings,
+        strategies=tuple(s.name for s in spec.strategies),
+        schedules=tuple(schedules),
+        pd=_pd_constants(spec),
+        chunk_size=chunk_size,
+        band_stride=max(1, math.ceil(spec.trial.subjects / band)) if band else 0,
+    )

@@ -1,0 +1,108 @@
+"""The results folder: a manifest, one Parquet file per finished chunk, written atomically.
+
+A chunk counts as done when its ``subjects/chunk-NNNNN.parquet`` exists; it is written last, through a
+temporary name and an atomic rename, so an interrupted run never leaves a half-written chunk and resumes
+from the chunks already written.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+from benzokit.errors import InputError
+from benzokit.sim.population.kernel import BAND_SERIES
+from benzokit.sim.trial.chunk import ChunkResult
+from benzokit.sim.trial.plan import TrialPlan
+
+MANIFEST = "manifest.json"
+SUBJECTS_DIR = "subjects"
+BANDS_DIR = "bands"
+
+
+def _chunk_name(index: int) -> str:
+    return f"chunk-{index:05d}.parquet"
+
+
+def prepare_folder(out: Path, plan: TrialPlan) -> set[int]:
+    """Create or reopen ``out`` for ``plan``; returns the indices of chunks already done."""
+    manifest = {
+        "fingerprint": plan.fingerprint,
+        "drug": plan.drug,
+        "subjects": plan.subjects,
+        "chunk_size": plan.chunk_size,
+        "n_chunks": plan.n_chunks,
+        "strategies": list(plan.strategies),
+    }
+    path = out / MANIFEST
+    if out.exists() and not out.is_dir():
+        raise InputError("--out", str(out), "a folder (this is a file)")
+    if path.exists():
+        existing = json.loads(path.read_text())
+        if (
+            existing.get("fingerprint") != plan.fingerprint
+            or existing.get("chunk_size") != plan.chunk_size
+        ):
+            raise InputError(
+                "--out",
+                str(out),
+                "an empty folder or one holding this same trial (it holds results of a different trial spec)",
+            )
+    else:
+        (out / SUBJECTS_DIR).mkdir(parents=True, exist_ok=True)
+        (out / BANDS_DIR).mkdir(parents=True, exist_ok=True)
+        _write_atomic_text(path, json.dumps(manifest, indent=2))
+    return done_chunks(out)
+
+
+def done_chunks(out: Path) -> set[int]:
+    folder = out / SUBJECTS_DIR
+    if not folder.exists():
+        return set()
+    return {int(p.stem.split("-")[1]) for p in folder.glob("chunk-*.parquet")}
+
+
+def write_chunk(out: Path, plan: TrialPlan, result: ChunkResult) -> None:
+    """Write the band rows, then the subject rows (atomically, last: the 'done' mark)."""
+    band_rows = _band_table(plan, result)
+    _write_atomic_parquet(out / BANDS_DIR / _chunk_name(result.index), band_rows)
+    _write_atomic_parquet(out / SUBJECTS_DIR / _chunk_name(result.index), pa.table(result.columns))
+
+
+def _band_table(plan: TrialPlan, result: ChunkResult) -> pa.Table:
+    days = plan.hours // 24
+    ids = result.band_subject_id
+    parts: dict[str, list[np.ndarray]] = {"strategy": [], "subject_id": [], "day": []}
+    for series in BAND_SERIES:
+        parts[series] = []
+    for strategy, values in result.band.items():
+        parts["strategy"].append(np.full(ids.size * days, strategy))
+        parts["subject_id"].append(np.repeat(ids, days))
+        parts["day"].append(np.tile(np.arange(days, dtype=np.int32), ids.size))
+        for k, series in enumerate(BAND_SERIES):
+            parts[series].append(values[:, :, k].reshape(-1))
+    return pa.table(
+        {name: np.concatenate(chunks) if chunks else np.empty(0) for name, chunks in parts.items()}
+    )
+
+
+def _write_atomic_parquet(path: Path, table: pa.Table) -> None:
+    temporary = path.with_suffix(".parquet.tmp")
+    pq.write_table(table, temporary, compression="zstd")
+    os.replace(temporary, path)
+
+
+def _write_atomic_text(path: Path, text: str) -> None:
+    temporary = path.with_suffix(path.suffix + ".tmp")
+    temporary.write_text(text)
+    os.replace(temporary, path)
+
+
+def write_text(path: Path, text: str) -> None:
+    """Write a small text output atomically."""
+    _write_atomic_text(path, text)

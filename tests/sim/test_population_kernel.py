@@ -1,0 +1,88 @@
+"""The compiled population kernel against the reference PK+PD ODE, subject by subject.
+
+Targets (issue 3): PK within 1e-6 relative, PD states (peak withdrawal index, adaptation) within 1e-4.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from benzokit import load_drug, parse_regimen
+from benzokit.pd.occupancy import occupancy_c50_unbound_ng_ml
+from benzokit.pd.params import load_pd_parameters
+from benzokit.pd.reference import solve_pkpd_ode
+from benzokit.pd.tolerance import Moderator
+from benzokit.pk import PKModel, SpectralSolution
+from benzokit.pk.closed_form import integrate
+from benzokit.regimen import Route, expand_events
+from benzokit.sim.population.kernel import METRICS, moderator_weights, run_moderator
+from benzokit.sim.population.sample import sample_subjects
+from benzokit.sim.population.schedule import hourly_schedule
+from benzokit.sim.population.settings import build_settings
+from benzokit.sim.population.terms import oral_terms
+
+DRUG = load_drug("clonazepam")
+REGIMEN = parse_regimen("1 mg bid x 28 days, then 0.5 mg bid x 14 days, then 0.25 mg bid x 14 days")
+DAYS = 70
+HALF_LIFE_H = 120.0
+FU, EMAX, O50 = 0.15, 1.0, 0.5
+M = {name: k for k, name in enumerate(METRICS)}
+
+
+def _run(occupancy_set: str, n: int = 4) -> tuple[np.ndarray, object, float]:
+    settings = build_settings(DRUG)
+    ids = np.arange(n, dtype=np.int64)
+    subjects = sample_subjects(DRUG, settings, 3, ids)
+    coef, rate = oral_terms(subjects)
+    c50 = occupancy_c50_unbound_ng_ml(DRUG, load_pd_parameters().occupancy_set(occupancy_set))
+    decay, hold3, hold5 = moderator_weights(HALF_LIFE_H)
+    metrics, _ = run_moderator(
+        coef, rate, ids, hourly_schedule(REGIMEN, DAYS * 24), 3, 0.0, 0.0, 0.0,
+        FU, c50, EMAX, O50, decay, hold3, hold5, 0.05, np.full(n, -1, dtype=np.int64), 0,
+    )  # fmt: skip
+    return metrics, subjects, c50
+
+
+def _model(subjects: object, i: int) -> PKModel:
+    s = subjects
+    return PKModel(
+        s.bioavailability[i], s.absorption_rate_per_h[i], s.clearance_l_h[i],  # type: ignore[attr-defined]
+        s.central_volume_l[i], s.intercompartmental_clearance_l_h[i], s.peripheral_volume_l[i],  # type: ignore[attr-defined]
+    )  # fmt: skip
+
+
+@pytest.mark.parametrize("occupancy_set", ["fujita1999", "horowitz_maudsley"])
+def test_pd_summaries_match_the_reference_ode_within_1e_4(occupancy_set: str) -> None:
+    metrics, subjects, c50 = _run(occupancy_set)
+    grid = np.arange(0.0, DAYS * 24 + 1.0)
+    events = expand_events(REGIMEN.to_events(DAYS * 24.0))
+    for i in range(metrics.shape[0]):
+        ref = solve_pkpd_ode(
+            _model(subjects, i), events, grid, fraction_unbound=FU, c50_unbound_ng_ml=c50, emax=EMAX, o50=O50,
+            tolerance=Moderator(HALF_LIFE_H, 0.47), rtol=1e-11, atol=1e-14,
+        )  # fmt: skip
+        adaptation = ref["tolerance_states"][0]
+        withdrawal = np.maximum(0.0, adaptation - ref["effect"])
+        assert metrics[i, M["peak_withdrawal_index"]] == pytest.approx(withdrawal.max(), rel=1e-4)
+        assert metrics[i, M["peak_withdrawal_time_h"]] == grid[np.argmax(withdrawal)]
+        assert metrics[i, M["final_adaptation"]] == pytest.approx(adaptation[-1], rel=1e-4)
+
+
+def test_mean_concentration_matches_the_exact_integral_within_1e_6() -> None:
+    metrics, subjects, _ = _run("fujita1999")
+    events = expand_events(REGIMEN.to_events(DAYS * 24.0))
+    for i in range(metrics.shape[0]):
+        model = _model(subjects, i)
+        response = SpectralSolution.of(model).unit_response(Route.ORAL)
+        auc = (
+            integrate(response, events.time_h, events.amount_mg, DAYS * 24.0)[1]
+            / model.central_volume_l
+        )
+        assert metrics[i, M["cmean_ng_ml"]] == pytest.approx(auc * 1000 / (DAYS * 24), rel=1e-6)
+
+
+def test_last_dose_time_is_that_of_the_schedule() -> None:
+    metrics, _, _ = _run("fujita1999", n=2)
+    last_dose_h = (28 + 14 + 14 - 1) * 24 + 20
+    np.testing.assert_array_equal(metrics[:, M["last_dose_time_h"]], last_dose_h)
