@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
+from pydantic import ValidationError
 
 from benzokit.drugs.loader import load_drug
 from benzokit.errors import InputError
@@ -109,8 +110,12 @@ def plan_trial(spec: TrialSpec) -> TrialPlan:
         schedules.append(hourly_schedule(regimen, hours, field=field))
     try:
         settings = build_settings(drug, spec.population)
-    except ValueError as exc:
-        raise InputError("population", "(trial spec)", str(exc).splitlines()[-1]) from exc
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        field = ".".join(["population", *(str(part) for part in first["loc"])])
+        value = first.get("input", "")
+        shown = value if isinstance(value, str | int | float | bool) else "(the given entry)"
+        raise InputError(field, shown, first["msg"].removeprefix("Value error, ")) from exc
     chunk_size = spec.trial.chunk_size or default_chunk_size(spec.trial.subjects)
     band = spec.outputs.band_subjects
     return TrialPlan(

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, Literal, Self
+from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from benzokit.errors import InputError
 
@@ -57,13 +57,14 @@ class TrialSpec(_Strict):
     strategies: tuple[Strategy, ...] = Field(min_length=1)
     outputs: Outputs = Outputs()
 
-    @model_validator(mode="after")
-    def _unique_strategy_names(self) -> Self:
-        names = [s.name for s in self.strategies]
+    @field_validator("strategies")
+    @classmethod
+    def _unique_strategy_names(cls, strategies: tuple[Strategy, ...]) -> tuple[Strategy, ...]:
+        names = [s.name for s in strategies]
         duplicates = sorted({n for n in names if names.count(n) > 1})
         if duplicates:
             raise ValueError(f"strategy names must be unique; repeated: {duplicates}")
-        return self
+        return strategies
 
     def with_overrides(self, *, subjects: int | None = None, seed: int | None = None) -> TrialSpec:
         """The spec with command-line overrides applied (re-validated)."""
@@ -83,8 +84,9 @@ def parse_trial_spec(data: dict[str, Any], *, source: str) -> TrialSpec:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "(top level)"
         value = first.get("input", "")
-        shown = value if isinstance(value, str | int | float | bool) else "(this entry)"
-        raise InputError(f"{source}: {field}", shown, first["msg"]) from exc
+        shown = value if isinstance(value, str | int | float | bool) else "(the given entry)"
+        message = first["msg"].removeprefix("Value error, ")
+        raise InputError(f"{source}: {field}", shown, message) from exc
 
 
 def load_trial_spec(path: Path) -> TrialSpec:
