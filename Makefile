@@ -35,6 +35,7 @@ unit: $(STAMP)
 ## bench: the benchmarks (figures and ratios printed; not part of the test suite)
 bench: $(STAMP)
 	$(BIN)/python benchmarks/pk_engine.py
+	$(BIN)/python benchmarks/population.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache demo-output

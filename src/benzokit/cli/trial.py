@@ -13,6 +13,8 @@ from benzokit.cli.render import console, print_disclaimer
 from benzokit.errors import InputError
 from benzokit.sim.trial import TrialRun, TrialSpec, load_trial_spec, run_trial
 from benzokit.sim.trial.dispatch import DaskDispatcher, Dispatcher, SerialDispatcher
+from benzokit.sim.trial.plan import plan_trial
+from benzokit.sim.trial.store import prepare_folder
 
 _MAX_LOCAL_WORKERS = 256
 
@@ -38,6 +40,10 @@ def trial_command(
     """Run a virtual trial: Parquet per-subject results, a summary with confidence intervals, plots."""
     loaded = guarded(lambda: _load(spec, subjects, seed, workers, scheduler))
     folder = out or Path("results") / loaded.trial.name
+    # Every check of the spec and the folder before a cluster starts or anything is printed.
+    plan = guarded(lambda: plan_trial(loaded))
+    already = guarded(lambda: prepare_folder(folder, plan))
+    resumed_subjects = sum(stop - start for start, stop in map(plan.chunk_bounds, already))
     dispatcher = guarded(lambda: _dispatcher(workers, scheduler))
     t = loaded.trial
     console.print(
@@ -56,8 +62,14 @@ def trial_command(
             task = bar.add_task("subjects", total=loaded.trial.subjects, rate="")
 
             def progress(done: int, total: int) -> None:
+                if done <= resumed_subjects:
+                    # Chunks already written (a resumed run) count as done but not towards the
+                    # rate and time left: restart the clock with them.
+                    bar.reset(task, completed=done, total=total, rate="")
+                    return
                 elapsed = bar.tasks[0].elapsed or 0.0
-                rate = f"{done / elapsed:,.0f} subjects/s" if elapsed > 0 and done else ""
+                new = done - resumed_subjects
+                rate = f"{new / elapsed:,.0f} subjects/s" if elapsed > 0 else ""
                 bar.update(task, completed=done, total=total, rate=rate)
 
             run = guarded(
@@ -65,7 +77,7 @@ def trial_command(
             )
     finally:
         dispatcher.close()
-    _print_summary(run)
+    _print_summary(run, resumed_subjects)
 
 
 def _load(
@@ -107,12 +119,13 @@ def _dispatcher(workers: int | None, scheduler: str | None) -> Dispatcher:
     return DaskDispatcher.local(workers or 1)
 
 
-def _print_summary(run: TrialRun) -> None:
+def _print_summary(run: TrialRun, resumed_subjects: int) -> None:
     if run.resumed_chunks:
         console.print(
             f"resumed: {run.resumed_chunks} of {run.plan.n_chunks} chunks were already written"
         )
-    rate = run.plan.subjects / run.seconds if run.seconds > 0 else float("nan")
+    simulated = run.plan.subjects - resumed_subjects
+    rate = simulated / run.seconds if run.seconds > 0 else float("nan")
     console.print(f"done in {run.seconds:.1f} s ({rate:,.0f} subjects/s); results in {run.out}")
     for strategy, block in run.summary["strategies"].items():
         peak = block["metrics"]["peak_withdrawal_index"]

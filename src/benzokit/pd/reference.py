@@ -33,7 +33,7 @@ def solve_pkpd_ode(
     rtol: float = 1e-10,
     atol: float = 1e-12,
 ) -> dict[str, FloatArray]:
-    """Concentration, effect and tolerance states on ``grid_h`` (all doses oral or i.v. bolus)."""
+    """Concentration, effect, tolerance states and the running integral of the effect on ``grid_h``."""
     matrix = model.rate_matrix()
     n_pk = model.n_states
 
@@ -46,10 +46,11 @@ def solve_pkpd_ode(
         dx = np.empty_like(x)
         dx[:n_pk] = matrix @ x[:n_pk]
         effect = effect_of(x[Compartment.CENTRAL])
-        dx[n_pk:] = _tolerance_rhs(tolerance, effect, x[n_pk:])
+        dx[n_pk:-1] = _tolerance_rhs(tolerance, effect, x[n_pk:-1])
+        dx[-1] = effect  # running integral of the effect
         return dx
 
-    state = np.concatenate((np.zeros(n_pk), _baseline(tolerance)))
+    state = np.concatenate((np.zeros(n_pk), _baseline(tolerance), [0.0]))
     out = np.zeros((state.size, grid_h.size))
     breakpoints = np.unique(np.concatenate(([0.0], events.time_h, [float(grid_h[-1])])))
     for start_h, end_h in itertools.pairwise(breakpoints):
@@ -74,7 +75,8 @@ def solve_pkpd_ode(
     return {
         "conc_ng_ml": central / model.central_volume_l * NG_ML_PER_MG_L,
         "effect": effect,
-        "tolerance_states": out[n_pk:],
+        "tolerance_states": out[n_pk:-1],
+        "auc_effect": out[-1],
     }
 
 

@@ -1,26 +1,39 @@
 """Where chunks run: in this process (the reference), or on a Dask cluster (local or remote).
 
-Both call the same pure ``run_chunk``; with keyed random draws the results are identical.
+Every dispatcher calls the same pure ``run_chunk``; with keyed random draws the results are identical.
+A dispatcher also sees each chunk written to the results folder: in this process, or — on a local
+cluster, which shares this machine's disk — by the worker that computed it, so the client does not
+spend CPU the workers need.
 """
 
 from __future__ import annotations
 
+import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
+from pathlib import Path
 from typing import Any
 
 from benzokit.sim.trial.chunk import ChunkResult, run_chunk
 from benzokit.sim.trial.plan import TrialPlan
+from benzokit.sim.trial.store import write_chunk
 
-OnResult = Callable[[ChunkResult], None]
+OnWritten = Callable[[int], None]
 _TASK_RETRIES = 3
+# Connecting to a scheduler: fail within seconds when nothing listens (Dask's default waits 30 s).
+CONNECT_TIMEOUT_S = 5
+# Sending the plan to every worker (the client's timeout would otherwise be the connect timeout).
+_SCATTER_TIMEOUT_S = 120
+# Without a dashboard the scheduler still serves HTTP (health, metrics), on port 8787 by default:
+# a second cluster then warns "Port 8787 is already in use". A free port on localhost instead.
+LOCAL_SCHEDULER_KWARGS: dict[str, Any] = {"dashboard_address": "127.0.0.1:0"}
 
 
 class Dispatcher(ABC):
-    """Runs chunks and hands each result to ``on_result`` as it arrives (in any order)."""
+    """Runs chunks, sees each written into ``out`` and reports its index to ``on_written`` (any order)."""
 
     @abstractmethod
-    def run(self, plan: TrialPlan, indices: Iterable[int], on_result: OnResult) -> None: ...
+    def run(self, plan: TrialPlan, indices: Iterable[int], out: Path, on_written: OnWritten) -> None: ...
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (clusters) held by the dispatcher."""
@@ -33,29 +46,41 @@ class Dispatcher(ABC):
 class SerialDispatcher(Dispatcher):
     """The reference: one chunk after another in this process (numba uses this machine's cores)."""
 
-    def run(self, plan: TrialPlan, indices: Iterable[int], on_result: OnResult) -> None:
+    def run(self, plan: TrialPlan, indices: Iterable[int], out: Path, on_written: OnWritten) -> None:
         for index in indices:
-            on_result(run_chunk(plan, index))
+            write_chunk(out, plan, run_chunk(plan, index))
+            on_written(index)
 
     @property
     def description(self) -> str:
         return "this process"
 
 
-def _run_chunk_single_threaded(plan: TrialPlan, index: int) -> ChunkResult:
-    """Task body on a Dask worker: one numba thread per worker process (workers are the parallelism)."""
+def _single_threaded() -> None:
+    """One numba thread per Dask worker process: the workers are the parallelism."""
     import numba
 
     numba.set_num_threads(1)
+
+
+def _run_chunk_task(plan: TrialPlan, index: int) -> ChunkResult:
+    _single_threaded()
     return run_chunk(plan, index)
+
+
+def _run_and_write_task(plan: TrialPlan, index: int, out: str) -> int:
+    _single_threaded()
+    write_chunk(Path(out), plan, run_chunk(plan, index))
+    return index
 
 
 class DaskDispatcher(Dispatcher):
     """Chunks as Dask tasks; a chunk lost with a worker is recomputed (task retries)."""
 
-    def __init__(self, client: Any, *, owns_cluster: bool = False) -> None:
+    def __init__(self, client: Any, *, owns_cluster: bool = False, shared_disk: bool = False) -> None:
         self.client = client
         self._owns_cluster = owns_cluster
+        self._shared_disk = shared_disk
 
     @classmethod
     def local(cls, workers: int) -> DaskDispatcher:
@@ -63,33 +88,47 @@ class DaskDispatcher(Dispatcher):
         from distributed import Client, LocalCluster
 
         cluster = LocalCluster(
-            n_workers=workers, threads_per_worker=1, processes=True, dashboard_address=None
+            n_workers=workers,
+            threads_per_worker=1,
+            processes=True,
+            dashboard_address=None,
+            scheduler_kwargs=LOCAL_SCHEDULER_KWARGS,
         )
-        return cls(Client(cluster), owns_cluster=True)
+        return cls(Client(cluster), owns_cluster=True, shared_disk=True)
 
     @classmethod
-    def remote(cls, address: str) -> DaskDispatcher:
+    def remote(cls, address: str, *, timeout_s: float = CONNECT_TIMEOUT_S) -> DaskDispatcher:
+        """A client of the scheduler at ``address``; OSError if none answers within ``timeout_s``."""
         from distributed import Client
 
-        return cls(Client(address))
+        return cls(Client(address, timeout=timeout_s))
 
-    def run(self, plan: TrialPlan, indices: Iterable[int], on_result: OnResult) -> None:
+    def run(self, plan: TrialPlan, indices: Iterable[int], out: Path, on_written: OnWritten) -> None:
         from distributed import as_completed
 
-        plan_future = self.client.scatter(plan, broadcast=True)
+        plan_future = self.client.scatter(plan, broadcast=True, timeout=_SCATTER_TIMEOUT_S)
+        run_token = uuid.uuid4().hex[:8]  # distinct task keys per run, even for the same trial
         futures = [
             self.client.submit(
-                _run_chunk_single_threaded,
-                plan_future,
-                index,
-                key=f"benzokit-{plan.fingerprint}-{index}",
+                *self._task(plan_future, index, out),
+                key=f"benzokit-{plan.fingerprint}-{run_token}-{index}",
                 retries=_TASK_RETRIES,
             )
             for index in indices
         ]
         for future in as_completed(futures):
-            on_result(future.result())
+            result = future.result()
+            if self._shared_disk:
+                on_written(int(result))
+            else:
+                write_chunk(out, plan, result)
+                on_written(result.index)
             future.release()
+
+    def _task(self, plan_future: Any, index: int, out: Path) -> tuple[Any, ...]:
+        if self._shared_disk:
+            return (_run_and_write_task, plan_future, index, str(out.resolve()))
+        return (_run_chunk_task, plan_future, index)
 
     def close(self) -> None:
         cluster = self.client.cluster if self._owns_cluster else None

@@ -22,7 +22,7 @@ from benzokit.sim.population.settings import PopulationSettings, build_settings
 from benzokit.sim.trial.spec import TrialSpec
 
 HOURS_PER_DAY = 24
-_TARGET_CHUNKS = 16
+_TARGET_CHUNKS = 64
 _MIN_CHUNK = 4096
 _MAX_CHUNK = 131_072
 
@@ -65,7 +65,7 @@ class TrialPlan:
 
 
 def default_chunk_size(subjects: int) -> int:
-    """About 16 chunks (enough to balance two workers), whole blocks, within sensible bounds."""
+    """About 64 chunks (so workers stay evenly loaded to the end), whole blocks, within sensible bounds."""
     size = min(max(math.ceil(subjects / _TARGET_CHUNKS), _MIN_CHUNK), _MAX_CHUNK)
     return math.ceil(size / BLOCK) * BLOCK
 

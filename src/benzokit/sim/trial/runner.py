@@ -10,11 +10,10 @@ from pathlib import Path
 from typing import Any
 
 from benzokit._disclaimer import DISCLAIMER
-from benzokit.sim.trial.chunk import ChunkResult
 from benzokit.sim.trial.dispatch import Dispatcher, SerialDispatcher
 from benzokit.sim.trial.plan import TrialPlan, plan_trial
 from benzokit.sim.trial.spec import TrialSpec
-from benzokit.sim.trial.store import prepare_folder, write_chunk, write_text
+from benzokit.sim.trial.store import prepare_folder, write_text
 from benzokit.sim.trial.summary import markdown_report, quantile_bands, summarise
 
 Progress = Callable[[int, int], None]
@@ -49,14 +48,13 @@ def run_trial(
     if progress:
         progress(finished, plan.subjects)
 
-    def on_result(result: ChunkResult) -> None:
+    def on_written(index: int) -> None:
         nonlocal finished
-        write_chunk(out, plan, result)
-        finished += _chunk_rows(plan, result.index)
+        finished += _chunk_rows(plan, index)
         if progress:
             progress(finished, plan.subjects)
 
-    (dispatcher or SerialDispatcher()).run(plan, todo, on_result)
+    (dispatcher or SerialDispatcher()).run(plan, todo, out, on_written)
     files = _write_reports(spec, plan, out)
     summary = json.loads((out / "summary.json").read_text())
     return TrialRun(out, plan, len(done), time.perf_counter() - started, summary, files)

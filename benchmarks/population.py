@@ -1,0 +1,232 @@
+"""Benchmark (issue 3): the population engine against a straightforward scipy reference, same run.
+
+Scenario: 2-compartment clonazepam PK + GABA-A occupancy + moderator tolerance; 28 days of 1 mg bid, then a
+taper over the rest of 365 days (examples/trial-taper.toml), hourly resolution, per-subject summaries.
+
+Prints, in order:
+1. reference: scipy ``solve_ivp`` (LSODA, restart at each dose, rtol 1e-6) on a few subjects —
+   subject-hours per second;
+2. engine: the compiled kernel (this process, all cores) on many subjects — subject-hours per second,
+   and the ratio to the reference;
+3. accuracy: the largest relative error of the engine's per-subject summaries (peak withdrawal index,
+   AUC of effect, final adaptation) against a tight reference (rtol 1e-10);
+4. the whole ``benzokit trial`` process for 1,000,000 subjects x 365 days: wall time and peak memory;
+5. Dask: a local cluster of 1 and of 2 worker processes on 200,000 subjects: the throughput of the
+   simulation phase (until the last chunk is written) and the whole run, and their ratios.
+The last line is one JSON object. Run: ``.venv/bin/python benchmarks/population.py`` (``make bench``);
+``--quick`` runs smaller sizes (for a smoke test).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from benzokit.drugs.loader import load_drug
+from benzokit.pd.reference import solve_pkpd_ode
+from benzokit.pd.tolerance import Moderator
+from benzokit.pk import PKModel
+from benzokit.regimen import expand_events, parse_regimen
+from benzokit.sim.population.kernel import METRICS, run_moderator
+from benzokit.sim.population.sample import Subjects, sample_subjects
+from benzokit.sim.population.terms import oral_terms
+from benzokit.sim.trial import load_trial_spec, run_trial
+from benzokit.sim.trial.dispatch import DaskDispatcher
+from benzokit.sim.trial.plan import TrialPlan, plan_trial
+
+ROOT = Path(__file__).resolve().parents[1]
+SPEC = ROOT / "examples" / "trial-taper.toml"
+BENZOKIT = Path(sys.executable).parent / "benzokit"
+M = {name: k for k, name in enumerate(METRICS)}
+COMPARED = ("peak_withdrawal_index", "auc_effect_h", "final_adaptation")
+
+
+def _engine(plan: TrialPlan, subjects: Subjects) -> np.ndarray:
+    coef, rate = oral_terms(subjects)
+    pd = plan.pd
+    metrics, _ = run_moderator(
+        coef,
+        rate,
+        subjects.subject_id,
+        plan.schedules[0],
+        plan.seed,
+        0.0,
+        0.0,
+        0.0,
+        pd.fraction_unbound,
+        pd.c50_unbound_ng_ml,
+        pd.emax,
+        pd.o50,
+        pd.tolerance_decay,
+        pd.hold3,
+        pd.hold5,
+        pd.withdrawal_threshold,
+        np.full(len(subjects), -1, dtype=np.int64),
+        0,
+    )
+    return metrics
+
+
+def _reference(
+    plan: TrialPlan, subjects: Subjects, i: int, rtol: float, atol: float
+) -> dict[str, float]:
+    s = subjects
+    model = PKModel(
+        s.bioavailability[i],
+        s.absorption_rate_per_h[i],
+        s.clearance_l_h[i],
+        s.central_volume_l[i],
+        s.intercompartmental_clearance_l_h[i],
+        s.peripheral_volume_l[i],
+    )
+    regimen_text = load_trial_spec(SPEC).strategies[0].regimen
+    events = expand_events(parse_regimen(regimen_text).to_events(float(plan.hours)))
+    grid = np.arange(0.0, plan.hours + 1.0)
+    half_life_h = np.log(2) / -np.log(plan.pd.tolerance_decay)
+    ref = solve_pkpd_ode(
+        model,
+        events,
+        grid,
+        fraction_unbound=plan.pd.fraction_unbound,
+        c50_unbound_ng_ml=plan.pd.c50_unbound_ng_ml,
+        emax=plan.pd.emax,
+        o50=plan.pd.o50,
+        tolerance=Moderator(half_life_h, 0.47),
+        rtol=rtol,
+        atol=atol,
+    )
+    adaptation = ref["tolerance_states"][0]
+    return {
+        "peak_withdrawal_index": float(np.maximum(0.0, adaptation - ref["effect"]).max()),
+        "auc_effect_h": float(ref["auc_effect"][-1]),
+        "final_adaptation": float(adaptation[-1]),
+    }
+
+
+def _trial_process(subjects: int) -> tuple[float, float]:
+    """Wall time (s) and peak RSS (MiB) of a whole `benzokit trial` process."""
+    with tempfile.TemporaryDirectory() as out:
+        command = [
+            str(BENZOKIT),
+            "trial",
+            str(SPEC),
+            "--subjects",
+            str(subjects),
+            "--out",
+            f"{out}/r",
+        ]
+        start = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True)
+        seconds = time.perf_counter() - start
+    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
+    return seconds, peak_kib / 1024
+
+
+def _dask_seconds(subjects: int, workers: int) -> tuple[float, float]:
+    """(simulation phase, whole run_trial) seconds on a local cluster; the simulation phase ends when the
+    last chunk is written, before the summary and plots (which do not depend on the worker count)."""
+    spec = load_trial_spec(SPEC).with_overrides(subjects=subjects)
+    dispatcher = DaskDispatcher.local(workers)
+    last_chunk_at = [0.0]
+
+    def progress(done: int, total: int) -> None:
+        if done == total:
+            last_chunk_at[0] = time.perf_counter()
+
+    try:
+        with tempfile.TemporaryDirectory() as out:
+            # a first run loads the compiled kernel on every worker
+            run_trial(spec, Path(out) / "warm", dispatcher=dispatcher)
+            start = time.perf_counter()
+            run_trial(spec, Path(out) / "r", dispatcher=dispatcher, progress=progress)
+            return last_chunk_at[0] - start, time.perf_counter() - start
+    finally:
+        dispatcher.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
+    args = parser.parse_args()
+    n_ref, n_engine, n_process, n_dask = (
+        (2, 20_000, 20_000, 20_000) if args.quick else (3, 200_000, 1_000_000, 200_000)
+    )
+
+    plan = plan_trial(load_trial_spec(SPEC))
+    drug = load_drug(plan.drug)
+    subjects = sample_subjects(drug, plan.settings, plan.seed, np.arange(n_engine, dtype=np.int64))
+    subject_hours = plan.hours  # per subject
+
+    start = time.perf_counter()
+    for i in range(n_ref):
+        _reference(plan, subjects, i, rtol=1e-6, atol=1e-9)
+    reference_rate = n_ref * subject_hours / (time.perf_counter() - start)
+    print(
+        f"reference (solve_ivp, LSODA, rtol 1e-6): {reference_rate:,.0f} subject-hours/s ({n_ref} subjects)"
+    )
+
+    warm_up = sample_subjects(drug, plan.settings, plan.seed, np.arange(64, dtype=np.int64))
+    _engine(plan, warm_up)  # compile or load the cached kernel
+    start = time.perf_counter()
+    metrics = _engine(plan, subjects)
+    engine_rate = n_engine * subject_hours / (time.perf_counter() - start)
+    ratio = engine_rate / reference_rate
+    print(
+        f"engine (compiled kernel, this process): {engine_rate:.3g} subject-hours/s ({n_engine:,} subjects)"
+    )
+    print(f"engine / reference: {ratio:,.0f} x")
+
+    errors = []
+    for i in range(n_ref):
+        tight = _reference(plan, subjects, i, rtol=1e-10, atol=1e-13)
+        errors += [abs(metrics[i, M[name]] / tight[name] - 1.0) for name in COMPARED]
+    max_rel_error = float(max(errors))
+    print(
+        f"largest relative error of {', '.join(COMPARED)} vs a tight reference: {max_rel_error:.2e}"
+    )
+
+    process_s, peak_rss_mib = _trial_process(n_process)
+    print(
+        f"whole `benzokit trial` process, {n_process:,} subjects x 365 days: {process_s:.1f} s, "
+        f"peak memory {peak_rss_mib:,.0f} MiB"
+    )
+
+    one, one_total = _dask_seconds(n_dask, 1)
+    two, two_total = _dask_seconds(n_dask, 2)
+    print(
+        f"Dask local cluster, {n_dask:,} subjects, simulation phase: 1 worker {one:.2f} s, "
+        f"2 workers {two:.2f} s, throughput ratio {one / two:.2f}x "
+        f"(whole run incl. summary and plots: {one_total:.1f} s vs {two_total:.1f} s)"
+    )
+
+    print(
+        json.dumps(
+            {
+                "engine_subject_hours_per_s": engine_rate,
+                "reference_subject_hours_per_s": reference_rate,
+                "speedup_vs_reference": engine_rate / reference_rate,
+                "max_rel_error": max_rel_error,
+                "trial_process_subjects": n_process,
+                "trial_process_seconds": process_s,
+                "peak_rss_mib": peak_rss_mib,
+                "dask_subjects": n_dask,
+                "dask_1_worker_seconds": one,
+                "dask_2_worker_seconds": two,
+                "dask_speedup": one / two,
+                "dask_1_worker_total_seconds": one_total,
+                "dask_2_worker_total_seconds": two_total,
+            }
+        )
+    )
+
+
+if __name__ == "__main__":
+    main()
