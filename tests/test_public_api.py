@@ -5,7 +5,8 @@ from __future__ import annotations
 import benzokit
 
 EXPECTED = {
-    "DISCLAIMER", "BenzokitError", "DataError", "DoseEvent", "Drug", "InputError", "ModelError",
+    "DISCLAIMER", "BenzokitError", "ComputeError", "DataError", "DoseEvent", "Drug", "InputError",
+    "ModelError",
     "Patient", "PlaceholderValueError", "Regimen", "Route", "SimulationResult", "TimeGrid",
     "UnknownNameError", "__version__", "list_drugs", "load_drug", "parse_regimen", "simulate",
 }  # fmt: skip

@@ -10,6 +10,7 @@ from benzokit._disclaimer import DISCLAIMER
 from benzokit.drugs import Drug, list_drugs, load_drug
 from benzokit.errors import (
     BenzokitError,
+    ComputeError,
     DataError,
     InputError,
     ModelError,
@@ -25,6 +26,7 @@ __version__ = "0.1.0"
 __all__ = [
     "DISCLAIMER",
     "BenzokitError",
+    "ComputeError",
     "DataError",
     "DoseEvent",
     "Drug",

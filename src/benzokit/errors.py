@@ -49,3 +49,7 @@ class PlaceholderValueError(DataError):
 
 class ModelError(BenzokitError):
     """A model was asked for something it cannot do (e.g. a structure it does not implement)."""
+
+
+class ComputeError(BenzokitError):
+    """A computation could not finish (e.g. a cluster lost its workers); what was written is kept."""

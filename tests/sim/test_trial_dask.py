@@ -11,6 +11,7 @@ import json
 import os
 import signal
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -33,6 +34,9 @@ CHUNK_SIZE = 256  # 16 chunks, the last one partial (160 subjects)
 N_CHUNKS = 16
 DEADLINE_S = 90.0  # a run that hangs fails the test instead of blocking the session
 T = TypeVar("T")
+# Under `pytest -n 2 --dist loadgroup` the whole module runs in one xdist worker, so the module's
+# cluster and serial reference are built once (with the default `--dist load` each worker builds them).
+pytestmark = pytest.mark.xdist_group("trial-dask")
 
 
 def _spec(**trial: Any) -> TrialSpec:
@@ -151,12 +155,19 @@ def serial(tmp_path_factory: pytest.TempPathFactory) -> Results:
     return _results(out)
 
 
+# Who writes the Parquet files: the client (a remote scheduler, whose workers may not share this
+# disk) or the workers themselves (a local cluster: DaskDispatcher.local, `--workers`).
+WRITERS = pytest.mark.parametrize(
+    "shared_disk", [False, True], ids=["client-writes", "workers-write"]
+)
+
+
+@WRITERS
 def test_a_local_cluster_gives_exactly_the_serial_results(
-    client: Client, serial: Results, tmp_path: Path
+    client: Client, serial: Results, tmp_path: Path, shared_disk: bool
 ) -> None:
-    run = _finish_within(
-        DEADLINE_S, lambda: run_trial(_spec(), tmp_path, dispatcher=DaskDispatcher(client))
-    )
+    dispatcher = DaskDispatcher(client, shared_disk=shared_disk)
+    run = _finish_within(DEADLINE_S, lambda: run_trial(_spec(), tmp_path, dispatcher=dispatcher))
     assert run.resumed_chunks == 0
     assert sorted(p.name for p in (tmp_path / "subjects").iterdir()) == [
         f"chunk-{i:05d}.parquet" for i in range(N_CHUNKS)
@@ -193,12 +204,40 @@ def _times_processing(dask_scheduler: Any) -> dict[str, int]:
     """On the scheduler: how often each chunk task was sent to a worker."""
     counts: Counter[str] = Counter()
     for key, _start, finish, *_ in dask_scheduler.transition_log:
-        if finish == "processing" and str(key).startswith("benzokit-chunk"):
+        if finish == "processing" and str(key).startswith("benzokit-"):
             counts[str(key)] += 1
     return dict(counts)
 
 
-def test_a_killed_worker_loses_nothing(serial: Results, tmp_path: Path) -> None:
+def _running_tasks(dask_worker: Any) -> int:
+    """On a worker: tasks occupying a thread, including cancelled ones still running."""
+    return len(dask_worker.state.all_running_tasks)
+
+
+def _wait_until_idle(client: Client, seconds: float = 30.0) -> None:
+    """Until no worker runs a task: Dask lets a chunk already started finish even when cancelled."""
+    deadline = time.monotonic() + seconds
+    while any(client.run(_running_tasks).values()):
+        if time.monotonic() > deadline:
+            pytest.fail(f"the cluster was still busy after {seconds:.0f} s")
+        time.sleep(0.05)
+
+
+def _chunk_tasks(dask_scheduler: Any) -> list[str]:
+    """On the scheduler: the chunk tasks it still knows of."""
+    return [str(key) for key in dask_scheduler.tasks if str(key).startswith("benzokit-")]
+
+
+def _wait_until_no_chunk_tasks(client: Client, seconds: float = 10.0) -> None:
+    deadline = time.monotonic() + seconds
+    while remaining := client.run_on_scheduler(_chunk_tasks):
+        if time.monotonic() > deadline:
+            pytest.fail(f"chunk tasks left on the scheduler: {sorted(remaining)}")
+        time.sleep(0.05)
+
+
+@WRITERS
+def test_a_killed_worker_loses_nothing(serial: Results, tmp_path: Path, shared_disk: bool) -> None:
     with _local_cluster() as cluster, Client(cluster) as client:
         client.wait_for_workers(2, timeout=30)
         killed: list[str] = []
@@ -206,27 +245,48 @@ def test_a_killed_worker_loses_nothing(serial: Results, tmp_path: Path) -> None:
         def kill_a_busy_worker(done: int, total: int) -> None:
             if done == 0 or killed:
                 return
-            busy = [address for address, keys in client.processing().items() if keys]
-            assert busy, "no worker was running a chunk when the first result arrived"
-            pid = client.run(os.getpid, workers=[busy[0]])[busy[0]]
+            # At the first result, a worker holds chunks: running, or finished and not yet
+            # fetched by the client. Killing it loses them all; Dask must compute them again.
+            held = Counter[str]()
+            for holdings in (client.processing(), client.has_what()):
+                for address, keys in holdings.items():
+                    held[address] += sum(str(key).startswith("benzokit-") for key in keys)
+            address, chunks = held.most_common(1)[0]
+            assert chunks, "no worker held a chunk when the first result arrived"
+            pid = client.run(os.getpid, workers=[address])[address]
             assert pid != os.getpid()
-            os.kill(pid, signal.SIGKILL)  # hard: no clean shutdown, the nanny restarts it
-            killed.append(busy[0])
+            os.kill(pid, signal.SIGKILL)  # hard: no clean shutdown; the nanny starts a new one
+            killed.append(address)
 
+        dispatcher = DaskDispatcher(client, shared_disk=shared_disk)
         run = _finish_within(
             DEADLINE_S,
             lambda: run_trial(
-                _spec(), tmp_path, dispatcher=DaskDispatcher(client), progress=kill_a_busy_worker
+                _spec(), tmp_path, dispatcher=dispatcher, progress=kill_a_busy_worker
             ),
         )
         assert killed and run.resumed_chunks == 0
         recomputed = {
             key: n for key, n in client.run_on_scheduler(_times_processing).items() if n > 1
         }
-        assert recomputed, "the killed worker's chunk was not sent to a worker a second time"
+        assert recomputed, "no chunk was sent to a worker a second time after the kill"
         client.wait_for_workers(2, timeout=30)  # the nanny brought a fresh worker process
         assert killed[0] not in client.scheduler_info()["workers"]
+    assert not list(tmp_path.rglob("*.tmp"))
     assert_identical(_results(tmp_path), serial)
+
+
+def _assert_complete_chunks(out: Path) -> list[int]:
+    """Every chunk file present is a whole Parquet file; no temporary is left. Returns the indices."""
+    assert not list(out.rglob("*.tmp"))
+    indices = sorted(int(p.stem.split("-")[1]) for p in (out / "subjects").iterdir())
+    for index in indices:
+        rows = min(CHUNK_SIZE, SUBJECTS - index * CHUNK_SIZE)  # one strategy
+        assert pq.read_table(out / "subjects" / f"chunk-{index:05d}.parquet").num_rows == rows
+        assert (out / "bands" / f"chunk-{index:05d}.parquet").is_file()
+    assert len(list((out / "bands").iterdir())) == len(indices)
+    assert not (out / "summary.json").exists()
+    return indices
 
 
 def test_an_interrupted_run_resumes_from_the_chunks_written(
@@ -234,13 +294,7 @@ def test_an_interrupted_run_resumes_from_the_chunks_written(
 ) -> None:
     with pytest.raises(CrashError):
         run_trial(_spec(), tmp_path, progress=_crash_after(2))
-    written = sorted((tmp_path / "subjects").iterdir())
-    assert [p.name for p in written] == ["chunk-00000.parquet", "chunk-00001.parquet"]
-    for path in written:
-        assert pq.read_table(path).num_rows == CHUNK_SIZE  # complete files, one strategy
-    assert len(list((tmp_path / "bands").iterdir())) == 2
-    assert not list(tmp_path.rglob("*.tmp"))
-    assert not (tmp_path / "summary.json").exists()
+    assert _assert_complete_chunks(tmp_path) == [0, 1]
 
     progress: list[int] = []
     run = run_trial(_spec(), tmp_path, progress=lambda done, total: progress.append(done))
@@ -250,22 +304,27 @@ def test_an_interrupted_run_resumes_from_the_chunks_written(
     assert_identical(_results(tmp_path), serial)
 
 
+@WRITERS
 def test_a_run_interrupted_on_the_cluster_resumes_on_the_cluster(
-    client: Client, serial: Results, tmp_path: Path
+    client: Client, serial: Results, tmp_path: Path, shared_disk: bool
 ) -> None:
+    dispatcher = DaskDispatcher(client, shared_disk=shared_disk)
     with pytest.raises(CrashError):
         _finish_within(
             DEADLINE_S,
-            lambda: run_trial(
-                _spec(), tmp_path, dispatcher=DaskDispatcher(client), progress=_crash_after(3)
-            ),
+            lambda: run_trial(_spec(), tmp_path, dispatcher=dispatcher, progress=_crash_after(3)),
         )
-    assert len(list((tmp_path / "subjects").glob("chunk-*.parquet"))) == 3
-    assert not list(tmp_path.rglob("*.tmp"))
-    run = _finish_within(
-        DEADLINE_S, lambda: run_trial(_spec(), tmp_path, dispatcher=DaskDispatcher(client))
-    )
-    assert run.resumed_chunks == 3
+    _wait_until_idle(client)
+    _wait_until_no_chunk_tasks(client)  # the interrupted run cancelled what it had submitted
+    written = _assert_complete_chunks(tmp_path)
+    if shared_disk:
+        # Workers write their own chunks: those already running when the run stopped still finish
+        # (Dask does not stop a running task); small chunks may all be done by then.
+        assert len(written) >= 3
+    else:
+        assert len(written) == 3
+    run = _finish_within(DEADLINE_S, lambda: run_trial(_spec(), tmp_path, dispatcher=dispatcher))
+    assert run.resumed_chunks == len(written)
     assert_identical(_results(tmp_path), serial)
 
 

@@ -8,8 +8,10 @@ from collections.abc import Callable
 import typer
 
 from benzokit._disclaimer import DISCLAIMER
+from benzokit.cli.check import check_command
 from benzokit.cli.demo import demo
 from benzokit.cli.drugs import drug, drugs
+from benzokit.cli.plan import plan_app
 from benzokit.cli.simulate import simulate_command
 from benzokit.cli.trial import trial_command
 
@@ -33,6 +35,8 @@ _register("drugs", drugs)
 _register("drug", drug)
 _register("demo", demo)
 _register("trial", trial_command)
+app.add_typer(plan_app, name="plan")
+_register("check", check_command)
 
 
 def main() -> None:

@@ -47,7 +47,7 @@ def trial_command(
     dispatcher = guarded(lambda: _dispatcher(workers, scheduler))
     t = loaded.trial
     console.print(
-        f"[bold]{t.name}[/]: {t.subjects:,} subjects x {len(loaded.strategies)} strategies, "
+        f"[bold]{t.name}[/]: {t.subjects:,} subjects x {_count(len(loaded.strategies))}, "
         f"{t.days} days, on {dispatcher.description}"
     )
     columns = (
@@ -138,3 +138,7 @@ def _print_summary(run: TrialRun, resumed_subjects: int) -> None:
     for path in run.files:
         console.print(f"  wrote {path}")
     print_disclaimer()
+
+
+def _count(strategies: int) -> str:
+    return f"{strategies} strateg{'y' if strategies == 1 else 'ies'}"

@@ -167,16 +167,24 @@ class Population(StrEnum):
 
 
 class DoseLimit(_Frozen):
-    """Labelled dosing for one indication and population."""
+    """Labelled dosing for one indication and population.
+
+    ``max_age_y`` / ``max_weight_kg`` are the population's labelled upper bounds (years, kg; e.g.
+    clonazepam paediatric seizure dosing: "up to 10 years of age or 30 kg"): a patient at or below
+    either bound belongs to this population. Used by the safety checker to pick the population.
+    """
 
     indication: str
     population: Population
     source: str
+    max_age_y: Figure | None = None
+    max_weight_kg: Figure | None = None
     start_daily_mg: Figure | None = None
     start_daily_mg_per_kg: Figure | None = None
     max_start_daily_mg_per_kg: Figure | None = None
     maintenance_daily_mg_per_kg: Figure | None = None
     max_daily_mg: Figure | None = None
+    usual_target_daily_mg: Figure | None = None
     step_daily_mg: Figure | None = None
     step_interval_days: Figure | None = None
     doses_per_day: Figure | None = None
@@ -239,6 +247,15 @@ class YukawaCovariates(_Frozen):
     iiv_clearance_cv: Figure
 
 
+class LabelTaper(_Frozen):
+    """The label's own discontinuation schedule: ``step_daily_mg`` less every ``interval_days``."""
+
+    indication: str
+    step_daily_mg: Figure
+    interval_days: Figure
+    source: str
+
+
 class ReferenceRange(_Frozen):
     """A plasma concentration range reported by a laboratory or label (for display, not targets)."""
 
@@ -267,6 +284,7 @@ class Drug(_Frozen):
     pk_interactions: tuple[PKInteraction, ...] = ()
     yukawa2002: YukawaCovariates | None = None
     reference_ranges: tuple[ReferenceRange, ...] = ()
+    label_taper: LabelTaper | None = None
 
     @model_validator(mode="after")
     def _sources_resolve(self) -> Self:

@@ -225,7 +225,7 @@ def _dose(
             st[_LAST_DOSE * BLOCK + i] = hour
 
 
-@numba.njit(cache=True, parallel=True, error_model="numpy")
+@numba.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def run_moderator(
     coef: FloatArray, rate: FloatArray, ids: NDArray[np.int64], schedule: FloatArray,
     seed: int, p_miss: float, p_double: float, iov_sd: float,

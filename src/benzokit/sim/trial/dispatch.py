@@ -8,12 +8,14 @@ spend CPU the workers need.
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from abc import ABC, abstractmethod
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
+from benzokit.errors import BenzokitError, ComputeError
 from benzokit.sim.trial.chunk import ChunkResult, run_chunk
 from benzokit.sim.trial.plan import TrialPlan
 from benzokit.sim.trial.store import write_chunk
@@ -33,7 +35,9 @@ class Dispatcher(ABC):
     """Runs chunks, sees each written into ``out`` and reports its index to ``on_written`` (any order)."""
 
     @abstractmethod
-    def run(self, plan: TrialPlan, indices: Iterable[int], out: Path, on_written: OnWritten) -> None: ...
+    def run(
+        self, plan: TrialPlan, indices: Iterable[int], out: Path, on_written: OnWritten
+    ) -> None: ...
 
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (clusters) held by the dispatcher."""
@@ -46,7 +50,9 @@ class Dispatcher(ABC):
 class SerialDispatcher(Dispatcher):
     """The reference: one chunk after another in this process (numba uses this machine's cores)."""
 
-    def run(self, plan: TrialPlan, indices: Iterable[int], out: Path, on_written: OnWritten) -> None:
+    def run(
+        self, plan: TrialPlan, indices: Iterable[int], out: Path, on_written: OnWritten
+    ) -> None:
         for index in indices:
             write_chunk(out, plan, run_chunk(plan, index))
             on_written(index)
@@ -77,7 +83,9 @@ def _run_and_write_task(plan: TrialPlan, index: int, out: str) -> int:
 class DaskDispatcher(Dispatcher):
     """Chunks as Dask tasks; a chunk lost with a worker is recomputed (task retries)."""
 
-    def __init__(self, client: Any, *, owns_cluster: bool = False, shared_disk: bool = False) -> None:
+    def __init__(
+        self, client: Any, *, owns_cluster: bool = False, shared_disk: bool = False
+    ) -> None:
         self.client = client
         self._owns_cluster = owns_cluster
         self._shared_disk = shared_disk
@@ -103,7 +111,9 @@ class DaskDispatcher(Dispatcher):
 
         return cls(Client(address, timeout=timeout_s))
 
-    def run(self, plan: TrialPlan, indices: Iterable[int], out: Path, on_written: OnWritten) -> None:
+    def run(
+        self, plan: TrialPlan, indices: Iterable[int], out: Path, on_written: OnWritten
+    ) -> None:
         from distributed import as_completed
 
         plan_future = self.client.scatter(plan, broadcast=True, timeout=_SCATTER_TIMEOUT_S)
@@ -116,14 +126,34 @@ class DaskDispatcher(Dispatcher):
             )
             for index in indices
         ]
-        for future in as_completed(futures):
-            result = future.result()
-            if self._shared_disk:
-                on_written(int(result))
-            else:
-                write_chunk(out, plan, result)
-                on_written(result.index)
-            future.release()
+        try:
+            for future in as_completed(futures):
+                result = self._result(future)
+                if self._shared_disk:
+                    on_written(int(result))
+                else:
+                    write_chunk(out, plan, result)
+                    on_written(result.index)
+                future.release()
+        except BaseException:
+            # Interrupted (a chunk could not be written, Ctrl-C): chunks not started yet are dropped
+            # rather than left to run on the cluster (and write into ``out``), finished ones freed.
+            with contextlib.suppress(Exception):
+                self.client.cancel(futures)
+            raise
+
+    @staticmethod
+    def _result(future: Any) -> Any:
+        """The chunk's result; a cluster failure becomes a :class:`ComputeError` for the person waiting."""
+        try:
+            return future.result()
+        except BenzokitError:
+            raise
+        except Exception as error:
+            raise ComputeError(
+                f"the Dask cluster could not finish the trial ({type(error).__name__}: {error}); "
+                "the chunks already written are kept: run the same command again to resume"
+            ) from error
 
     def _task(self, plan_future: Any, index: int, out: Path) -> tuple[Any, ...]:
         if self._shared_disk:

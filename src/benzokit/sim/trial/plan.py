@@ -101,12 +101,18 @@ def _pd_constants(spec: TrialSpec) -> PDConstants:
 
 def plan_trial(spec: TrialSpec) -> TrialPlan:
     """Validate the spec against the knowledge base and lay out the run."""
-    drug = load_drug(spec.trial.drug)
+    try:
+        drug = load_drug(spec.trial.drug)
+    except InputError as exc:
+        raise InputError("trial.drug", spec.trial.drug, exc.allowed) from exc
     hours = spec.trial.days * HOURS_PER_DAY
     schedules = []
     for index, strategy in enumerate(spec.strategies):
         field = f"strategies.{index}.regimen"
-        regimen = parse_regimen(strategy.regimen)
+        try:
+            regimen = parse_regimen(strategy.regimen)
+        except InputError as exc:
+            raise InputError(f"{field} ({exc.field})", exc.value, exc.allowed) from exc
         schedules.append(hourly_schedule(regimen, hours, field=field))
     try:
         settings = build_settings(drug, spec.population)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import uuid
 from pathlib import Path
 
 import numpy as np
@@ -91,14 +92,19 @@ def _band_table(plan: TrialPlan, result: ChunkResult) -> pa.Table:
     )
 
 
+def _temporary(path: Path) -> Path:
+    """A writer-unique hidden name beside ``path`` (readers of the folder skip names starting with '.')."""
+    return path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
+
+
 def _write_atomic_parquet(path: Path, table: pa.Table) -> None:
-    temporary = path.with_suffix(".parquet.tmp")
+    temporary = _temporary(path)
     pq.write_table(table, temporary, compression="zstd")
     os.replace(temporary, path)
 
 
 def _write_atomic_text(path: Path, text: str) -> None:
-    temporary = path.with_suffix(path.suffix + ".tmp")
+    temporary = _temporary(path)
     temporary.write_text(text)
     os.replace(temporary, path)
 

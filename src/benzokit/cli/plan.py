@@ -1,0 +1,240 @@
+"""``benzokit plan``: titration and taper plans from real products, with findings and documents."""
+
+from __future__ import annotations
+
+import json
+import sys
+from datetime import date
+from pathlib import Path
+from typing import Annotated
+
+import typer
+from rich.table import Table
+
+from benzokit._disclaimer import DISCLAIMER
+from benzokit.cli.errors import guarded
+from benzokit.cli.render import console, print_disclaimer
+from benzokit.errors import InputError
+from benzokit.plan.api import ProductChoice, plan_taper, plan_titration
+from benzokit.plan.model import Plan
+from benzokit.plan.strategies import Risk, StrategyName
+from benzokit.units import parse_dose, parse_weight_kg
+
+plan_app = typer.Typer(
+    help=f"Titration and taper plans made of real products.\n\n{DISCLAIMER}", no_args_is_help=True
+)
+
+_SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
+
+
+def _date(text: str | None) -> date | None:
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError as exc:
+        raise InputError("--start", text, "a date written YYYY-MM-DD, e.g. 2027-01-04") from exc
+
+
+def _times(text: str | None) -> tuple[str, ...] | None:
+    return None if text is None else tuple(t.strip() for t in text.split(",") if t.strip())
+
+
+def _daily(text: str | None, field: str) -> float | None:
+    if text is None:
+        return None
+    cleaned = text.lower().replace("/day", "").replace("per day", "").strip()
+    return parse_dose(cleaned, field=field).to_mg(None)
+
+
+def _strengths(text: str | None) -> tuple[float, ...] | None:
+    if text is None:
+        return None
+    return tuple(
+        parse_dose(part.strip(), field="--strengths").to_mg(None)
+        for part in text.split(",")
+        if part.strip()
+    )
+
+
+def _products(market: str, liquid: bool, strengths: str | None, no_odt: bool) -> ProductChoice:
+    return ProductChoice(
+        market=market, liquid=liquid, strengths_mg=_strengths(strengths), odt=not no_odt
+    )
+
+
+@plan_app.command("taper")
+def taper_command(
+    drug: Annotated[str, typer.Argument(help="Drug name, e.g. clonazepam.")],
+    from_: Annotated[
+        str, typer.Option("--from", help="Current dose: '2 mg/day' or a regimen like '1 mg bid'.")
+    ],
+    strategy: Annotated[
+        StrategyName, typer.Option(help="label, guideline, hyperbolic, diazepam-switch or custom.")
+    ] = StrategyName.GUIDELINE,
+    risk: Annotated[
+        Risk | None, typer.Option(help="low, moderate or high (default: from the dose band).")
+    ] = None,
+    target: Annotated[
+        str | None, typer.Option(help="End at this daily dose instead of zero, e.g. '0.5 mg/day'.")
+    ] = None,
+    start: Annotated[
+        str | None, typer.Option(help="First day of the plan, YYYY-MM-DD (needed for --ics).")
+    ] = None,
+    times: Annotated[str | None, typer.Option(help="Dose times, e.g. '08:00,20:00'.")] = None,
+    interval_days: Annotated[
+        int | None, typer.Option(help="Days between cuts (default: by risk).")
+    ] = None,
+    reduction: Annotated[
+        float | None, typer.Option(help="Cut as a fraction of the current dose, e.g. 0.1.")
+    ] = None,
+    occupancy_set: Annotated[
+        str | None, typer.Option(help="Occupancy anchor for hyperbolic (pd.toml).")
+    ] = None,
+    equivalence: Annotated[
+        str | None, typer.Option(help="Equivalence source for diazepam-switch.")
+    ] = None,
+    steps: Annotated[
+        str | None, typer.Option(help="Custom steps: '1.5 mg/day x 14 days, hold x 7 days, ...'.")
+    ] = None,
+    hold_days: Annotated[int, typer.Option(help="Days to hold after each cut.")] = 0,
+    market: Annotated[str, typer.Option(help="Products of this market (US, UK, EU).")] = "US",
+    liquid: Annotated[
+        bool, typer.Option("--liquid", help="Allow the liquid (0.01 mL syringe steps).")
+    ] = False,
+    strengths: Annotated[
+        str | None, typer.Option(help="Only these solid strengths, e.g. '0.5mg,0.125mg'.")
+    ] = None,
+    no_odt: Annotated[
+        bool, typer.Option("--no-odt", help="Do not use orally disintegrating tablets.")
+    ] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    pdf: Annotated[Path | None, typer.Option(help="Write the patient handout (PDF).")] = None,
+    ics: Annotated[
+        Path | None, typer.Option(help="Write an iCalendar file of dose changes.")
+    ] = None,
+    fhir: Annotated[
+        Path | None, typer.Option(help="Write a FHIR R4 MedicationRequest (JSON).")
+    ] = None,
+    csv: Annotated[Path | None, typer.Option(help="Write the day-by-day calendar (CSV).")] = None,
+) -> None:
+    """A taper plan, checked, with tablets per dose; optional PDF, iCalendar, FHIR and CSV."""
+    plan = guarded(
+        lambda: plan_taper(
+            drug,
+            from_,
+            strategy,
+            risk=risk,
+            target_daily_mg=_daily(target, "--target") or 0.0,
+            times=_times(times),
+            start_date=_date(start),
+            products=_products(market, liquid, strengths, no_odt),
+            interval_days=interval_days,
+            reduction_fraction=reduction,
+            occupancy_set=occupancy_set,
+            equivalence_source=equivalence,
+            hold_days_after_cut=hold_days,
+            custom_steps=steps,
+        )
+    )
+    _emit(plan, as_json, pdf=pdf, ics=ics, fhir=fhir, csv=csv)
+
+
+@plan_app.command("titrate")
+def titrate_command(
+    drug: Annotated[str, typer.Argument(help="Drug name, e.g. clonazepam.")],
+    indication: Annotated[str, typer.Option(help="Labelled indication, e.g. panic or seizure.")],
+    weight: Annotated[
+        str | None, typer.Option(help="Body weight, e.g. 70kg (needed for mg/kg dosing).")
+    ] = None,
+    age: Annotated[float | None, typer.Option(help="Age in years.")] = None,
+    target: Annotated[str | None, typer.Option(help="Target daily dose, e.g. '2 mg/day'.")] = None,
+    start: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD.")] = None,
+    times: Annotated[str | None, typer.Option(help="Dose times, e.g. '08:00,20:00'.")] = None,
+    market: Annotated[str, typer.Option(help="Products of this market.")] = "US",
+    liquid: Annotated[bool, typer.Option("--liquid", help="Allow the liquid.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
+    pdf: Annotated[Path | None, typer.Option(help="Write the patient handout (PDF).")] = None,
+    ics: Annotated[
+        Path | None, typer.Option(help="Write an iCalendar file of dose changes.")
+    ] = None,
+    fhir: Annotated[
+        Path | None, typer.Option(help="Write a FHIR R4 MedicationRequest (JSON).")
+    ] = None,
+    csv: Annotated[Path | None, typer.Option(help="Write the day-by-day calendar (CSV).")] = None,
+) -> None:
+    """A titration from the label for the indication and population, capped at the labelled maximum."""
+    plan = guarded(
+        lambda: plan_titration(
+            drug,
+            indication,
+            weight_kg=parse_weight_kg(weight, field="--weight") if weight else None,
+            age_y=age,
+            target_daily_mg=_daily(target, "--target"),
+            times=_times(times),
+            start_date=_date(start),
+            products=_products(market, liquid, None, False),
+        )
+    )
+    _emit(plan, as_json, pdf=pdf, ics=ics, fhir=fhir, csv=csv)
+
+
+def _emit(
+    plan: Plan,
+    as_json: bool,
+    *,
+    pdf: Path | None,
+    ics: Path | None,
+    fhir: Path | None,
+    csv: Path | None,
+) -> None:
+    written = guarded(lambda: _write_documents(plan, pdf=pdf, ics=ics, fhir=fhir, csv=csv))
+    if as_json:
+        json.dump(plan.to_dict(), sys.stdout)
+        sys.stdout.write("\n")
+        return
+    print_plan(plan)
+    for path in written:
+        console.print(f"wrote {path}")
+    print_disclaimer()
+
+
+def _write_documents(
+    plan: Plan, *, pdf: Path | None, ics: Path | None, fhir: Path | None, csv: Path | None
+) -> list[Path]:
+    from benzokit.interop import write_calendar, write_fhir, write_handout, write_plan_csv
+
+    written: list[Path] = []
+    if ics is not None:
+        written.append(write_calendar(plan, ics))
+    if pdf is not None:
+        written.append(write_handout(plan, pdf))
+    if fhir is not None:
+        written.append(write_fhir(plan, fhir))
+    if csv is not None:
+        written.append(write_plan_csv(plan, csv))
+    return written
+
+
+def print_plan(plan: Plan) -> None:
+    table = Table(title=f"{plan.drug}: {plan.strategy} plan ({plan.total_days} days)")
+    for column in ("days", "dates", "mg/day", "doses and what to take"):
+        table.add_column(column, overflow="fold")
+    for step in plan.steps:
+        first, last = plan.date_of(step.start_day), plan.date_of(step.end_day - 1)
+        dates = f"{first:%d %b %Y} – {last:%d %b %Y}" if first and last else ""
+        per_drug = ", ".join(f"{mg:g} {d}" for d, mg in step.daily_dose_by_drug().items()) or "0"
+        doses = "; ".join(
+            f"{a.time} {a.dose_mg:g} mg {a.drug}: " + " + ".join(p.describe() for p in a.products)
+            for a in step.doses
+        )
+        label = f"{step.start_day}–{step.end_day - 1}" + (" HOLD" if step.kind == "hold" else "")
+        table.add_row(label, dates, per_drug, doses)
+    console.print(table)
+    for finding in plan.findings:
+        style = _SEVERITY_STYLE.get(str(finding.severity), "")
+        action = f" → {finding.action}" if finding.action else ""
+        console.print(
+            f"[{style}]{str(finding.severity).upper()}[/] {finding.code}: {finding.message}{action} "
+            f"[dim]({finding.source})[/]"
+        )

@@ -1,0 +1,104 @@
+"""The wording of the patient handout, loaded from ``interop/data/handout_text.toml``.
+
+Every statement carries the key of its source; locales give the paper size, the clock style and the
+crisis and emergency lines (real numbers only where sourced, clearly marked placeholders elsewhere).
+"""
+
+from __future__ import annotations
+
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal, Self
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+
+from benzokit.drugs.loader import read_toml, validation_to_data_error
+from benzokit.drugs.models import Source
+from benzokit.errors import UnknownNameError
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Statement(_Frozen):
+    """One sentence for the patient and the key of the source it rests on."""
+
+    text: str = Field(min_length=3)
+    source: str = Field(min_length=1)
+    verified: bool = True
+    placeholder: bool = False
+    note: str = ""
+
+
+class Section(_Frozen):
+    title: str = Field(min_length=3)
+    items: tuple[Statement, ...] = Field(min_length=1)
+
+
+class Locale(_Frozen):
+    """What differs by country: paper, clock style, and where to get help."""
+
+    name: str
+    page_size: Literal["letter", "A4"]
+    clock: Literal["12h", "24h"]
+    crisis: tuple[Statement, ...] = Field(min_length=1)
+    emergency: Statement
+
+
+class HandoutText(_Frozen):
+    schema_version: Literal[1]
+    data_version: str
+    sources: dict[str, Source]
+    key_messages: Section
+    withdrawal: Section
+    call_prescriber: Section
+    get_help_now: Section
+    locales: dict[str, Locale] = Field(min_length=1)
+
+    @model_validator(mode="after")
+    def _sources_resolve(self) -> Self:
+        used = {s.source for s in self.statements()}
+        missing = sorted(used - set(self.sources))
+        if missing:
+            raise ValueError(f"source key(s) {', '.join(missing)} are used but not under [sources]")
+        return self
+
+    def statements(self) -> list[Statement]:
+        sections = (self.key_messages, self.withdrawal, self.call_prescriber, self.get_help_now)
+        found = [s for section in sections for s in section.items]
+        for locale in self.locales.values():
+            found.extend((*locale.crisis, locale.emergency))
+        return found
+
+    def locale(self, code: str) -> Locale:
+        """The locale ``code`` (e.g. ``en-US``), or an :class:`UnknownNameError` listing the known ones."""
+        if code not in self.locales:
+            raise UnknownNameError("locale", code, self.locales)
+        return self.locales[code]
+
+
+def _data_file() -> Path:
+    return Path(
+        str(resources.files("benzokit.interop").joinpath("data").joinpath("handout_text.toml"))
+    )
+
+
+def load_handout_text_file(path: Path) -> HandoutText:
+    """Load and validate a handout wording file; a malformed file raises a DataError naming the field."""
+    raw = read_toml(path)
+    try:
+        return HandoutText.model_validate(raw)
+    except ValidationError as exc:
+        raise validation_to_data_error(path, exc) from exc
+
+
+@cache
+def load_handout_text() -> HandoutText:
+    """The shipped handout wording (cached)."""
+    return load_handout_text_file(_data_file())
+
+
+def known_locales() -> tuple[str, ...]:
+    return tuple(sorted(load_handout_text().locales))

@@ -1,0 +1,5 @@
+"""Titration and taper planning from real products."""
+
+from benzokit.plan.model import Administration, Plan, ProductUse, Step, StepKind
+
+__all__ = ["Administration", "Plan", "ProductUse", "Step", "StepKind"]

@@ -1,0 +1,339 @@
+"""Entry points: ``plan_taper`` and ``plan_titration`` from plain, validated inputs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, replace
+from datetime import date
+
+from benzokit.drugs.loader import load_drug
+from benzokit.drugs.models import Drug, ProductForm
+from benzokit.errors import InputError
+from benzokit.pd.occupancy import half_occupancy_daily_dose_mg
+from benzokit.pd.params import load_pd_parameters
+from benzokit.plan.daily import administrations
+from benzokit.plan.model import Plan, Step, StepKind
+from benzokit.plan.params import load_strategy_parameters
+from benzokit.plan.products import ProductSet, product_set
+from benzokit.plan.strategies import (
+    EqualOccupancySteps,
+    FixedDecrement,
+    FractionOfCurrent,
+    Pace,
+    Risk,
+    StrategyName,
+)
+from benzokit.plan.switch import DIAZEPAM, switch_plan
+from benzokit.plan.taper import TaperSettings, taper_plan
+from benzokit.plan.titration import TitrationRequest, titration_plan
+from benzokit.regimen.language import parse_regimen
+from benzokit.safety.check import check_prescription, check_schedule
+from benzokit.safety.context import PatientContext
+from benzokit.safety.findings import sort_findings
+from benzokit.units import format_clock, parse_dose
+
+DEFAULT_TIMES = ("08:00", "20:00")
+_PER_DAY = re.compile(
+    r"^\s*(?P<dose>[\d.]+\s*(?:mg|µg|ug|mcg))\s*(?:/|per|a)\s*day\s*$", re.IGNORECASE
+)
+
+
+@dataclass(frozen=True, slots=True)
+class ProductChoice:
+    market: str | None = "US"
+    liquid: bool = False
+    strengths_mg: tuple[float, ...] | None = None
+    odt: bool = True
+
+    def for_drug(self, drug: Drug) -> ProductSet:
+        forms = (ProductForm.TABLET, ProductForm.CAPSULE) + ((ProductForm.ODT,) if self.odt else ())
+        return product_set(
+            drug,
+            market=self.market,
+            forms=forms,
+            liquid=self.liquid,
+            strengths_mg=self.strengths_mg,
+        )
+
+
+def parse_from(text: str, times: tuple[str, ...] | None) -> tuple[float, tuple[str, ...]]:
+    """'2 mg/day' or a regimen such as '1 mg bid' -> (daily dose mg, dose times)."""
+    if match := _PER_DAY.match(text):
+        return parse_dose(match["dose"], field="--from").to_mg(None), times or DEFAULT_TIMES
+    regimen = parse_regimen(text)
+    phase = regimen.phases[0]
+    if len(regimen.phases) > 1 or phase.period_h != 24.0:
+        raise InputError(
+            "--from",
+            text,
+            "a daily dose ('2 mg/day') or a daily pattern ('1 mg bid', '0.5 mg tid')",
+        )
+    daily = phase.daily_dose_mg()
+    return daily, times or tuple(format_clock(slot.offset_h) for slot in phase.slots)
+
+
+def risk_from_dose(drug: Drug, daily_mg: float) -> Risk:
+    """The ASAM 2025 dose band as the default risk level (the clinician may raise it)."""
+    bands = load_strategy_parameters().dose_bands.get(drug.name)
+    if bands is None:
+        return Risk.MODERATE
+    if daily_mg <= bands.low_max_daily_mg.require():
+        return Risk.LOW
+    return Risk.MODERATE if daily_mg <= bands.moderate_max_daily_mg.require() else Risk.HIGH
+
+
+def _pace(
+    drug: Drug,
+    strategy: StrategyName,
+    risk: Risk,
+    start_mg: float,
+    *,
+    interval_days: int | None,
+    reduction_fraction: float | None,
+    occupancy_set: str | None,
+) -> Pace:
+    params = load_strategy_parameters()
+    pace = params.risk[risk.value]
+    fraction = (
+        reduction_fraction if reduction_fraction is not None else pace.reduction_fraction.require()
+    )
+    interval = interval_days if interval_days is not None else int(pace.interval_days.require())
+    if strategy is StrategyName.LABEL:
+        label = drug.label_taper
+        if label is None:
+            raise InputError(
+                "--strategy",
+                "label",
+                f"another strategy: the {drug.name} label gives no taper schedule",
+            )
+        return FixedDecrement(
+            label.step_daily_mg.require(), interval_days or int(label.interval_days.require())
+        )
+    if strategy is StrategyName.HYPERBOLIC:
+        anchor = load_pd_parameters().occupancy_set(occupancy_set)
+        d50 = half_occupancy_daily_dose_mg(drug, anchor)
+        return EqualOccupancySteps.from_first_cut(start_mg, fraction, d50, interval)
+    return FractionOfCurrent(fraction, interval)
+
+
+def plan_taper(
+    drug_name: str,
+    from_text: str,
+    strategy: StrategyName,
+    *,
+    risk: Risk | None = None,
+    target_daily_mg: float = 0.0,
+    times: tuple[str, ...] | None = None,
+    start_date: date | None = None,
+    products: ProductChoice = ProductChoice(),
+    interval_days: int | None = None,
+    reduction_fraction: float | None = None,
+    occupancy_set: str | None = None,
+    equivalence_source: str | None = None,
+    hold_days_after_cut: int = 0,
+    custom_steps: str | None = None,
+    context: PatientContext | None = None,
+) -> Plan:
+    """A taper plan for ``drug_name`` from ``from_text`` ('2 mg/day' or '1 mg bid'), checked for safety."""
+    plan = _build_taper(
+        drug_name,
+        from_text,
+        strategy,
+        risk=risk,
+        target_daily_mg=target_daily_mg,
+        times=times,
+        start_date=start_date,
+        products=products,
+        interval_days=interval_days,
+        reduction_fraction=reduction_fraction,
+        occupancy_set=occupancy_set,
+        equivalence_source=equivalence_source,
+        hold_days_after_cut=hold_days_after_cut,
+        custom_steps=custom_steps,
+    )
+    return with_safety_findings(plan, context)
+
+
+def with_safety_findings(plan: Plan, context: PatientContext | None) -> Plan:
+    """The plan with the safety checker's findings on its schedule and starting dose added."""
+    if not plan.steps:
+        return plan
+    start_mg = float(
+        plan.parameters.get("start_daily_mg") or plan.steps[0].daily_dose_mg(plan.drug)
+    )
+    if plan.strategy == StrategyName.DIAZEPAM_SWITCH:
+        # the cross-over replaces the original drug stage by stage; the schedule to check is diazepam's
+        diazepam_steps = [
+            s
+            for s in plan.steps
+            if DIAZEPAM in s.daily_dose_by_drug() and len(s.daily_dose_by_drug()) == 1
+        ]
+        found = list(check_schedule(DIAZEPAM, diazepam_steps, context)) if diazepam_steps else []
+    else:
+        # the stop after the last step is part of the schedule: check it too
+        final = (plan.total_days, plan.total_days + 1, 0.0)
+        spans = [(s.start_day, s.end_day, s.daily_dose_mg(plan.drug)) for s in plan.steps] + [final]
+        reason = (
+            "the label's own discontinuation schedule ends here"
+            if plan.strategy == StrategyName.LABEL
+            else None
+        )
+        found = list(check_schedule(plan.drug, spans, context, allow_abrupt_stop_reason=reason))
+    found += check_prescription(
+        plan.drug, max(start_mg, plan.steps[0].daily_dose_mg(plan.drug)), context
+    )
+    return replace(plan, findings=sort_findings([*plan.findings, *found]))
+
+
+def _build_taper(
+    drug_name: str,
+    from_text: str,
+    strategy: StrategyName,
+    *,
+    risk: Risk | None,
+    target_daily_mg: float,
+    times: tuple[str, ...] | None,
+    start_date: date | None,
+    products: ProductChoice,
+    interval_days: int | None,
+    reduction_fraction: float | None,
+    occupancy_set: str | None,
+    equivalence_source: str | None,
+    hold_days_after_cut: int,
+    custom_steps: str | None,
+) -> Plan:
+    drug = load_drug(drug_name)
+    start_mg, dose_times = parse_from(from_text, times)
+    if interval_days is not None and interval_days < 1:
+        raise InputError("--interval-days", interval_days, "a whole number of days, at least 1")
+    if reduction_fraction is not None and not 0 < reduction_fraction < 1:
+        raise InputError(
+            "--reduction", reduction_fraction, "a fraction of the current dose between 0 and 1"
+        )
+    if hold_days_after_cut < 0:
+        raise InputError("--hold-days", hold_days_after_cut, "0 or more days")
+    chosen_risk = risk or risk_from_dose(drug, start_mg)
+    product_set_ = products.for_drug(drug)
+    settings = TaperSettings(
+        start_mg,
+        dose_times,
+        target_daily_mg,
+        hold_days_after_cut,
+        start_date,
+        window_limit=strategy is not StrategyName.LABEL,
+        parameters={
+            "risk": str(chosen_risk),
+            "products_market": products.market,
+            "liquid": products.liquid,
+        },
+    )
+    if strategy is StrategyName.CUSTOM:
+        return custom_plan(drug, product_set_, settings, custom_steps)
+    pace = _pace(
+        drug,
+        strategy,
+        chosen_risk,
+        start_mg,
+        interval_days=interval_days,
+        reduction_fraction=reduction_fraction,
+        occupancy_set=occupancy_set,
+    )
+    if strategy is StrategyName.DIAZEPAM_SWITCH:
+        if drug.name == DIAZEPAM:
+            raise InputError(
+                "--strategy",
+                "diazepam-switch",
+                "another strategy: the patient already takes diazepam",
+            )
+        diazepam_pace = _pace(
+            load_drug(DIAZEPAM),
+            StrategyName.GUIDELINE,
+            chosen_risk,
+            start_mg,
+            interval_days=interval_days,
+            reduction_fraction=reduction_fraction,
+            occupancy_set=occupancy_set,
+        )
+        return switch_plan(
+            drug,
+            product_set_,
+            products.for_drug(load_drug(DIAZEPAM)),
+            diazepam_pace,
+            settings,
+            equivalence_source=equivalence_source,
+        )
+    return taper_plan(drug, product_set_, pace, settings)
+
+
+_CUSTOM_STEP = re.compile(
+    r"^\s*(?:(?P<dose>[\d.]+)\s*mg\s*/\s*day|(?P<hold>hold))\s*(?:x|for)\s*(?P<days>\d+)\s*(?:days?|d)\s*$",
+    re.IGNORECASE,
+)
+
+
+def custom_plan(
+    drug: Drug, products: ProductSet, settings: TaperSettings, text: str | None
+) -> Plan:
+    """Explicit steps: '1.5 mg/day x 14 days, hold x 7 days, 1 mg/day x 14 days' (doses must not rise)."""
+    if not text:
+        raise InputError(
+            "--steps",
+            text,
+            "explicit steps, e.g. '1.5 mg/day x 14 days, hold x 7 days, 1 mg/day x 14 days'",
+        )
+    steps: list[Step] = []
+    day, current = 0, settings.start_daily_mg
+    for index, part in enumerate(re.split(r"\s*(?:,|;|\bthen\b)\s*", text.strip())):
+        match = _CUSTOM_STEP.match(part)
+        if match is None:
+            raise InputError(
+                f"--steps step {index + 1}", part, "'X mg/day x N days' or 'hold x N days'"
+            )
+        days = int(match["days"])
+        if days < 1:
+            raise InputError(f"--steps step {index + 1}", part, "at least 1 day")
+        kind = StepKind.HOLD if match["hold"] else StepKind.DOSE
+        dose = current if kind is StepKind.HOLD else float(match["dose"])
+        if dose > current + 1e-9:
+            raise InputError(
+                f"--steps step {index + 1}", part, f"a dose at most the previous {current:g} mg/day"
+            )
+        doses = administrations(products, dose, settings.times) if dose > 0 else ()
+        steps.append(Step(day, day + days, doses, kind, "hold" if kind is StepKind.HOLD else ""))
+        day, current = day + days, dose
+    return Plan(
+        drug=drug.name,
+        strategy="custom",
+        steps=tuple(steps),
+        start_date=settings.start_date,
+        parameters={
+            "start_daily_mg": settings.start_daily_mg,
+            "steps": text,
+            "times": list(settings.times),
+        },
+    )
+
+
+def plan_titration(
+    drug_name: str,
+    indication: str,
+    *,
+    weight_kg: float | None = None,
+    age_y: float | None = None,
+    target_daily_mg: float | None = None,
+    times: tuple[str, ...] | None = None,
+    start_date: date | None = None,
+    products: ProductChoice = ProductChoice(),
+    context: PatientContext | None = None,
+) -> Plan:
+    """A label titration for ``indication``, checked for safety."""
+    drug = load_drug(drug_name)
+    limits = [lim for lim in drug.dose_limits if lim.indication == indication]
+    per_day = int(limits[0].doses_per_day.require()) if limits and limits[0].doses_per_day else 2
+    default_times = {1: ("22:00",), 2: DEFAULT_TIMES, 3: ("08:00", "14:00", "22:00")}.get(
+        per_day, DEFAULT_TIMES
+    )
+    request = TitrationRequest(
+        indication, times or default_times, weight_kg, age_y, target_daily_mg, start_date
+    )
+    return with_safety_findings(titration_plan(drug, products.for_drug(drug), request), context)

@@ -1,0 +1,82 @@
+"""From a daily dose to administrations at clock times, each made of real products.
+
+A daily dose is split as evenly as the products allow; when it cannot be even, the larger part goes at
+bedtime (clonazepam label: "largest dose at bedtime if unequal"); at low doses the earlier administrations
+may be dropped, never the last one.
+"""
+
+from __future__ import annotations
+
+import math
+
+from benzokit.plan.model import Administration
+from benzokit.plan.products import UG_PER_MG, ProductSet
+
+_SEARCH_LIMIT = 4000
+
+
+def split_daily(products: ProductSet, daily_mg: float, n_times: int) -> tuple[float, ...] | None:
+    """Per-administration doses (mg, in time order) summing exactly to ``daily_mg``, or None."""
+    target = round(daily_mg * UG_PER_MG)
+    if target == 0:
+        return (0.0,) * n_times
+    best: tuple[int, ...] | None = None
+    for n_given in range(n_times, 0, -1):
+        share = target // n_given
+        for offset in range(0, share + 1, max(1, _grain(products))):
+            early = share - offset
+            if early <= 0 and n_given > 1:
+                break
+            if n_given > 1 and not products.is_feasible(early / UG_PER_MG):
+                continue
+            last = target - early * (n_given - 1)
+            if last >= early and products.is_feasible(last / UG_PER_MG):
+                best = (0,) * (n_times - n_given) + (early,) * (n_given - 1) + (last,)
+                break
+        if best is not None:
+            break
+    return None if best is None else tuple(ug / UG_PER_MG for ug in best)
+
+
+def _grain(products: ProductSet) -> int:
+    steps = [u.dose_ug for u in products.units]
+    if products.liquid is not None:
+        steps.append(products.liquid.step_ug)
+    return math.gcd(*steps)
+
+
+def feasible_daily_at_or_above(products: ProductSet, daily_mg: float, n_times: int) -> float | None:
+    """The smallest daily dose ≥ ``daily_mg`` that the products can split over ``n_times`` doses."""
+    grain = _grain(products)
+    start = -(-math.ceil(daily_mg * UG_PER_MG - 1e-6) // grain) * grain
+    for k in range(_SEARCH_LIMIT):
+        candidate = (start + k * grain) / UG_PER_MG
+        if split_daily(products, candidate, n_times) is not None:
+            return candidate
+    return None
+
+
+def feasible_daily_below(products: ProductSet, daily_mg: float, n_times: int) -> float:
+    """The largest feasible daily dose strictly below ``daily_mg`` (0 if none)."""
+    grain = _grain(products)
+    ug = round(daily_mg * UG_PER_MG)
+    candidate = (ug - 1) // grain * grain
+    while candidate > 0:
+        if split_daily(products, candidate / UG_PER_MG, n_times) is not None:
+            return candidate / UG_PER_MG
+        candidate -= grain
+    return 0.0
+
+
+def administrations(
+    products: ProductSet, daily_mg: float, times: tuple[str, ...]
+) -> tuple[Administration, ...]:
+    """The administrations of one day; zero doses are left out."""
+    split = split_daily(products, daily_mg, len(times))
+    if split is None:
+        raise ValueError(f"{daily_mg:g} mg/day cannot be made from the chosen products")
+    return tuple(
+        Administration(products.drug, time, dose, products.make(dose))
+        for time, dose in zip(times, split, strict=True)
+        if dose > 0
+    )

@@ -1,0 +1,113 @@
+"""Diazepam substitution: a staged cross-over at a clinician-chosen equivalence, then a diazepam taper.
+
+The equivalence is picked from the sourced range of both drugs' files (never one silent number): the plan
+records which source's value was used and the whole range.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from benzokit.drugs.loader import load_drug
+from benzokit.drugs.models import Drug
+from benzokit.errors import InputError
+from benzokit.plan.daily import administrations, feasible_daily_at_or_above
+from benzokit.plan.model import Plan, Step
+from benzokit.plan.params import load_strategy_parameters
+from benzokit.plan.products import ProductSet
+from benzokit.plan.strategies import Pace
+from benzokit.plan.taper import TaperSettings, taper_plan
+from benzokit.safety.findings import Finding, Severity, sort_findings
+
+DIAZEPAM = "diazepam"
+
+
+def diazepam_mg_per_mg(drug: Drug, source: str | None) -> tuple[float, str, tuple[float, float]]:
+    """(diazepam mg per mg of ``drug``, the source used, the sourced range) from the equivalence tables."""
+    diazepam = load_drug(DIAZEPAM)
+    reference = diazepam.equivalence.reference_diazepam_mg
+    values = {v.source: reference / v.dose_mg for v in drug.equivalence.values}
+    low, high = min(values.values()), max(values.values())
+    if source is None:
+        key = min(
+            values, key=lambda k: values[k]
+        )  # the lower diazepam dose: the conservative switch
+    elif source in values:
+        key = source
+    else:
+        raise InputError(
+            "--equivalence", source, "one of the sourced values: " + ", ".join(sorted(values))
+        )
+    return values[key], key, (low, high)
+
+
+def switch_plan(
+    drug: Drug,
+    products: ProductSet,
+    diazepam_products: ProductSet,
+    pace: Pace,
+    settings: TaperSettings,
+    *,
+    equivalence_source: str | None = None,
+) -> Plan:
+    """Stages of (drug down, diazepam up), then ``pace`` on diazepam to the target."""
+    ratio, used, (low, high) = diazepam_mg_per_mg(drug, equivalence_source)
+    params = load_strategy_parameters().diazepam_switch
+    stages = int(params.stages.require("diazepam_switch.stages"))
+    stage_days = int(params.stage_days.require("diazepam_switch.stage_days"))
+    start = settings.start_daily_mg
+    steps: list[Step] = []
+    diazepam_daily = 0.0
+    for k in range(1, stages + 1):
+        remaining = start * (1 - k / stages)
+        original = (
+            feasible_daily_at_or_above(products, remaining, len(settings.times))
+            if remaining > 0
+            else 0.0
+        )
+        wanted = start * ratio * k / stages
+        diazepam_daily = (
+            feasible_daily_at_or_above(diazepam_products, wanted, len(settings.times)) or wanted
+        )
+        doses = (
+            *(administrations(products, original or 0.0, settings.times) if original else ()),
+            *administrations(diazepam_products, diazepam_daily, settings.times),
+        )
+        day = (k - 1) * stage_days
+        steps.append(Step(day, day + stage_days, doses, note=f"cross-over stage {k} of {stages}"))
+    offset = stages * stage_days
+    taper = taper_plan(
+        load_drug(DIAZEPAM),
+        diazepam_products,
+        pace,
+        replace(settings, start_daily_mg=diazepam_daily, target_daily_mg=0.0),
+    )
+    for step in taper.steps:
+        steps.append(
+            replace(step, start_day=step.start_day + offset, end_day=step.end_day + offset)
+        )
+    finding = Finding(
+        "PLAN-EQUIVALENCE",
+        Severity.INFO,
+        f"Switch at {ratio:g} mg diazepam per 1 mg {drug.name} ({used}); the sourced range is "
+        f"{low:g}–{high:g} mg. Equivalences are approximate: confirm the choice and watch for over-sedation "
+        f"or withdrawal during the cross-over.",
+        drug.sources[used].citation if used in drug.sources else used,
+        "choose the equivalence with --equivalence",
+    )
+    return Plan(
+        drug=drug.name,
+        strategy="diazepam-switch",
+        steps=tuple(steps),
+        findings=sort_findings([finding, *taper.findings]),
+        start_date=settings.start_date,
+        parameters={
+            **taper.parameters,
+            "start_daily_mg": start,
+            "diazepam_mg_per_mg": ratio,
+            "equivalence_source": used,
+            "equivalence_range_diazepam_mg_per_mg": [low, high],
+            "cross_over_stages": stages,
+            "stage_days": stage_days,
+        },
+    )

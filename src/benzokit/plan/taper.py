@@ -1,0 +1,216 @@
+"""Building a taper plan: strategy pace, real products, the guideline's window limit, holds.
+
+The engine walks down from the starting daily dose. Each cut goes to the smallest dose the products can
+make at or above the strategy's ideal dose — never a larger cut than the strategy allows. Where the
+products cannot make any dose between the ideal and the current one, the step is *product-limited*: the
+next lower feasible dose is used and a finding says so (and that a liquid would allow the smaller step).
+Guideline-paced strategies also never reduce more than the guideline fraction within its window.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from benzokit.drugs.models import Drug
+from benzokit.errors import InputError
+from benzokit.plan.daily import (
+    administrations,
+    feasible_daily_at_or_above,
+    feasible_daily_below,
+    split_daily,
+)
+from benzokit.plan.model import Plan, Step, StepKind
+from benzokit.plan.params import load_strategy_parameters
+from benzokit.plan.products import ProductSet
+from benzokit.plan.strategies import Pace
+from benzokit.safety.findings import Finding, Severity, sort_findings
+
+MAX_STEPS = 400
+EPSILON_MG = 1e-9
+
+
+@dataclass(frozen=True, slots=True)
+class TaperSettings:
+    """Where the taper starts and ends, when doses are taken, and optional holds after each cut."""
+
+    start_daily_mg: float
+    times: tuple[str, ...]
+    target_daily_mg: float = 0.0
+    hold_days_after_cut: int = 0
+    start_date: date | None = None
+    window_limit: bool = True
+    parameters: dict[str, object] = field(default_factory=dict)
+
+
+def _window_floor(
+    history: list[tuple[int, float]], day: int, fraction: float, window_days: int
+) -> float:
+    """The lowest dose allowed on ``day``: (1 − fraction) × the highest dose of the window before it."""
+    in_window = [dose for start, dose in history if start > day - window_days]
+    earlier = [dose for start, dose in history if start <= day - window_days]
+    highest = max(in_window + earlier[-1:])
+    return highest * (1.0 - fraction)
+
+
+def taper_plan(drug: Drug, products: ProductSet, pace: Pace, settings: TaperSettings) -> Plan:
+    """The plan for ``pace`` from ``settings.start_daily_mg`` down to ``settings.target_daily_mg``."""
+    n_times = len(settings.times)
+    _require_feasible(products, settings.start_daily_mg, n_times, "--from")
+    if settings.target_daily_mg > 0:
+        _require_feasible(products, settings.target_daily_mg, n_times, "--target")
+    if settings.target_daily_mg >= settings.start_daily_mg:
+        raise InputError(
+            "--target",
+            f"{settings.target_daily_mg:g} mg/day",
+            f"a target below the starting dose ({settings.start_daily_mg:g} mg/day)",
+        )
+    limits = load_strategy_parameters().guideline
+    cap = limits.max_reduction_fraction.require("guideline.max_reduction_fraction")
+    window = int(limits.window_days.require("guideline.window_days"))
+    source = load_strategy_parameters().citation(limits.max_reduction_fraction)
+
+    steps: list[Step] = []
+    findings: list[Finding] = []
+    history: list[tuple[int, float]] = [(-10_000, settings.start_daily_mg)]
+    current, day = settings.start_daily_mg, 0
+    while current > settings.target_daily_mg + EPSILON_MG:
+        if len(steps) >= MAX_STEPS:
+            raise InputError(
+                "strategy", pace.name, f"a pace that reaches the target within {MAX_STEPS} steps"
+            )
+        ideal = max(pace.ideal_next(current), settings.target_daily_mg)
+        if settings.window_limit:
+            ideal = max(
+                ideal, current * (1.0 - cap)
+            )  # never more than the guideline allows in one cut
+        nxt = feasible_daily_at_or_above(products, ideal, n_times)
+        if nxt is not None and settings.window_limit and nxt >= current * (1.0 - cap) - EPSILON_MG:
+            while nxt < _window_floor(history, day, cap, window) - EPSILON_MG:
+                day += 1  # wait until the window allows this cut
+        if nxt is None or nxt >= current - EPSILON_MG:
+            nxt = max(feasible_daily_below(products, current, n_times), settings.target_daily_mg)
+            findings.append(
+                _product_limited(
+                    products, current, nxt, ideal, day=day, cap=cap, window=window, source=source
+                )
+            )
+        doses = administrations(products, nxt, settings.times) if nxt > 0 else ()
+        if nxt <= EPSILON_MG:
+            break
+        steps.append(Step(day, day + pace.interval_days, doses))
+        history.append((day, nxt))
+        day += pace.interval_days
+        if settings.hold_days_after_cut:
+            steps.append(
+                Step(
+                    day, day + settings.hold_days_after_cut, doses, StepKind.HOLD, "hold: no change"
+                )
+            )
+            day += settings.hold_days_after_cut
+        current = nxt
+    if not steps:  # already at the last step: keep it for one interval, then stop
+        doses = administrations(products, settings.start_daily_mg, settings.times)
+        steps.append(Step(0, pace.interval_days, doses, note="final step, then stop"))
+    findings = _summarise_product_limits(findings)
+    findings.extend(_liquid_notes(products, steps))
+    return Plan(
+        drug=drug.name,
+        strategy=pace.name,
+        steps=tuple(steps),
+        findings=sort_findings(findings),
+        start_date=settings.start_date,
+        parameters={
+            "start_daily_mg": settings.start_daily_mg,
+            "target_daily_mg": settings.target_daily_mg,
+            "times": list(settings.times),
+            "interval_days": pace.interval_days,
+            **settings.parameters,
+        },
+    )
+
+
+def _require_feasible(products: ProductSet, daily_mg: float, n_times: int, field: str) -> None:
+    if split_daily(products, daily_mg, n_times) is None:
+        nearest = feasible_daily_at_or_above(products, daily_mg, n_times)
+        hint = f"; the nearest the products make is {nearest:g} mg/day" if nearest else ""
+        raise InputError(
+            field,
+            f"{daily_mg:g} mg/day",
+            f"a daily dose the chosen products can make over {n_times} dose(s) a day{hint}",
+        )
+
+
+def _product_limited(
+    products: ProductSet,
+    current: float,
+    nxt: float,
+    ideal: float,
+    *,
+    day: int,
+    cap: float,
+    window: int,
+    source: str,
+) -> Finding:
+    cut = (current - nxt) / current
+    final = nxt == 0.0
+    what = "stop" if final else f"{nxt:g} mg/day"
+    message = (
+        f"Day {day}: the products cannot make a dose between {ideal:g} and {current:g} mg/day, so the "
+        f"step goes from {current:g} mg/day to {what} (a {cut:.0%} cut)."
+    )
+    if final and current <= products.smallest_dose_mg + EPSILON_MG:
+        return Finding(
+            "PLAN-FINAL-STEP",
+            Severity.INFO,
+            message + " This is the final step, from the smallest dose the products make.",
+            source,
+            "a liquid (oral solution or drops) allows smaller final steps",
+        )
+    severity = Severity.WARNING if cut > cap else Severity.INFO
+    return Finding(
+        "PLAN-PRODUCT-LIMITED",
+        severity,
+        message + f" The guideline limit is {cap:.0%} per {window} days.",
+        source,
+        "consider a liquid or a compounded dose for smaller steps",
+    )
+
+
+def _summarise_product_limits(findings: list[Finding]) -> list[Finding]:
+    """Keep warnings and the final-step note; fold the informational product-limited steps into one."""
+    minor = [
+        f for f in findings if f.code == "PLAN-PRODUCT-LIMITED" and f.severity is Severity.INFO
+    ]
+    kept = [f for f in findings if f not in minor]
+    if minor:
+        kept.append(
+            Finding(
+                "PLAN-PRODUCT-LIMITED",
+                Severity.INFO,
+                f"{len(minor)} step(s) are larger than the strategy's ideal because the products "
+                f"cannot make the dose in between (each within the guideline limit). First: "
+                f"{minor[0].message}",
+                minor[0].source,
+                minor[0].action,
+            )
+        )
+    return kept
+
+
+def _liquid_notes(products: ProductSet, steps: list[Step]) -> list[Finding]:
+    using = [s for s in steps if any(products.needs_liquid(a.dose_mg) for a in s.doses)]
+    if not using:
+        return []
+    first = using[0]
+    return [
+        Finding(
+            "PLAN-LIQUID",
+            Severity.INFO,
+            f"From day {first.start_day} ({first.daily_dose_mg():g} mg/day) doses need the liquid "
+            f"({products.liquid.concentration_mg_ml if products.liquid else 0:g} mg/mL) measured "
+            f"with an oral syringe.",
+            "benzokit product feasibility",
+            "check the liquid is available; in the US it must be compounded or imported",
+        )
+    ]

@@ -1,0 +1,94 @@
+"""The safety checker: a prescription or a schedule against the label, the guidelines and the patient.
+
+Findings are values (:class:`~benzokit.safety.findings.Finding`), most severe first; bad input is an
+:class:`~benzokit.errors.InputError`. The rules and their numbers live in ``safety/data/rules.toml``;
+dose limits in the drug files.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from benzokit.drugs.loader import load_drug
+from benzokit.drugs.models import Drug
+from benzokit.errors import InputError
+from benzokit.safety.context import PatientContext, resolve_indication
+from benzokit.safety.dosing import dose_findings
+from benzokit.safety.findings import Finding, sort_findings
+from benzokit.safety.interactions import interaction_findings
+from benzokit.safety.rules import load_rules
+from benzokit.safety.schedule import StepLike, check_spans, normalise_steps
+
+
+def _drug(drug: Drug | str) -> Drug:
+    return drug if isinstance(drug, Drug) else load_drug(drug)
+
+
+def _validated(drug: Drug, context: PatientContext | None) -> PatientContext:
+    context = context or PatientContext()
+    if context.indication is not None:
+        resolve_indication(drug, context.indication)
+    return context
+
+
+def check_prescription(
+    drug: Drug | str,
+    daily_dose_mg: float,
+    context: PatientContext | None = None,
+    *,
+    starting: bool = False,
+) -> tuple[Finding, ...]:
+    """Check a total daily dose (mg/day) of ``drug`` for the patient in ``context``.
+
+    ``starting=True`` also checks the dose against the labelled starting dose (and, for children,
+    the labelled maximum starting dose in mg/kg/day). Returns the findings, most severe first.
+    """
+    entry = _drug(drug)
+    if not (math.isfinite(daily_dose_mg) and daily_dose_mg > 0):
+        raise InputError("daily dose", daily_dose_mg, "a daily dose in mg greater than 0")
+    context = _validated(entry, context)
+    findings = dose_findings(entry, daily_dose_mg, context, starting=starting)
+    findings += interaction_findings(entry, context)
+    findings += condition_findings(entry, context)
+    return sort_findings(findings)
+
+
+def condition_findings(drug: Drug, context: PatientContext) -> list[Finding]:
+    """One finding per patient condition that has a rule for this drug."""
+    rules = load_rules()
+    found: list[Finding] = []
+    for name in context.conditions:
+        rule = rules.conditions[name].rule_for(drug.name)
+        if rule is not None:
+            found.append(rule.finding(rules.citation(rule.source, drug), drug=drug.name))
+    return found
+
+
+def check_schedule(
+    drug: Drug | str,
+    steps: Sequence[StepLike],
+    context: PatientContext | None = None,
+    *,
+    allow_abrupt_stop_reason: str | None = None,
+) -> tuple[Finding, ...]:
+    """Check a dosing schedule: steps of ``(start_day, end_day, daily_dose_mg)`` (days ``[start,
+    end)``, mg/day) or plan steps.
+
+    Reductions faster than the guideline pace, a fall to zero from above the smallest product dose
+    (critical, unless ``allow_abrupt_stop_reason`` records why — then a warning that keeps the
+    reason), and any step above the labelled maximum. Returns the findings, most severe first.
+    """
+    entry = _drug(drug)
+    reason = allow_abrupt_stop_reason
+    if reason is not None and not reason.strip():
+        raise InputError(
+            "allow_abrupt_stop_reason",
+            reason,
+            "the prescriber's reason for stopping abruptly, in words",
+        )
+    spans = normalise_steps(steps, entry.name)
+    if not spans:
+        raise InputError("steps", "none", "at least one step (start_day, end_day, daily_dose_mg)")
+    context = _validated(entry, context)
+    return sort_findings(check_spans(entry, spans, context, reason.strip() if reason else None))

@@ -1,0 +1,184 @@
+"""Schedule checks: taper pace against the guideline, abrupt stops, steps above the label maximum.
+
+A schedule is a sequence of consecutive steps, each covering days ``[start_day, end_day)`` at one
+total daily dose in mg/day: plain ``(start_day, end_day, daily_dose_mg)`` tuples or objects with
+``start_day``, ``end_day`` and a ``daily_dose_mg`` attribute or method (such as
+:class:`benzokit.plan.Step`; a ``hold`` step without doses repeats the previous dose).
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+from benzokit.drugs.models import Drug, ProductForm
+from benzokit.errors import InputError
+from benzokit.safety.context import PatientContext
+from benzokit.safety.dosing import RELATIVE_TOLERANCE, above, label_maximum
+from benzokit.safety.findings import Finding
+from benzokit.safety.rules import RuleSet, load_rules
+
+HOLD = "hold"
+
+
+class ScheduleStep(Protocol):
+    """What the checker reads from a plan step."""
+
+    @property
+    def start_day(self) -> int: ...
+
+    @property
+    def end_day(self) -> int: ...
+
+
+StepLike = ScheduleStep | tuple[float, float, float]
+
+
+@dataclass(frozen=True, slots=True)
+class DoseSpan:
+    """Days ``[start_day, end_day)`` at ``daily_dose_mg`` mg/day."""
+
+    start_day: int
+    end_day: int
+    daily_dose_mg: float
+
+
+def normalise_steps(steps: Sequence[StepLike], drug: str) -> tuple[DoseSpan, ...]:
+    """Validated, consecutive spans; bad steps are an :class:`InputError` naming the step."""
+    spans: list[DoseSpan] = []
+    for index, step in enumerate(steps):
+        start, end, dose = _unpack(step, drug)
+        if not (math.isfinite(dose) and dose >= 0):
+            raise InputError(f"step {index + 1} daily dose", dose, "a daily dose in mg, 0 or more")
+        if not (float(start).is_integer() and float(end).is_integer() and start < end):
+            raise InputError(
+                f"step {index + 1} days", (start, end), "whole days with start_day < end_day"
+            )
+        if dose == 0 and str(getattr(step, "kind", "")) == HOLD and spans:
+            dose = spans[-1].daily_dose_mg
+        if spans and int(start) != spans[-1].end_day:
+            raise InputError(
+                f"step {index + 1} start_day",
+                start,
+                f"consecutive steps: this step must start on day {spans[-1].end_day}, "
+                "where the previous one ends",
+            )
+        spans.append(DoseSpan(int(start), int(end), float(dose)))
+    return tuple(spans)
+
+
+def _unpack(step: StepLike, drug: str) -> tuple[float, float, float]:
+    if isinstance(step, tuple):
+        if len(step) != 3:
+            raise InputError("step", step, "(start_day, end_day, daily_dose_mg)")
+        return float(step[0]), float(step[1]), float(step[2])
+    dose = getattr(step, "daily_dose_mg", None)
+    if callable(dose):
+        call: Callable[..., float] = dose
+        dose = call(drug)
+    if not isinstance(dose, int | float):
+        raise InputError("step", step, "a step with start_day, end_day and daily_dose_mg")
+    return float(step.start_day), float(step.end_day), float(dose)
+
+
+def smallest_product_dose_mg(drug: Drug) -> float:
+    """The smallest dose (mg) a solid product of the drug can give: strength x smallest split.
+
+    Liquids are left out: the knowledge base does not hold the smallest measurable volume.
+    """
+    doses = [
+        min(p.strengths_mg) * p.smallest_split
+        for p in drug.products
+        if p.form is not ProductForm.LIQUID and p.strengths_mg
+    ]
+    return min(doses) if doses else 0.0
+
+
+def check_spans(
+    drug: Drug,
+    spans: tuple[DoseSpan, ...],
+    context: PatientContext,
+    reason: str | None,
+) -> list[Finding]:
+    rules = load_rules()
+    findings = _pace(drug, spans, rules)
+    findings += _stops(drug, spans, rules, reason)
+    maximum = label_maximum(drug, context)
+    if maximum is not None:
+        over = [s for s in spans if above(s.daily_dose_mg, maximum.daily_mg)]
+        if over:
+            top = max(over, key=lambda s: s.daily_dose_mg)
+            findings.append(
+                rules.rules["schedule_above_label_max"].finding(
+                    maximum.citation,
+                    drug=drug.name,
+                    dose_mg=top.daily_dose_mg,
+                    day=over[0].start_day,
+                    limit_mg=maximum.daily_mg,
+                    indication=maximum.indication,
+                    population=maximum.population,
+                )
+            )
+    return findings
+
+
+def _pace(drug: Drug, spans: tuple[DoseSpan, ...], rules: RuleSet) -> list[Finding]:
+    """The largest fall between two days at most ``window_days`` apart, if above the guideline.
+
+    Falls to zero are judged by the abrupt-stop rule, not here.
+    """
+    rule = rules.rules["taper_rate"]
+    window = rule.value("window_days")
+    limit = rule.value("max_reduction_fraction")
+    worst: tuple[float, DoseSpan, DoseSpan] | None = None
+    for i, earlier in enumerate(spans):
+        if earlier.daily_dose_mg <= 0:
+            continue
+        for later in spans[i + 1 :]:
+            if later.start_day - (earlier.end_day - 1) > window:
+                break
+            if later.daily_dose_mg <= 0:
+                continue
+            fall = 1 - later.daily_dose_mg / earlier.daily_dose_mg
+            if worst is None or fall > worst[0]:
+                worst = (fall, earlier, later)
+    if worst is None or worst[0] <= limit + RELATIVE_TOLERANCE:
+        return []
+    fall, earlier, later = worst
+    return [
+        rule.finding(
+            rules.citation(rule.source, drug),
+            percent=fall * 100,
+            window_days=window,
+            from_mg=earlier.daily_dose_mg,
+            from_day=earlier.end_day - 1,
+            to_mg=later.daily_dose_mg,
+            to_day=later.start_day,
+            max_percent=limit * 100,
+        )
+    ]
+
+
+def _stops(
+    drug: Drug, spans: tuple[DoseSpan, ...], rules: RuleSet, reason: str | None
+) -> list[Finding]:
+    smallest = smallest_product_dose_mg(drug)
+    findings: list[Finding] = []
+    for before, after in itertools.pairwise(spans):
+        if after.daily_dose_mg > 0 or not above(before.daily_dose_mg, smallest):
+            continue
+        values = {"drug": drug.name, "from_mg": before.daily_dose_mg, "day": after.start_day}
+        if reason is None:
+            rule = rules.rules["abrupt_stop"]
+            findings.append(
+                rule.finding(rules.citation(rule.source, drug), smallest_mg=smallest, **values)
+            )
+        else:
+            rule = rules.rules["abrupt_stop_overridden"]
+            findings.append(
+                rule.finding(rules.citation(rule.source, drug), reason=reason, **values)
+            )
+    return findings

@@ -1,0 +1,108 @@
+"""Plan invariants over many generated inputs (issue 4, "done when")."""
+
+from __future__ import annotations
+
+import itertools
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from benzokit.drugs.loader import load_drug
+from benzokit.plan.api import ProductChoice, plan_taper
+from benzokit.plan.model import Plan, StepKind
+from benzokit.plan.params import load_strategy_parameters
+from benzokit.plan.products import product_set
+from benzokit.plan.strategies import Risk, StrategyName
+
+CLONAZEPAM = load_drug("clonazepam")
+LIMITS = load_strategy_parameters().guideline
+CAP = LIMITS.max_reduction_fraction.require()
+WINDOW = int(LIMITS.window_days.require())
+
+start_doses = st.integers(min_value=2, max_value=32).map(
+    lambda eighths: eighths * 0.125
+)  # 0.25-4 mg/day
+strategies = st.sampled_from([StrategyName.LABEL, StrategyName.GUIDELINE, StrategyName.HYPERBOLIC])
+risks = st.sampled_from(list(Risk))
+
+
+def _daily(plan: Plan) -> list[tuple[int, int, float]]:
+    return [(s.start_day, s.end_day, s.daily_dose_mg(plan.drug)) for s in plan.steps]
+
+
+def _limited_days(plan: Plan) -> set[int]:
+    found = set()
+    for f in plan.findings:
+        if f.code in {"PLAN-PRODUCT-LIMITED", "PLAN-FINAL-STEP"} and f.message.startswith("Day "):
+            found.add(int(f.message.split(":")[0].removeprefix("Day ")))
+    return found
+
+
+@settings(max_examples=40, deadline=None)
+@given(start_doses, strategies, risks, st.booleans())
+def test_plans_never_rise_use_real_products_and_end_at_zero(
+    start: float, strategy: StrategyName, risk: Risk, liquid: bool
+) -> None:
+    plan = plan_taper(
+        "clonazepam", f"{start} mg/day", strategy, risk=risk, products=ProductChoice(liquid=liquid)
+    )
+    daily = _daily(plan)
+    doses = [start] + [d for _, _, d in daily]
+    assert all(b <= a + 1e-9 for a, b in itertools.pairwise(doses))
+    assert all(end > begin for begin, end, _ in daily)
+    assert all(daily[i][1] <= daily[i + 1][0] for i in range(len(daily) - 1))
+    products = product_set(CLONAZEPAM, liquid=liquid)
+    for step in plan.steps:
+        for dose in step.doses:
+            assert products.is_feasible(dose.dose_mg)
+            assert sum(p.dose_mg for p in dose.products) == pytest.approx(dose.dose_mg)
+    label_step = CLONAZEPAM.label_taper.step_daily_mg.require() if CLONAZEPAM.label_taper else 0.0
+    last_allowed = label_step if strategy is StrategyName.LABEL else 0.0
+    assert (
+        daily[-1][2]
+        <= max(last_allowed, products.smallest_dose_mg * len(plan.parameters["times"])) + 1e-9
+    )
+    assert {f.source for f in plan.findings} and all(f.source for f in plan.findings)
+
+
+@settings(max_examples=40, deadline=None)
+@given(
+    start_doses,
+    st.sampled_from([StrategyName.GUIDELINE, StrategyName.HYPERBOLIC]),
+    risks,
+    st.booleans(),
+)
+def test_guideline_paced_cuts_stay_within_25_percent_per_14_days_or_are_flagged(
+    start: float, strategy: StrategyName, risk: Risk, liquid: bool
+) -> None:
+    plan = plan_taper(
+        "clonazepam", f"{start} mg/day", strategy, risk=risk, products=ProductChoice(liquid=liquid)
+    )
+    history = [(-(10**6), start)] + [
+        (s.start_day, s.daily_dose_mg()) for s in plan.steps if s.kind is StepKind.DOSE
+    ]
+    flagged = _limited_days(plan)
+    for index in range(1, len(history)):
+        day, dose = history[index]
+        window_max = (
+            max(d for t, d in history[:index] if t > day - WINDOW)
+            if any(t > day - WINDOW for t, _ in history[:index])
+            else history[index - 1][1]
+        )
+        window_max = max(window_max, history[index - 1][1])
+        if dose < window_max * (1 - CAP) - 1e-9:
+            assert day in flagged, f"unflagged cut to {dose} on day {day}"
+
+
+@settings(max_examples=25, deadline=None)
+@given(start_doses, st.integers(min_value=1, max_value=3))
+def test_a_target_maintenance_dose_is_where_the_plan_ends(start: float, quarters: int) -> None:
+    target = min(start / 2, quarters * 0.125)
+    target = max(0.125, round(target / 0.125) * 0.125)
+    if target >= start:
+        return
+    plan = plan_taper(
+        "clonazepam", f"{start} mg/day", StrategyName.GUIDELINE, target_daily_mg=target
+    )
+    assert plan.steps[-1].daily_dose_mg() == pytest.approx(target)
