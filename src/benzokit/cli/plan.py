@@ -24,6 +24,7 @@ plan_app = typer.Typer(
     help=f"Titration and taper plans made of real products.\n\n{DISCLAIMER}", no_args_is_help=True
 )
 
+_ALL_COMPARED = "label,guideline,hyperbolic,diazepam-switch"
 _SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
 
@@ -238,3 +239,86 @@ def print_plan(plan: Plan) -> None:
             f"[{style}]{str(finding.severity).upper()}[/] {finding.code}: {finding.message}{action} "
             f"[dim]({finding.source})[/]"
         )
+
+
+@plan_app.command("compare")
+def compare_command(
+    drug: Annotated[str, typer.Argument(help="Drug name, e.g. clonazepam.")],
+    from_: Annotated[
+        str, typer.Option("--from", help="Current dose: '2 mg/day' or a regimen like '1 mg bid'.")
+    ],
+    strategies: Annotated[
+        str, typer.Option(help="Comma-separated strategies.")
+    ] = "label,guideline,hyperbolic,diazepam-switch",
+    risk: Annotated[
+        Risk | None, typer.Option(help="low, moderate or high (default: from the dose band).")
+    ] = None,
+    occupancy_set: Annotated[
+        str | None, typer.Option(help="Occupancy anchor (pd.toml) for predictions.")
+    ] = None,
+    liquid: Annotated[bool, typer.Option("--liquid", help="Allow the liquid.")] = False,
+    plot: Annotated[Path | None, typer.Option(help="Write the comparison figure (PNG).")] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print the plans and summary as JSON.")
+    ] = False,
+) -> None:
+    """Strategies side by side: duration, largest cut, findings; with --plot, predicted PD per strategy."""
+    from benzokit.plan.compare import predict, summary_row
+
+    names = guarded(lambda: _strategy_names(strategies))
+    choice = ProductChoice(liquid=liquid)
+    plans = [_compare_plan(drug, from_, name, risk, occupancy_set, choice) for name in names]
+    rows = [summary_row(p) for p in plans]
+    if plot is not None:
+        from benzokit.viz.compare import plot_comparison
+
+        if plot.suffix.lower() != ".png":
+            guarded(lambda: _fail(InputError("--plot", str(plot), "a file name ending in .png")))
+        predictions = guarded(lambda: predict(plans, occupancy_set=occupancy_set))
+        plot_comparison(predictions, f"{drug} from {from_}: taper strategies", plot)
+    if as_json:
+        json.dump(
+            {"summary": rows, "plans": [p.to_dict() for p in plans], "disclaimer": DISCLAIMER},
+            sys.stdout,
+        )
+        sys.stdout.write("\n")
+        return
+    table = Table(title=f"{drug} from {from_}: strategies compared")
+    for column in ("strategy", "days", "steps", "largest cut", "critical", "warning", "info"):
+        table.add_column(column)
+    for row in rows:
+        cut = f"{row['largest_cut_fraction']:.0%}"
+        counts = (str(row[level]) for level in ("critical", "warning", "info"))
+        table.add_row(row["strategy"], str(row["days"]), str(row["steps"]), cut, *counts)
+    console.print(table)
+    if plot is not None:
+        console.print(f"wrote {plot}")
+    print_disclaimer()
+
+
+def _compare_plan(
+    drug: str,
+    from_: str,
+    name: StrategyName,
+    risk: Risk | None,
+    occupancy_set: str | None,
+    choice: ProductChoice,
+) -> Plan:
+    return guarded(
+        lambda: plan_taper(
+            drug, from_, name, risk=risk, occupancy_set=occupancy_set, products=choice
+        )
+    )
+
+
+def _strategy_names(text: str) -> list[StrategyName]:
+    names = [part.strip() for part in text.split(",") if part.strip()]
+    allowed = [s.value for s in StrategyName if s is not StrategyName.CUSTOM]
+    unknown = [n for n in names if n not in allowed]
+    if unknown or not names:
+        raise InputError("--strategies", text, "a comma-separated list of: " + ", ".join(allowed))
+    return [StrategyName(n) for n in dict.fromkeys(names)]
+
+
+def _fail(error: InputError) -> None:
+    raise error
