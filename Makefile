@@ -12,7 +12,7 @@ STAMP   = $(VENV)/.benzokit-installed
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet --upgrade pip
-	$(BIN)/python -m pip install --quiet -e '.[dev,fast,dist]'
+	$(BIN)/python -m pip install --quiet -e '.[dev,dist]'
 	touch $(STAMP)
 
 ## demo: set up and run the main job (the CLI demo: simulate a clonazepam 2 mg/day patient, with a plot)
