@@ -195,12 +195,12 @@ def test_a_rerun_into_the_same_folder_resumes(tmp_path: Path) -> None:
 def test_the_comparison_example_runs(run_cli: RunCli, tmp_path: Path) -> None:
     outcome = run_cli("trial", str(COMPARE), "--subjects", "300", "--out", "compare")
     text = assert_ok(outcome)
-    assert "clonazepam-taper-comparison: 300 subjects x 3 strategies, 240 days" in text
+    assert "clonazepam-taper-comparison: 300 subjects x 4 strategies, 420 days" in text
     for strategy in ("label", "guideline", "slow"):
         assert f"{strategy}: peak withdrawal index median" in text
     summary = read_summary(tmp_path / "compare")
-    assert list(summary["strategies"]) == ["label", "guideline", "slow"]
-    assert (summary["subjects"], summary["seed"], summary["days"]) == (300, 11, 240)
+    assert list(summary["strategies"]) == ["label", "guideline", "slow", "planner-hyperbolic"]
+    assert (summary["subjects"], summary["seed"], summary["days"]) == (300, 11, 420)
     assert (tmp_path / "compare" / "bands.png").read_bytes().startswith(PNG_MAGIC)
 
 

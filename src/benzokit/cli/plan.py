@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import json
 import sys
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, TypeVar
 
 import typer
 from rich.table import Table
@@ -14,11 +15,20 @@ from rich.table import Table
 from benzokit._disclaimer import DISCLAIMER
 from benzokit.cli.errors import guarded
 from benzokit.cli.render import console, print_disclaimer
+from benzokit.drugs.loader import load_drug
+from benzokit.drugs.models import ProductForm
 from benzokit.errors import InputError
+from benzokit.patient import Patient
 from benzokit.plan.api import ProductChoice, plan_taper, plan_titration
 from benzokit.plan.model import Plan
 from benzokit.plan.strategies import Risk, StrategyName
-from benzokit.units import parse_dose, parse_weight_kg
+from benzokit.units import format_clock, parse_clock_h, parse_dose, parse_weight_kg
+
+T = TypeVar("T")
+_FROM_ALLOWED = (
+    "a daily dose ('2 mg/day') or a daily pattern ('1 mg bid', '0.5 mg tid', "
+    "'1 mg at 08:00 and 2 mg at 22:00')"
+)
 
 plan_app = typer.Typer(
     help=f"Titration and taper plans made of real products.\n\n{DISCLAIMER}", no_args_is_help=True
@@ -38,7 +48,54 @@ def _date(text: str | None) -> date | None:
 
 
 def _times(text: str | None) -> tuple[str, ...] | None:
-    return None if text is None else tuple(t.strip() for t in text.split(",") if t.strip())
+    """'08:00,20:00' -> ('08:00', '20:00'): valid clock times, in order, each once."""
+    if text is None:
+        return None
+    hours = [parse_clock_h(t, field="--times") for t in text.split(",") if t.strip()]
+    clocks = [format_clock(h) for h in sorted(hours)]
+    if not clocks or len(set(clocks)) != len(clocks):
+        raise InputError("--times", text, "one or more different clock times, e.g. '08:00,20:00'")
+    return tuple(clocks)
+
+
+def _patient(weight: str | None, age: float | None) -> tuple[float | None, float | None]:
+    """The validated --weight (kg) and --age (years)."""
+    weight_kg = parse_weight_kg(weight, field="--weight") if weight is not None else None
+    try:
+        Patient(weight_kg=weight_kg, age_y=age)
+    except InputError as error:
+        option = {"weight": "--weight", "age": "--age"}.get(error.field, error.field)
+        raise InputError(option, error.value, error.allowed) from error
+    return weight_kg, age
+
+
+def _needs_start(ics: Path | None, start: str | None) -> None:
+    if ics is not None and start is None:
+        raise InputError(
+            "--ics", str(ics), "a plan with a start date: add --start YYYY-MM-DD for a calendar"
+        )
+
+
+def _as_options(action: Callable[[], T], *, from_text: str | None, market: str) -> T:
+    """Run ``action``; errors about the library's fields are re-worded for the command's options."""
+    try:
+        return action()
+    except InputError as error:
+        if error.field.startswith("regimen") and from_text is not None:
+            raise InputError("--from", from_text, _FROM_ALLOWED) from error
+        if error.field == "products":
+            drug = load_drug(str(error.value))
+            markets = sorted({p.market for p in drug.products if p.form is not ProductForm.LIQUID})
+            raise InputError(
+                "--market",
+                market,
+                f"a market with {drug.name} tablets or capsules ({', '.join(markets)}), "
+                "or --liquid for the oral solution",
+            ) from error
+        option = {"strength": "--strengths", "occupancy set": "--occupancy-set"}.get(error.field)
+        if option is None:
+            raise
+        raise InputError(option, error.value, error.allowed) from error
 
 
 def _daily(text: str | None, field: str) -> float | None:
@@ -120,22 +177,27 @@ def taper_command(
     csv: Annotated[Path | None, typer.Option(help="Write the day-by-day calendar (CSV).")] = None,
 ) -> None:
     """A taper plan, checked, with tablets per dose; optional PDF, iCalendar, FHIR and CSV."""
+    guarded(lambda: _needs_start(ics, start))
     plan = guarded(
-        lambda: plan_taper(
-            drug,
-            from_,
-            strategy,
-            risk=risk,
-            target_daily_mg=_daily(target, "--target") or 0.0,
-            times=_times(times),
-            start_date=_date(start),
-            products=_products(market, liquid, strengths, no_odt),
-            interval_days=interval_days,
-            reduction_fraction=reduction,
-            occupancy_set=occupancy_set,
-            equivalence_source=equivalence,
-            hold_days_after_cut=hold_days,
-            custom_steps=steps,
+        lambda: _as_options(
+            lambda: plan_taper(
+                drug,
+                from_,
+                strategy,
+                risk=risk,
+                target_daily_mg=_daily(target, "--target") or 0.0,
+                times=_times(times),
+                start_date=_date(start),
+                products=_products(market, liquid, strengths, no_odt),
+                interval_days=interval_days,
+                reduction_fraction=reduction,
+                occupancy_set=occupancy_set,
+                equivalence_source=equivalence,
+                hold_days_after_cut=hold_days,
+                custom_steps=steps,
+            ),
+            from_text=from_,
+            market=market,
         )
     )
     _emit(plan, as_json, pdf=pdf, ics=ics, fhir=fhir, csv=csv)
@@ -165,16 +227,22 @@ def titrate_command(
     csv: Annotated[Path | None, typer.Option(help="Write the day-by-day calendar (CSV).")] = None,
 ) -> None:
     """A titration from the label for the indication and population, capped at the labelled maximum."""
+    guarded(lambda: _needs_start(ics, start))
+    weight_kg, age_y = guarded(lambda: _patient(weight, age))
     plan = guarded(
-        lambda: plan_titration(
-            drug,
-            indication,
-            weight_kg=parse_weight_kg(weight, field="--weight") if weight else None,
-            age_y=age,
-            target_daily_mg=_daily(target, "--target"),
-            times=_times(times),
-            start_date=_date(start),
-            products=_products(market, liquid, None, False),
+        lambda: _as_options(
+            lambda: plan_titration(
+                drug,
+                indication,
+                weight_kg=weight_kg,
+                age_y=age_y,
+                target_daily_mg=_daily(target, "--target"),
+                times=_times(times),
+                start_date=_date(start),
+                products=_products(market, liquid, None, False),
+            ),
+            from_text=None,
+            market=market,
         )
     )
     _emit(plan, as_json, pdf=pdf, ics=ics, fhir=fhir, csv=csv)

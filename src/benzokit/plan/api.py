@@ -170,9 +170,10 @@ def with_safety_findings(plan: Plan, context: PatientContext | None) -> Plan:
         ]
         found = list(check_schedule(DIAZEPAM, diazepam_steps, context)) if diazepam_steps else []
     else:
-        # the stop after the last step is part of the schedule: check it too
+        # the stop after the last step is part of the schedule (unless the plan keeps a target dose)
         final = (plan.total_days, plan.total_days + 1, 0.0)
-        spans = [(s.start_day, s.end_day, s.daily_dose_mg(plan.drug)) for s in plan.steps] + [final]
+        spans = [(s.start_day, s.end_day, s.daily_dose_mg(plan.drug)) for s in plan.steps]
+        spans += [] if plan.parameters.get("target_daily_mg") else [final]
         reason = (
             "the label's own discontinuation schedule ends here"
             if plan.strategy == StrategyName.LABEL
@@ -336,4 +337,5 @@ def plan_titration(
     request = TitrationRequest(
         indication, times or default_times, weight_kg, age_y, target_daily_mg, start_date
     )
+    context = context or PatientContext(age_y=age_y, weight_kg=weight_kg, indication=indication)
     return with_safety_findings(titration_plan(drug, products.for_drug(drug), request), context)

@@ -21,9 +21,10 @@ def split_daily(products: ProductSet, daily_mg: float, n_times: int) -> tuple[fl
     if target == 0:
         return (0.0,) * n_times
     best: tuple[int, ...] | None = None
+    grain = _grain(products)
     for n_given in range(n_times, 0, -1):
-        share = target // n_given
-        for offset in range(0, share + 1, max(1, _grain(products))):
+        share = target // n_given // grain * grain
+        for offset in range(0, share + 1, grain):
             early = share - offset
             if early <= 0 and n_given > 1:
                 break

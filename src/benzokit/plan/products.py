@@ -141,15 +141,19 @@ def _cost(combo: tuple[Unit, ...]) -> tuple[int, int, int, int]:
 
 
 def _group(combo: tuple[Unit, ...]) -> tuple[ProductUse, ...]:
-    """Identical units of one strength and form collapse into one ProductUse with a quantity."""
-    counts: dict[tuple[ProductForm, float], float] = {}
+    """Whole units of one strength collapse into a count; each split piece is its own entry (0.5, 0.25)."""
+    uses: list[ProductUse] = []
+    wholes: dict[tuple[ProductForm, float], int] = {}
     for unit in combo:
-        key = (unit.form, unit.strength_mg)
-        counts[key] = counts.get(key, 0.0) + unit.fraction
-    return tuple(
-        ProductUse(form, strength_mg=strength, quantity=quantity)
-        for (form, strength), quantity in counts.items()
-    )
+        if unit.split:
+            uses.append(ProductUse(unit.form, strength_mg=unit.strength_mg, quantity=unit.fraction))
+        else:
+            wholes[(unit.form, unit.strength_mg)] = wholes.get((unit.form, unit.strength_mg), 0) + 1
+    whole_uses = [
+        ProductUse(form, strength_mg=strength, quantity=float(count))
+        for (form, strength), count in wholes.items()
+    ]
+    return tuple(whole_uses + uses)
 
 
 def product_set(

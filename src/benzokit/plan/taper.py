@@ -9,7 +9,7 @@ Guideline-paced strategies also never reduce more than the guideline fraction wi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 
 from benzokit.drugs.models import Drug
@@ -87,7 +87,9 @@ def taper_plan(drug: Drug, products: ProductSet, pace: Pace, settings: TaperSett
         nxt = feasible_daily_at_or_above(products, ideal, n_times)
         if nxt is not None and settings.window_limit and nxt >= current * (1.0 - cap) - EPSILON_MG:
             while nxt < _window_floor(history, day, cap, window) - EPSILON_MG:
-                day += 1  # wait until the window allows this cut
+                day += 1  # wait until the window allows this cut (the current step lasts longer)
+            if steps and day > steps[-1].end_day:
+                steps[-1] = replace(steps[-1], end_day=day)
         if nxt is None or nxt >= current - EPSILON_MG:
             nxt = max(feasible_daily_below(products, current, n_times), settings.target_daily_mg)
             findings.append(

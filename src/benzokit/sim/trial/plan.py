@@ -5,7 +5,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 from numpy.typing import NDArray
@@ -19,7 +19,7 @@ from benzokit.regimen.language import parse_regimen
 from benzokit.sim.population.kernel import BLOCK, moderator_weights
 from benzokit.sim.population.schedule import hourly_schedule
 from benzokit.sim.population.settings import PopulationSettings, build_settings
-from benzokit.sim.trial.spec import TrialSpec
+from benzokit.sim.trial.spec import Strategy, TrialSpec
 
 HOURS_PER_DAY = 24
 _TARGET_CHUNKS = 64
@@ -99,6 +99,33 @@ def _pd_constants(spec: TrialSpec) -> PDConstants:
     )
 
 
+def _planned_regimen(drug: str, strategy: Strategy) -> str:
+    """The planner's taper as prescription text, after ``run_in_days`` at the starting dose."""
+    from benzokit.drugs.loader import load_drug
+    from benzokit.plan.api import ProductChoice, parse_from, plan_taper
+    from benzokit.plan.compare import plan_regimen_text
+    from benzokit.plan.daily import administrations
+    from benzokit.plan.model import Step
+    from benzokit.plan.strategies import Risk, StrategyName
+
+    planned = strategy.plan
+    assert planned is not None
+    products = ProductChoice(liquid=planned.liquid)
+    plan = plan_taper(
+        drug,
+        planned.from_dose,
+        StrategyName(planned.strategy),
+        risk=Risk(planned.risk) if planned.risk else None,
+        products=products,
+    )
+    if planned.run_in_days == 0:
+        return plan_regimen_text(plan)
+    daily_mg, times = parse_from(planned.from_dose, None)
+    doses = administrations(products.for_drug(load_drug(drug)), daily_mg, times)
+    run_in = replace(plan, steps=(Step(0, planned.run_in_days, doses),))
+    return f"{plan_regimen_text(run_in)}, then {plan_regimen_text(plan)}"
+
+
 def plan_trial(spec: TrialSpec) -> TrialPlan:
     """Validate the spec against the knowledge base and lay out the run."""
     try:
@@ -108,9 +135,9 @@ def plan_trial(spec: TrialSpec) -> TrialPlan:
     hours = spec.trial.days * HOURS_PER_DAY
     schedules = []
     for index, strategy in enumerate(spec.strategies):
-        field = f"strategies.{index}.regimen"
+        field = f"strategies.{index}.{'regimen' if strategy.regimen else 'plan'}"
         try:
-            regimen = parse_regimen(strategy.regimen)
+            regimen = parse_regimen(strategy.regimen or _planned_regimen(drug.name, strategy))
         except InputError as exc:
             raise InputError(f"{field} ({exc.field})", exc.value, exc.allowed) from exc
         schedules.append(hourly_schedule(regimen, hours, field=field))

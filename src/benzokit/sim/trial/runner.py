@@ -13,7 +13,7 @@ from benzokit._disclaimer import DISCLAIMER
 from benzokit.sim.trial.dispatch import Dispatcher, SerialDispatcher
 from benzokit.sim.trial.plan import TrialPlan, plan_trial
 from benzokit.sim.trial.spec import TrialSpec
-from benzokit.sim.trial.store import prepare_folder, write_text
+from benzokit.sim.trial.store import prepare_folder, remove_stale_temporaries, write_text
 from benzokit.sim.trial.summary import markdown_report, quantile_bands, summarise
 
 Progress = Callable[[int, int], None]
@@ -55,6 +55,7 @@ def run_trial(
             progress(finished, plan.subjects)
 
     (dispatcher or SerialDispatcher()).run(plan, todo, out, on_written)
+    remove_stale_temporaries(out)
     files = _write_reports(spec, plan, out)
     summary = json.loads((out / "summary.json").read_text())
     return TrialRun(out, plan, len(done), time.perf_counter() - started, summary, files)

@@ -7,9 +7,9 @@ from __future__ import annotations
 
 import tomllib
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from benzokit.errors import InputError
 
@@ -36,10 +36,35 @@ class PDSection(_Strict):
     withdrawal_threshold: float | None = Field(None, ge=0.0, le=1.0)
 
 
+class PlannedTaper(_Strict):
+    """A taper made by the planner (``benzokit plan taper``), after a run-in at the starting dose."""
+
+    model_config = ConfigDict(
+        frozen=True, extra="forbid", validate_by_name=True, validate_by_alias=True
+    )
+
+    strategy: Literal["label", "guideline", "hyperbolic"]
+    from_dose: str = Field(alias="from", min_length=1)
+    risk: Literal["low", "moderate", "high"] | None = None
+    liquid: bool = False
+    run_in_days: int = Field(28, ge=0, le=3650)
+
+
 class Strategy(_Strict):
+    """What the subjects take: a regimen written out, or a taper the planner makes."""
+
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
-    regimen: str = Field(min_length=1)
+    regimen: str | None = Field(None, min_length=1)
+    plan: PlannedTaper | None = None
     description: str = ""
+
+    @model_validator(mode="after")
+    def _one_source(self) -> Self:
+        if (self.regimen is None) == (self.plan is None):
+            raise ValueError(
+                "give exactly one of 'regimen' (prescription text) or 'plan' (a planner taper)"
+            )
+        return self
 
 
 class Outputs(_Strict):
@@ -68,7 +93,7 @@ class TrialSpec(_Strict):
 
     def with_overrides(self, *, subjects: int | None = None, seed: int | None = None) -> TrialSpec:
         """The spec with command-line overrides applied (re-validated)."""
-        data = self.model_dump()
+        data = self.model_dump(by_alias=True)
         if subjects is not None:
             data["trial"]["subjects"] = subjects
         if seed is not None:

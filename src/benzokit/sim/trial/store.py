@@ -58,7 +58,15 @@ def prepare_folder(out: Path, plan: TrialPlan) -> set[int]:
         (out / SUBJECTS_DIR).mkdir(parents=True, exist_ok=True)
         (out / BANDS_DIR).mkdir(parents=True, exist_ok=True)
         _write_atomic_text(path, json.dumps(manifest, indent=2))
+    remove_stale_temporaries(out)
     return done_chunks(out)
+
+
+def remove_stale_temporaries(out: Path) -> None:
+    """Delete half-written files left by writers that died (a killed worker, an interrupted run)."""
+    for folder in (out / SUBJECTS_DIR, out / BANDS_DIR):
+        for stale in folder.glob(".*.tmp"):
+            stale.unlink(missing_ok=True)
 
 
 def done_chunks(out: Path) -> set[int]:
