@@ -106,3 +106,25 @@ def test_a_target_maintenance_dose_is_where_the_plan_ends(start: float, quarters
         "clonazepam", f"{start} mg/day", StrategyName.GUIDELINE, target_daily_mg=target
     )
     assert plan.steps[-1].daily_dose_mg() == pytest.approx(target)
+
+
+@settings(max_examples=20, deadline=None)
+@given(start_doses, risks)
+def test_a_diazepam_switch_only_lowers_each_drug_after_its_cross_over(
+    start: float, risk: Risk
+) -> None:
+    """The switch raises diazepam only while clonazepam falls (the cross-over the clinician asked for);
+    afterwards diazepam only falls, on real diazepam products, and the plan ends."""
+    plan = plan_taper("clonazepam", f"{start} mg/day", StrategyName.DIAZEPAM_SWITCH, risk=risk)
+    clonazepam = [s.daily_dose_mg("clonazepam") for s in plan.steps]
+    diazepam = [s.daily_dose_mg("diazepam") for s in plan.steps]
+    assert all(b <= a + 1e-9 for a, b in itertools.pairwise([start, *clonazepam]))
+    switched = clonazepam.index(0.0)  # the first step on diazepam alone
+    assert all(b >= a - 1e-9 for a, b in itertools.pairwise(diazepam[: switched + 1]))
+    assert all(b <= a + 1e-9 for a, b in itertools.pairwise(diazepam[switched:]))
+    diazepam_products = product_set(load_drug("diazepam"))
+    for step in plan.steps:
+        for dose in step.doses:
+            if dose.drug == "diazepam":
+                assert diazepam_products.is_feasible(dose.dose_mg)
+    assert any(f.code == "PLAN-EQUIVALENCE" for f in plan.findings)

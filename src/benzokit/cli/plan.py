@@ -34,6 +34,12 @@ plan_app = typer.Typer(
     help=f"Titration and taper plans made of real products.\n\n{DISCLAIMER}", no_args_is_help=True
 )
 
+JsonOption = Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")]
+PdfOption = Annotated[Path | None, typer.Option(help="Write the patient handout (PDF).")]
+IcsOption = Annotated[Path | None, typer.Option(help="Write an iCalendar file of dose changes.")]
+FhirOption = Annotated[Path | None, typer.Option(help="Write a FHIR R4 MedicationRequest (JSON).")]
+CsvOption = Annotated[Path | None, typer.Option(help="Write the day-by-day calendar (CSV).")]
+
 _ALL_COMPARED = "label,guideline,hyperbolic,diazepam-switch"
 _SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
@@ -166,15 +172,11 @@ def taper_command(
     no_odt: Annotated[
         bool, typer.Option("--no-odt", help="Do not use orally disintegrating tablets.")
     ] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
-    pdf: Annotated[Path | None, typer.Option(help="Write the patient handout (PDF).")] = None,
-    ics: Annotated[
-        Path | None, typer.Option(help="Write an iCalendar file of dose changes.")
-    ] = None,
-    fhir: Annotated[
-        Path | None, typer.Option(help="Write a FHIR R4 MedicationRequest (JSON).")
-    ] = None,
-    csv: Annotated[Path | None, typer.Option(help="Write the day-by-day calendar (CSV).")] = None,
+    as_json: JsonOption = False,
+    pdf: PdfOption = None,
+    ics: IcsOption = None,
+    fhir: FhirOption = None,
+    csv: CsvOption = None,
 ) -> None:
     """A taper plan, checked, with tablets per dose; optional PDF, iCalendar, FHIR and CSV."""
     guarded(lambda: _needs_start(ics, start))
@@ -216,15 +218,11 @@ def titrate_command(
     times: Annotated[str | None, typer.Option(help="Dose times, e.g. '08:00,20:00'.")] = None,
     market: Annotated[str, typer.Option(help="Products of this market.")] = "US",
     liquid: Annotated[bool, typer.Option("--liquid", help="Allow the liquid.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")] = False,
-    pdf: Annotated[Path | None, typer.Option(help="Write the patient handout (PDF).")] = None,
-    ics: Annotated[
-        Path | None, typer.Option(help="Write an iCalendar file of dose changes.")
-    ] = None,
-    fhir: Annotated[
-        Path | None, typer.Option(help="Write a FHIR R4 MedicationRequest (JSON).")
-    ] = None,
-    csv: Annotated[Path | None, typer.Option(help="Write the day-by-day calendar (CSV).")] = None,
+    as_json: JsonOption = False,
+    pdf: PdfOption = None,
+    ics: IcsOption = None,
+    fhir: FhirOption = None,
+    csv: CsvOption = None,
 ) -> None:
     """A titration from the label for the indication and population, capped at the labelled maximum."""
     guarded(lambda: _needs_start(ics, start))

@@ -69,6 +69,13 @@ def feasible_daily_below(products: ProductSet, daily_mg: float, n_times: int) ->
     return 0.0
 
 
+def feasible_daily_at_most(products: ProductSet, daily_mg: float, n_times: int) -> float:
+    """The largest feasible daily dose ≤ ``daily_mg`` (0 if none)."""
+    if split_daily(products, daily_mg, n_times) is not None:
+        return daily_mg
+    return feasible_daily_below(products, daily_mg, n_times)
+
+
 def administrations(
     products: ProductSet, daily_mg: float, times: tuple[str, ...]
 ) -> tuple[Administration, ...]:

@@ -7,7 +7,7 @@ from datetime import date
 
 from benzokit.drugs.models import DoseLimit, Drug, Population
 from benzokit.errors import InputError
-from benzokit.plan.daily import administrations, feasible_daily_below, split_daily
+from benzokit.plan.daily import administrations, feasible_daily_at_most
 from benzokit.plan.model import Plan, Step
 from benzokit.plan.products import ProductSet
 from benzokit.safety.findings import Finding, Severity
@@ -145,9 +145,7 @@ def titration_plan(drug: Drug, products: ProductSet, request: TitrationRequest) 
 
 
 def _feasible_at_most(products: ProductSet, daily_mg: float, n_times: int) -> float:
-    if split_daily(products, daily_mg, n_times) is not None:
-        return daily_mg
-    below = feasible_daily_below(products, daily_mg, n_times)
+    below = feasible_daily_at_most(products, daily_mg, n_times)
     if below <= 0:
         raise InputError(
             "dose", f"{daily_mg:g} mg/day", "a dose the chosen products can make (try --liquid)"

@@ -10,7 +10,6 @@ with subjects, never with subjects × hours.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 
 import numba
 import numpy as np
@@ -33,18 +32,6 @@ METRICS = (
 BAND_SERIES = ("daily_mean_conc_ng_ml", "daily_max_withdrawal_index")
 BLOCK = 64
 STEP_H = 1.0
-
-
-@dataclass(frozen=True, slots=True)
-class PDConstants:
-    """Occupancy, effect and moderator-tolerance constants shared by all subjects."""
-
-    fraction_unbound: float
-    c50_unbound_ng_ml: float
-    emax: float
-    o50: float
-    tolerance_half_life_h: float
-    withdrawal_threshold: float
 
 
 def hold_weights(half_life_h: float, nodes: int, step_h: float = STEP_H) -> FloatArray:
