@@ -86,3 +86,53 @@ def test_last_dose_time_is_that_of_the_schedule() -> None:
     metrics, _, _ = _run("fujita1999", n=2)
     last_dose_h = (28 + 14 + 14 - 1) * 24 + 20
     np.testing.assert_array_equal(metrics[:, M["last_dose_time_h"]], last_dose_h)
+
+
+@pytest.mark.parametrize("occupancy_set", ["fujita1999", "horowitz_maudsley"])
+def test_turnover_feedback_summaries_match_the_reference_ode_within_1e_4(
+    occupancy_set: str,
+) -> None:
+    from benzokit.pd.tolerance import TurnoverFeedback
+    from benzokit.sim.population.kernel import FEEDBACK_SUBSTEPS, feedback_constants, run_feedback
+
+    n = 3
+    ids = np.arange(n, dtype=np.int64)
+    subjects = sample_subjects(DRUG, build_settings(DRUG), 3, ids)
+    coef, rate = oral_terms(subjects)
+    c50 = occupancy_c50_unbound_ng_ml(DRUG, load_pd_parameters().occupancy_set(occupancy_set))
+    tolerance = TurnoverFeedback(HALF_LIFE_H, 6.0, 1.0)
+    metrics, _ = run_feedback(
+        coef, rate, ids, hourly_schedule(REGIMEN, DAYS * 24), 3, 0.0, 0.0, 0.0, FU, c50, EMAX, O50,
+        feedback_constants(HALF_LIFE_H, 6.0, 1.0, FEEDBACK_SUBSTEPS), 0.05, np.full(n, -1, dtype=np.int64), 0,
+    )  # fmt: skip
+    grid = np.arange(0.0, DAYS * 24 + 1.0)
+    events = expand_events(REGIMEN.to_events(DAYS * 24.0))
+    for i in range(n):
+        ref = solve_pkpd_ode(
+            _model(subjects, i), events, grid, fraction_unbound=FU, c50_unbound_ng_ml=c50, emax=EMAX, o50=O50,
+            tolerance=tolerance, rtol=1e-11, atol=1e-14,
+        )  # fmt: skip
+        response, moderator = ref["tolerance_states"]
+        withdrawal = np.maximum(0.0, moderator - response)
+        assert metrics[i, M["peak_withdrawal_index"]] == pytest.approx(withdrawal.max(), rel=1e-4)
+        assert metrics[i, M["final_adaptation"]] == pytest.approx(moderator[-1] - 1.0, rel=1e-4)
+        assert metrics[i, M["auc_effect_h"]] == pytest.approx(ref["auc_effect"][-1], rel=1e-4)
+
+
+def test_the_trial_runs_the_turnover_feedback_model(tmp_path: object) -> None:
+    from pathlib import Path
+
+    from benzokit.sim.trial import load_trial_spec, run_trial
+    from benzokit.sim.trial.spec import parse_trial_spec
+
+    data = load_trial_spec(Path(__file__).parents[2] / "examples" / "trial-taper.toml").model_dump(
+        by_alias=True
+    )
+    data["trial"].update(subjects=300, days=120)
+    data["outputs"]["plots"] = False
+    moderator = run_trial(parse_trial_spec(data, source="t"), Path(str(tmp_path)) / "m")
+    data["pd"]["tolerance_model"] = "turnover_feedback"
+    feedback = run_trial(parse_trial_spec(data, source="t"), Path(str(tmp_path)) / "f")
+    peak_m = moderator.summary["strategies"]["taper"]["metrics"]["peak_withdrawal_index"]["median"]
+    peak_f = feedback.summary["strategies"]["taper"]["metrics"]["peak_withdrawal_index"]["median"]
+    assert peak_m > 0 and peak_f > 0 and peak_m != peak_f

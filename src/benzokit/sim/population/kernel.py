@@ -15,6 +15,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from benzokit.errors import ModelError
 from benzokit.sim.population.rng import ADHERENCE_STREAM, OCCASION_STREAM, normal, uniform
 
 FloatArray = NDArray[np.float64]
@@ -61,12 +62,17 @@ def moderator_weights(
 # Per-block layout: one flat parameter array and one flat state array, rows of BLOCK subjects each, so
 # that LLVM sees constant offsets between rows and vectorises the hourly loop across subjects.
 (_P_C0, _P_C1, _P_C2, _P_D0, _P_D1, _P_D2, _P_H0, _P_H1, _P_H2, _P_Q0, _P_Q1, _P_Q2, _P_T0, _P_T1,
- _P_T2, _P_G0, _P_G1, _P_G2) = range(18)  # fmt: skip
-_N_PAR = 18
+ _P_T2, _P_G0, _P_G1, _P_G2, _P_U0, _P_U1, _P_U2) = range(21)  # fmt: skip
+_N_PAR = 21
+MODERATOR = 0
+TURNOVER_FEEDBACK = 1
+FEEDBACK_SUBSTEPS = (
+    16  # sub-steps per hour: peak withdrawal index within 1e-4 of a tight ODE reference
+)
 FINE_HOURS_AFTER_DOSE = 3
 (_S0, _S1, _S2, _ADAPT, _E_PREV, _W_PEAK, _W_PEAK_T, _DAY_W, _DAY_C, _DAYS_ABOVE, _AUC_E,
- _C_SUM, _C_MAX, _LAST_DOSE) = range(14)  # fmt: skip
-_N_STATE = 14
+ _C_SUM, _C_MAX, _LAST_DOSE, _RESPONSE) = range(15)  # fmt: skip
+_N_STATE = 15
 
 
 @numba.njit(cache=True, fastmath=True, error_model="numpy")
@@ -183,6 +189,64 @@ def _hour_fine(
         st[_E_PREV * BLOCK + i] = e_end
 
 
+@numba.njit(cache=True, fastmath=True, error_model="numpy")
+def _hour_feedback(
+    par: FloatArray, st: FloatArray, next_t: float, effect_num: float, effect_a: float, effect_b: float,
+    tol: FloatArray,
+) -> None:  # fmt: skip
+    """One hour of the turnover-feedback model in ``tol[7]`` sub-steps (first-order hold, predictor step).
+
+    tol = (r_decay, r_new, r_old, m_decay, m_new, m_old, feedback_exponent, n_sub) per sub-step; the
+    kernel implements feedback exponent 1 (``feedback_constants`` refuses others). The sub-step loop is
+    outside the subject loop so that the update vectorises across subjects.
+    """
+    r_decay, r_new, r_old = tol[0], tol[1], tol[2]
+    m_decay, m_new, m_old = tol[3], tol[4], tol[5]
+    n_sub = int(tol[7])
+    half_sub = STEP_H / n_sub / 2.0
+    for i in range(BLOCK):
+        st[_C_SUM * BLOCK + i] += (
+            par[_P_C0 * BLOCK + i] * st[_S0 * BLOCK + i] * par[_P_G0 * BLOCK + i]
+            + par[_P_C1 * BLOCK + i] * st[_S1 * BLOCK + i] * par[_P_G1 * BLOCK + i]
+            + par[_P_C2 * BLOCK + i] * st[_S2 * BLOCK + i] * par[_P_G2 * BLOCK + i]
+        )
+        st[_DAY_C * BLOCK + i] = st[_DAY_C * BLOCK + i] + (
+            par[_P_C0 * BLOCK + i] * st[_S0 * BLOCK + i] * par[_P_G0 * BLOCK + i]
+            + par[_P_C1 * BLOCK + i] * st[_S1 * BLOCK + i] * par[_P_G1 * BLOCK + i]
+            + par[_P_C2 * BLOCK + i] * st[_S2 * BLOCK + i] * par[_P_G2 * BLOCK + i]
+        )
+    for _ in range(n_sub):
+        for i in range(BLOCK):
+            s0 = st[_S0 * BLOCK + i] * par[_P_U0 * BLOCK + i]
+            s1 = st[_S1 * BLOCK + i] * par[_P_U1 * BLOCK + i]
+            s2 = st[_S2 * BLOCK + i] * par[_P_U2 * BLOCK + i]
+            st[_S0 * BLOCK + i] = s0
+            st[_S1 * BLOCK + i] = s1
+            st[_S2 * BLOCK + i] = s2
+            c = (
+                par[_P_C0 * BLOCK + i] * s0
+                + par[_P_C1 * BLOCK + i] * s1
+                + par[_P_C2 * BLOCK + i] * s2
+            )
+            e0 = st[_E_PREV * BLOCK + i]
+            e1 = effect_num * c / (effect_a * c + effect_b)
+            r = st[_RESPONSE * BLOCK + i]
+            mod = st[_ADAPT * BLOCK + i]
+            m_pred = m_decay * mod + (1.0 - m_decay) * r
+            r1 = r_decay * r + r_new * (1.0 + e1) / m_pred + r_old * (1.0 + e0) / mod
+            st[_ADAPT * BLOCK + i] = m_decay * mod + m_new * r1 + m_old * r
+            st[_RESPONSE * BLOCK + i] = r1
+            st[_AUC_E * BLOCK + i] += (e0 + e1) * half_sub
+            st[_C_MAX * BLOCK + i] = max(st[_C_MAX * BLOCK + i], c)
+            st[_E_PREV * BLOCK + i] = e1
+    for i in range(BLOCK):
+        w = max(st[_ADAPT * BLOCK + i] - st[_RESPONSE * BLOCK + i], 0.0)
+        better = w > st[_W_PEAK * BLOCK + i]
+        st[_W_PEAK_T * BLOCK + i] = next_t if better else st[_W_PEAK_T * BLOCK + i]
+        st[_W_PEAK * BLOCK + i] = w if better else st[_W_PEAK * BLOCK + i]
+        st[_DAY_W * BLOCK + i] = max(st[_DAY_W * BLOCK + i], w)
+
+
 @numba.njit(cache=True, error_model="numpy")
 def _occasion_factors(
     factors: FloatArray, ids: NDArray[np.int64], lo: int, m: int, day: int, seed: int, iov_sd: float
@@ -212,7 +276,6 @@ def _dose(
             st[_LAST_DOSE * BLOCK + i] = hour
 
 
-@numba.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def run_moderator(
     coef: FloatArray, rate: FloatArray, ids: NDArray[np.int64], schedule: FloatArray,
     seed: int, p_miss: float, p_double: float, iov_sd: float,
@@ -220,7 +283,55 @@ def run_moderator(
     a: float, w3: FloatArray, w5: FloatArray, threshold: float,
     band_slot: NDArray[np.int64], n_band: int,
 ) -> tuple[FloatArray, FloatArray]:  # fmt: skip
+    """The kernel with the moderator tolerance model (``a``: decay per hour; ``w3``/``w5``: hold weights)."""
+    tol = np.array([a])
+    return run_kernel(coef, rate, ids, schedule, seed, p_miss, p_double, iov_sd, fu, c50u, emax, o50,
+                      MODERATOR, tol, w3, w5, threshold, band_slot, n_band)  # fmt: skip
+
+
+def run_feedback(
+    coef: FloatArray, rate: FloatArray, ids: NDArray[np.int64], schedule: FloatArray,
+    seed: int, p_miss: float, p_double: float, iov_sd: float,
+    fu: float, c50u: float, emax: float, o50: float,
+    tol: FloatArray, threshold: float, band_slot: NDArray[np.int64], n_band: int,
+) -> tuple[FloatArray, FloatArray]:  # fmt: skip
+    """The kernel with the turnover-feedback tolerance model (``tol``: see ``feedback_constants``)."""
+    unused = np.zeros(5)
+    return run_kernel(coef, rate, ids, schedule, seed, p_miss, p_double, iov_sd, fu, c50u, emax, o50,
+                      TURNOVER_FEEDBACK, tol, unused, unused, threshold, band_slot, n_band)  # fmt: skip
+
+
+def feedback_constants(
+    half_life_h: float, response_half_life_h: float, exponent: float, substeps: int
+) -> FloatArray:
+    """Per-sub-step hold weights of the turnover-feedback model, packed for ``run_feedback``."""
+    if exponent != 1.0:
+        raise ModelError(
+            "the population kernel implements the turnover-feedback model with exponent 1 only"
+        )
+    h_sub = STEP_H / substeps
+    r = _first_order_hold(math.log(2.0) / response_half_life_h, h_sub)
+    m = _first_order_hold(math.log(2.0) / half_life_h, h_sub)
+    return np.array([*r, *m, exponent, float(substeps)])
+
+
+def _first_order_hold(rate_per_h: float, step_h: float) -> tuple[float, float, float]:
+    decay = math.exp(-rate_per_h * step_h)
+    phi = -math.expm1(-rate_per_h * step_h) / (rate_per_h * step_h)
+    return decay, 1.0 - phi, phi - decay
+
+
+@numba.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
+def run_kernel(
+    coef: FloatArray, rate: FloatArray, ids: NDArray[np.int64], schedule: FloatArray,
+    seed: int, p_miss: float, p_double: float, iov_sd: float,
+    fu: float, c50u: float, emax: float, o50: float,
+    model: int, tol: FloatArray, w3: FloatArray, w5: FloatArray, threshold: float,
+    band_slot: NDArray[np.int64], n_band: int,
+) -> tuple[FloatArray, FloatArray]:  # fmt: skip
     """Per-subject summaries (subjects × METRICS) and band series (n_band × days × BAND_SERIES)."""
+    a = tol[0]
+    n_sub = int(tol[7]) if model == TURNOVER_FEEDBACK else 1
     n = ids.size
     hours = schedule.size
     days = hours // 24
@@ -251,7 +362,11 @@ def run_moderator(
                 par[(_P_G0 + j) * BLOCK + i] = (
                     -math.expm1(-lam * STEP_H) / lam if lam > 0.0 else STEP_H
                 )
+                par[(_P_U0 + j) * BLOCK + i] = math.exp(-rate[lo + i, j] * STEP_H / n_sub)
             st[_LAST_DOSE * BLOCK + i] = -1.0
+            if model == TURNOVER_FEEDBACK:
+                st[_ADAPT * BLOCK + i] = 1.0
+                st[_RESPONSE * BLOCK + i] = 1.0
         occasion = np.ones(BLOCK)
         for hour in range(hours):
             if iov_sd > 0.0 and hour % 24 == 0:
@@ -270,7 +385,9 @@ def run_moderator(
                     p_double,
                     occasion,
                 )
-            if fine[hour]:
+            if model == TURNOVER_FEEDBACK:
+                _hour_feedback(par, st, hour + 1.0, effect_num, effect_a, effect_b, tol)
+            elif fine[hour]:
                 _hour_fine(
                     par,
                     st,
@@ -307,7 +424,7 @@ def run_moderator(
             metrics[row, 4] = st[_C_MAX * BLOCK + i]
             metrics[row, 5] = st[_C_SUM * BLOCK + i] / (hours * STEP_H)
             metrics[row, 6] = st[_LAST_DOSE * BLOCK + i]
-            metrics[row, 7] = st[_ADAPT * BLOCK + i]
+            metrics[row, 7] = st[_ADAPT * BLOCK + i] - (1.0 if model == TURNOVER_FEEDBACK else 0.0)
             unbound_max = fu * st[_C_MAX * BLOCK + i]
             metrics[row, 8] = unbound_max / (unbound_max + c50u)
     return metrics, band

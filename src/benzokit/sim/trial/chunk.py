@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from benzokit.drugs.loader import load_drug
-from benzokit.sim.population.kernel import BAND_SERIES, METRICS, run_moderator
+from benzokit.sim.population.kernel import BAND_SERIES, METRICS, run_kernel
 from benzokit.sim.population.sample import sample_subjects
 from benzokit.sim.population.terms import oral_terms
 from benzokit.sim.trial.plan import TrialPlan
@@ -46,7 +46,7 @@ def run_chunk(plan: TrialPlan, index: int) -> ChunkResult:
     columns: dict[str, list[NDArray[np.generic]]] = {}
     band: dict[str, NDArray[np.float64]] = {}
     for strategy, schedule in zip(plan.strategies, plan.schedules, strict=True):
-        metrics, series = run_moderator(
+        metrics, series = run_kernel(
             coef,
             rate,
             ids,
@@ -59,7 +59,8 @@ def run_chunk(plan: TrialPlan, index: int) -> ChunkResult:
             pd.c50_unbound_ng_ml,
             pd.emax,
             pd.o50,
-            pd.tolerance_decay,
+            pd.tolerance_model,
+            pd.tolerance,
             pd.hold3,
             pd.hold5,
             pd.withdrawal_threshold,

@@ -16,7 +16,14 @@ from benzokit.errors import InputError
 from benzokit.pd.occupancy import occupancy_c50_unbound_ng_ml
 from benzokit.pd.params import load_pd_parameters
 from benzokit.regimen.language import parse_regimen
-from benzokit.sim.population.kernel import BLOCK, moderator_weights
+from benzokit.sim.population.kernel import (
+    BLOCK,
+    FEEDBACK_SUBSTEPS,
+    MODERATOR,
+    TURNOVER_FEEDBACK,
+    feedback_constants,
+    moderator_weights,
+)
 from benzokit.sim.population.schedule import hourly_schedule
 from benzokit.sim.population.settings import PopulationSettings, build_settings
 from benzokit.sim.trial.spec import Strategy, TrialSpec
@@ -29,6 +36,10 @@ _MAX_CHUNK = 131_072
 
 @dataclass(frozen=True, slots=True)
 class PDConstants:
+    """Occupancy, effect and tolerance constants shared by all subjects of a trial."""
+
+    tolerance_model: int
+    tolerance: NDArray[np.float64]
     fraction_unbound: float
     c50_unbound_ng_ml: float
     emax: float
@@ -79,15 +90,30 @@ def _pd_constants(spec: TrialSpec) -> PDConstants:
     params = load_pd_parameters()
     drug = load_drug(spec.trial.drug)
     anchor = params.occupancy_set(spec.pd.occupancy_set)
-    tolerance = params.tolerance.moderator
+    moderator = params.tolerance.moderator
     half_life_h = (
-        tolerance.half_life_days.require("tolerance.moderator.half_life_days") * HOURS_PER_DAY
+        moderator.half_life_days.require("tolerance.moderator.half_life_days") * HOURS_PER_DAY
     )
     decay, hold3, hold5 = moderator_weights(half_life_h)
+    model, tolerance = MODERATOR, np.array([decay])
+    if spec.pd.tolerance_model == "turnover_feedback":
+        feedback = params.tolerance.turnover_feedback
+        model, tolerance = (
+            TURNOVER_FEEDBACK,
+            feedback_constants(
+                feedback.half_life_days.require("tolerance.turnover_feedback.half_life_days")
+                * HOURS_PER_DAY,
+                feedback.response_turnover_half_life_h.require("response_turnover_half_life_h"),
+                feedback.feedback_exponent.require("feedback_exponent"),
+                FEEDBACK_SUBSTEPS,
+            ),
+        )
     threshold = spec.pd.withdrawal_threshold
     if threshold is None:
         threshold = params.analysis.withdrawal_threshold.require("analysis.withdrawal_threshold")
     return PDConstants(
+        tolerance_model=model,
+        tolerance=tolerance,
         fraction_unbound=drug.pk.fraction_unbound.require("pk.fraction_unbound"),
         c50_unbound_ng_ml=occupancy_c50_unbound_ng_ml(drug, anchor),
         emax=params.effect.emax.require("effect.emax"),

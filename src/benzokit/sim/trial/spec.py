@@ -32,7 +32,7 @@ class TrialSection(_Strict):
 
 class PDSection(_Strict):
     occupancy_set: str | None = None
-    tolerance_model: Literal["moderator"] = "moderator"
+    tolerance_model: Literal["moderator", "turnover_feedback"] = "moderator"
     withdrawal_threshold: float | None = Field(None, ge=0.0, le=1.0)
 
 
