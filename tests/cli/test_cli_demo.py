@@ -16,7 +16,7 @@ RunCli = Callable[..., Outcome]
 DEMO_DAYS = 28
 
 
-def test_demo_writes_png_and_json(run_cli: RunCli, tmp_path: Path) -> None:
+def test_demo_simulates_and_plans(run_cli: RunCli, tmp_path: Path) -> None:
     out = tmp_path / "demo" / "out"
     outcome = run_cli("demo", "--out", str(out), columns=1000)  # wide: long paths stay whole
     assert outcome.exit_code == 0, outcome.stderr
@@ -46,6 +46,15 @@ def test_demo_writes_png_and_json(run_cli: RunCli, tmp_path: Path) -> None:
     day_27 = conc[(times >= 26 * 24) & (times < 27 * 24)]
     day_28 = conc[(times >= 27 * 24) & (times < 28 * 24)]
     np.testing.assert_allclose(day_28, day_27, rtol=0.01)
+
+    plan = json.loads((out / "taper-plan.json").read_text())
+    assert plan["drug"] == "clonazepam" and plan["strategy"] == "guideline"
+    assert plan["parameters"]["start_daily_mg"] == pytest.approx(2.0)
+    daily = [step["daily_dose_mg"] for step in plan["steps"]]
+    assert daily == sorted(daily, reverse=True) and daily[0] < 2.0
+    assert (out / "taper-handout.pdf").read_bytes().startswith(b"%PDF")
+    assert b"BEGIN:VCALENDAR" in (out / "taper.ics").read_bytes()
+    assert (out / "compare.png").read_bytes()[:8] == PNG_MAGIC
 
     text = normalise(outcome.stdout)
     assert f"plot written to {png}" in text
