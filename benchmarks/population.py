@@ -31,6 +31,7 @@ from pathlib import Path
 import numpy as np
 
 from benzokit.drugs.loader import load_drug
+from benzokit.pd.params import load_pd_parameters
 from benzokit.pd.reference import solve_pkpd_ode
 from benzokit.pd.tolerance import Moderator
 from benzokit.pk import PKModel
@@ -46,6 +47,8 @@ ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "examples" / "trial-taper.toml"
 BENZOKIT = Path(sys.executable).parent / "benzokit"
 M = {name: k for k, name in enumerate(METRICS)}
+# the moderator's net-effect scale; it does not enter the compared summaries (withdrawal, adaptation, AUC)
+MAX_FRACTION_LOST = load_pd_parameters().tolerance.moderator.max_fraction_lost.require()
 COMPARED = ("peak_withdrawal_index", "auc_effect_h", "final_adaptation")
 
 
@@ -99,7 +102,7 @@ def _reference(
         c50_unbound_ng_ml=plan.pd.c50_unbound_ng_ml,
         emax=plan.pd.emax,
         o50=plan.pd.o50,
-        tolerance=Moderator(half_life_h, 0.47),
+        tolerance=Moderator(half_life_h, MAX_FRACTION_LOST),
         rtol=rtol,
         atol=atol,
     )
