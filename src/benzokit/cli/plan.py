@@ -34,6 +34,13 @@ plan_app = typer.Typer(
     help=f"Titration and taper plans made of real products.\n\n{DISCLAIMER}", no_args_is_help=True
 )
 
+DrugArgument = Annotated[str, typer.Argument(help="Drug name, e.g. clonazepam.")]
+FromOption = Annotated[
+    str, typer.Option("--from", help="Current dose: '2 mg/day' or a regimen like '1 mg bid'.")
+]
+RiskOption = Annotated[
+    Risk | None, typer.Option(help="low, moderate or high (default: from the dose band).")
+]
 JsonOption = Annotated[bool, typer.Option("--json", help="Print the plan as JSON.")]
 PdfOption = Annotated[Path | None, typer.Option(help="Write the patient handout (PDF).")]
 IcsOption = Annotated[Path | None, typer.Option(help="Write an iCalendar file of dose changes.")]
@@ -129,16 +136,12 @@ def _products(market: str, liquid: bool, strengths: str | None, no_odt: bool) ->
 
 @plan_app.command("taper")
 def taper_command(
-    drug: Annotated[str, typer.Argument(help="Drug name, e.g. clonazepam.")],
-    from_: Annotated[
-        str, typer.Option("--from", help="Current dose: '2 mg/day' or a regimen like '1 mg bid'.")
-    ],
+    drug: DrugArgument,
+    from_: FromOption,
     strategy: Annotated[
         StrategyName, typer.Option(help="label, guideline, hyperbolic, diazepam-switch or custom.")
     ] = StrategyName.GUIDELINE,
-    risk: Annotated[
-        Risk | None, typer.Option(help="low, moderate or high (default: from the dose band).")
-    ] = None,
+    risk: RiskOption = None,
     target: Annotated[
         str | None, typer.Option(help="End at this daily dose instead of zero, e.g. '0.5 mg/day'.")
     ] = None,
@@ -207,7 +210,7 @@ def taper_command(
 
 @plan_app.command("titrate")
 def titrate_command(
-    drug: Annotated[str, typer.Argument(help="Drug name, e.g. clonazepam.")],
+    drug: DrugArgument,
     indication: Annotated[str, typer.Option(help="Labelled indication, e.g. panic or seizure.")],
     weight: Annotated[
         str | None, typer.Option(help="Body weight, e.g. 70kg (needed for mg/kg dosing).")
@@ -309,16 +312,12 @@ def print_plan(plan: Plan) -> None:
 
 @plan_app.command("compare")
 def compare_command(
-    drug: Annotated[str, typer.Argument(help="Drug name, e.g. clonazepam.")],
-    from_: Annotated[
-        str, typer.Option("--from", help="Current dose: '2 mg/day' or a regimen like '1 mg bid'.")
-    ],
+    drug: DrugArgument,
+    from_: FromOption,
     strategies: Annotated[
         str, typer.Option(help="Comma-separated strategies.")
     ] = "label,guideline,hyperbolic,diazepam-switch",
-    risk: Annotated[
-        Risk | None, typer.Option(help="low, moderate or high (default: from the dose band).")
-    ] = None,
+    risk: RiskOption = None,
     occupancy_set: Annotated[
         str | None, typer.Option(help="Occupancy anchor (pd.toml) for predictions.")
     ] = None,

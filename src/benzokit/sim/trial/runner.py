@@ -56,8 +56,7 @@ def run_trial(
 
     (dispatcher or SerialDispatcher()).run(plan, todo, out, on_written)
     remove_stale_temporaries(out)
-    files = _write_reports(spec, plan, out)
-    summary = json.loads((out / "summary.json").read_text())
+    files, summary = _write_reports(spec, plan, out)
     return TrialRun(out, plan, len(done), time.perf_counter() - started, summary, files)
 
 
@@ -66,7 +65,10 @@ def _chunk_rows(plan: TrialPlan, index: int) -> int:
     return stop - start
 
 
-def _write_reports(spec: TrialSpec, plan: TrialPlan, out: Path) -> tuple[Path, ...]:
+def _write_reports(
+    spec: TrialSpec, plan: TrialPlan, out: Path
+) -> tuple[tuple[Path, ...], dict[str, Any]]:
+    """Write summary.json, summary.md and (optionally) bands.png; return the files and the summary."""
     summary = summarise(out, plan.strategies)
     payload = {
         "trial": spec.trial.name,
@@ -103,7 +105,7 @@ def _write_reports(spec: TrialSpec, plan: TrialPlan, out: Path) -> tuple[Path, .
                 bands,
             )
         )
-    return tuple(files)
+    return tuple(files), payload
 
 
 __all__ = ["Progress", "TrialRun", "run_trial"]
