@@ -12,6 +12,7 @@ from benzokit.cli.check import check_command
 from benzokit.cli.demo import demo
 from benzokit.cli.drugs import drug, drugs
 from benzokit.cli.plan import plan_app
+from benzokit.cli.serve import admin_app, serve_command
 from benzokit.cli.simulate import simulate_command
 from benzokit.cli.trial import trial_command
 
@@ -37,6 +38,8 @@ _register("demo", demo)
 _register("trial", trial_command)
 app.add_typer(plan_app, name="plan")
 _register("check", check_command)
+_register("serve", serve_command)
+app.add_typer(admin_app, name="admin")
 
 
 def main() -> None:

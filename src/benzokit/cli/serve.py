@@ -1,0 +1,238 @@
+"""``benzokit serve`` and ``benzokit admin``: run the monitoring service and manage its database."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, TypeVar
+
+import typer
+
+from benzokit._disclaimer import DISCLAIMER
+from benzokit.cli.errors import guarded
+from benzokit.cli.render import console
+from benzokit.errors import InputError
+from benzokit.store.db import DEFAULT_URL
+
+if TYPE_CHECKING:
+    from pydantic import BaseModel
+
+    from benzokit.service.clinic import Clinic
+
+M = TypeVar("M", bound="BaseModel")
+
+DatabaseOption = Annotated[
+    str,
+    typer.Option(
+        "--database", help="sqlite:///file.db (default) or postgresql+psycopg://user@host/db."
+    ),
+]
+TimezoneOption = Annotated[
+    str, typer.Option("--timezone", help="The clinic's IANA time zone (doses are local).")
+]
+
+
+def serve_command(
+    host: Annotated[str, typer.Option(help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.", min=1, max=65535)] = 8000,
+    database: DatabaseOption = DEFAULT_URL,
+    timezone: TimezoneOption = "UTC",
+    demo: Annotated[
+        bool | None,
+        typer.Option(
+            "--demo/--no-demo",
+            help="Create the demo clinic in an empty database (default: on with the default database).",
+        ),
+    ] = None,
+    secure_cookies: Annotated[
+        bool, typer.Option(help="Mark cookies Secure (serve behind HTTPS).")
+    ] = False,
+) -> None:
+    """Start the monitoring web service (patients check in; clinicians watch trends and steer tapers)."""
+    import uvicorn
+
+    from benzokit.service.app import create_app
+    from benzokit.service.demo import DEMO_LOGINS, seed_demo
+    from benzokit.service.settings import ServiceSettings
+
+    settings = ServiceSettings(
+        database_url=database, timezone=timezone, secure_cookies=secure_cookies
+    )
+    app = guarded(lambda: create_app(settings))
+    with_demo = demo if demo is not None else database == DEFAULT_URL
+    seeded = guarded(lambda: seed_demo(app.state.clinic)) if with_demo else False
+    url = f"http://{host}:{port}/"
+    console.rule("benzokit monitoring service")
+    console.print(
+        f"Open [bold]{url}[/] (API docs: {url}api/docs) · database: {_safe(database)}",
+        soft_wrap=True,
+    )
+    if with_demo:
+        console.print(
+            "Demo clinic " + ("created" if seeded else "already in this database") + "; sign in as:"
+        )
+        for login in DEMO_LOGINS:
+            console.print(
+                f"  {login.role:<10} {login.username:<10} password {login.password:<20} {login.who}",
+                soft_wrap=True,
+            )
+    console.print(DISCLAIMER, style="dim", soft_wrap=True)
+    uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _safe(url: str) -> str:
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:
+        return url
+
+
+admin_app = typer.Typer(
+    help=f"Accounts, migrations, backup and restore of the service database.\n\n{DISCLAIMER}",
+    no_args_is_help=True,
+)
+
+
+def _clinic(database: str) -> Clinic:
+    from benzokit.service.clinic import Clinic
+    from benzokit.store.db import Database
+
+    return Clinic(guarded(lambda: Database(database)))
+
+
+PasswordOption = Annotated[
+    str,
+    typer.Option(
+        prompt=True, hide_input=True, confirmation_prompt=True, help="At least 10 characters."
+    ),
+]
+
+
+@admin_app.command("migrate")
+def migrate_command(database: DatabaseOption = DEFAULT_URL) -> None:
+    """Bring the database schema to the newest version (serve does this too)."""
+    from benzokit.store.db import head_revision
+
+    _clinic(database)
+    console.print(f"database at schema revision {head_revision()}")
+
+
+@admin_app.command("create-admin")
+def create_admin_command(
+    username: Annotated[str, typer.Option(help="Login name.")],
+    name: Annotated[str, typer.Option(help="Name shown in the service.")],
+    password: PasswordOption,
+    database: DatabaseOption = DEFAULT_URL,
+) -> None:
+    """Create an administrator account."""
+    from benzokit.service.enrol import create_admin
+
+    clinic = _clinic(database)
+    account = guarded(lambda: create_admin(clinic, username, password, name))
+    console.print(f"administrator {account.username} created")
+
+
+@admin_app.command("create-clinician")
+def create_clinician_command(
+    username: Annotated[str, typer.Option(help="Login name.")],
+    name: Annotated[str, typer.Option(help="Name shown to patients and in the audit log.")],
+    password: PasswordOption,
+    database: DatabaseOption = DEFAULT_URL,
+) -> None:
+    """Create a clinician account."""
+    from benzokit.service import schemas
+    from benzokit.service.enrol import SYSTEM, create_clinician
+
+    clinic = _clinic(database)
+    form = guarded(
+        lambda: _form(schemas.NewClinician, username=username, password=password, display_name=name)
+    )
+    account = guarded(lambda: create_clinician(clinic, SYSTEM, form))
+    console.print(f"clinician {account.username} created")
+
+
+@admin_app.command("create-patient")
+def create_patient_command(
+    username: Annotated[str, typer.Option(help="Login name.")],
+    name: Annotated[str, typer.Option(help="Name shown to the clinician.")],
+    clinician: Annotated[str, typer.Option(help="The clinician's username.")],
+    regimen: Annotated[str, typer.Option("--from", help="Current dose, e.g. '1 mg bid'.")],
+    start: Annotated[str, typer.Option(help="First day of the taper, YYYY-MM-DD.")],
+    password: PasswordOption,
+    drug: Annotated[str, typer.Option(help="Drug name.")] = "clonazepam",
+    strategy: Annotated[str, typer.Option(help="Taper strategy.")] = "guideline",
+    indication: Annotated[str | None, typer.Option(help="panic or seizure.")] = None,
+    birth_year: Annotated[int | None, typer.Option(help="Year of birth (for age checks).")] = None,
+    weight: Annotated[float | None, typer.Option("--weight-kg", help="Body weight, kg.")] = None,
+    database: DatabaseOption = DEFAULT_URL,
+) -> None:
+    """Enrol a patient with their first taper plan (checked for safety)."""
+    from benzokit.service import schemas
+    from benzokit.service.enrol import SYSTEM, create_patient
+
+    clinic = _clinic(database)
+    form = guarded(
+        lambda: _form(
+            schemas.NewPatient,
+            username=username,
+            password=password,
+            display_name=name,
+            clinician=clinician,
+            drug=drug,
+            indication=indication,
+            birth_year=birth_year,
+            weight_kg=weight,
+            current_regimen=regimen,
+            strategy=strategy,
+            start_date=_date(start),
+        )
+    )
+    summary, findings = guarded(lambda: create_patient(clinic, SYSTEM, form))
+    console.print(f"patient {summary.display_name} enrolled (record {summary.id})")
+    for finding in findings:
+        console.print(f"  [{finding.severity}] {finding.message}", soft_wrap=True)
+
+
+@admin_app.command("backup")
+def backup_command(
+    out: Annotated[Path, typer.Argument(help="The backup file to write (JSON).")],
+    database: DatabaseOption = DEFAULT_URL,
+) -> None:
+    """Write the whole database to one file (atomically)."""
+    from benzokit.store.backup import write_backup
+
+    clinic = _clinic(database)
+    counts = guarded(lambda: write_backup(clinic.db, out))
+    console.print(
+        f"backup written to {out}: " + ", ".join(f"{n} {t}" for t, n in counts.items()),
+        soft_wrap=True,
+    )
+
+
+@admin_app.command("restore")
+def restore_command(
+    backup: Annotated[Path, typer.Argument(help="A file written by 'benzokit admin backup'.")],
+    database: DatabaseOption = DEFAULT_URL,
+) -> None:
+    """Restore a backup into an empty database (all of it, or nothing)."""
+    from benzokit.store.backup import restore
+
+    clinic = _clinic(database)
+    counts = guarded(lambda: restore(clinic.db, backup))
+    console.print("restored: " + ", ".join(f"{n} {t}" for t, n in counts.items()), soft_wrap=True)
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError as error:
+        raise InputError("--start", text, "a date as YYYY-MM-DD") from error
+
+
+def _form(model: type[M], **values: object) -> M:
+    from benzokit.service.pages import parse
+
+    parsed: M = parse(model, {k: v for k, v in values.items() if v is not None})
+    return parsed

@@ -1,0 +1,231 @@
+"""Alerts from a patient's record: rules and clinic-policy settings as data (``monitor/data/alerts.toml``).
+
+Each rule is a pure function of the record (check-ins, dose logs, the course) and the day; it returns
+:class:`~benzokit.monitor.records.Alert` values. Urgent alerts carry guidance the patient sees at once.
+The software suggests (pause, slow, contact); the clinician decides.
+"""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Sequence
+from datetime import date, datetime, timedelta
+from functools import cache
+from importlib import resources
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from benzokit.drugs.loader import read_toml, validation_to_data_error
+from benzokit.drugs.models import Source
+from benzokit.monitor.course import Course
+from benzokit.monitor.records import Alert, AlertLevel, CheckIn, DoseLog, DoseStatus
+
+
+class _Frozen(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+
+class Setting(_Frozen):
+    """A number of the alert rules; ``policy`` marks a clinic setting rather than clinical evidence."""
+
+    value: int = Field(ge=1)
+    source: str
+    policy: bool = False
+
+
+class AlertRule(_Frozen):
+    code: str = Field(pattern=r"^MON-[A-Z0-9-]+$")
+    level: AlertLevel
+    source: str
+    message: str
+    suggestion: str
+    patient_guidance: str | None = None
+
+
+class SelfHarmRule(AlertRule):
+    scale: str
+    item: str
+    above: int
+
+
+class WithdrawalRisingRule(AlertRule):
+    consecutive_checkins: Setting
+    cut_lookback_days: Setting
+    scales: tuple[str, ...] = Field(min_length=1)
+
+
+class MissedDosesRule(AlertRule):
+    missed: Setting
+    window_days: Setting
+
+
+class NoCheckinRule(AlertRule):
+    days: Setting
+
+
+class ActionDefaults(_Frozen):
+    slow_factor: Setting
+
+
+class AlertRules(_Frozen):
+    schema_version: Literal[1]
+    data_version: str
+    sources: dict[str, Source]
+    seizure: AlertRule
+    self_harm: SelfHarmRule
+    withdrawal_rising: WithdrawalRisingRule
+    missed_doses: MissedDosesRule
+    no_checkin: NoCheckinRule
+    actions: ActionDefaults
+
+    def citation(self, key: str) -> str:
+        return self.sources[key].citation if key in self.sources else key
+
+
+def load_alert_rule_file(path: Path) -> AlertRules:
+    """Load and validate an alert-rule file; a malformed one is a :class:`DataError` naming the field."""
+    try:
+        return AlertRules.model_validate(read_toml(path))
+    except ValidationError as error:
+        raise validation_to_data_error(path, error) from error
+
+
+@cache
+def load_alert_rules() -> AlertRules:
+    path = Path(str(resources.files("benzokit.monitor") / "data" / "alerts.toml"))
+    return load_alert_rule_file(path)
+
+
+def _alert(rules: AlertRules, rule: AlertRule, at: datetime, key: str, **values: object) -> Alert:
+    return Alert(
+        code=rule.code,
+        level=rule.level,
+        message=rule.message.format(**values),
+        source=rules.citation(rule.source),
+        raised_at=at,
+        suggestion=rule.suggestion,
+        patient_guidance=rule.patient_guidance,
+        key=key,
+    )
+
+
+def checkin_alerts(
+    name: str,
+    checkin: CheckIn,
+    history: Sequence[CheckIn],
+    course: Course | None,
+    day: date,
+    *,
+    rules: AlertRules | None = None,
+) -> list[Alert]:
+    """Alerts raised by a new ``checkin`` (``history``: the earlier ones, oldest first)."""
+    rules = rules or load_alert_rules()
+    at = checkin.recorded_at
+    found: list[Alert] = []
+    if checkin.seizures > 0:
+        found.append(
+            _alert(
+                rules,
+                rules.seizure,
+                at,
+                f"seizure:{at.isoformat()}",
+                name=name,
+                count=checkin.seizures,
+                day=day.isoformat(),
+            )
+        )
+    harm = rules.self_harm
+    score = checkin.scale(harm.scale)
+    if score is not None and score.answer(harm.item) > harm.above:
+        found.append(
+            _alert(
+                rules,
+                harm,
+                at,
+                f"self-harm:{at.isoformat()}",
+                name=name,
+                value=score.answer(harm.item),
+                day=day.isoformat(),
+            )
+        )
+    if course is not None:
+        found.extend(_withdrawal_rising(rules, name, [*history, checkin], course, day))
+    return found
+
+
+def _withdrawal_rising(
+    rules: AlertRules, name: str, checkins: Sequence[CheckIn], course: Course, day: date
+) -> list[Alert]:
+    rule = rules.withdrawal_rising
+    cut = course.last_cut_before(day, lookback_days=rule.cut_lookback_days.value)
+    if cut is None:
+        return []
+    since_cut = [c for c in checkins if c.recorded_at.date() >= cut]
+    for scale_id in rule.scales:
+        scores = [s.total for c in since_cut if (s := c.scale(scale_id)) is not None]
+        recent = scores[-rule.consecutive_checkins.value :]
+        if len(recent) == rule.consecutive_checkins.value and all(
+            b > a for a, b in itertools.pairwise(recent)
+        ):
+            return [
+                _alert(
+                    rules,
+                    rule,
+                    checkins[-1].recorded_at,
+                    f"withdrawal-rising:{scale_id}:{cut}",
+                    name=name,
+                    scale=scale_id.upper().replace("_", "-"),
+                    count=len(recent),
+                    scores=" → ".join(map(str, recent)),
+                    cut_day=cut.isoformat(),
+                )
+            ]
+    return []
+
+
+def daily_alerts(
+    name: str,
+    dose_logs: Sequence[DoseLog],
+    last_checkin: datetime | None,
+    enrolled: datetime,
+    now: datetime,
+    *,
+    rules: AlertRules | None = None,
+) -> list[Alert]:
+    """Alerts from patterns over days: missed doses in the window, no check-in for too long."""
+    rules = rules or load_alert_rules()
+    found: list[Alert] = []
+    missed_rule = rules.missed_doses
+    window = missed_rule.window_days.value
+    since = now.date() - timedelta(days=window - 1)
+    missed = [d for d in dose_logs if d.status is DoseStatus.MISSED and d.day >= since]
+    if len(missed) >= missed_rule.missed.value:
+        found.append(
+            _alert(
+                rules,
+                missed_rule,
+                now,
+                f"missed:{since.isoformat()}",
+                name=name,
+                count=len(missed),
+                days=window,
+            )
+        )
+    quiet_rule = rules.no_checkin
+    reference = last_checkin or enrolled
+    quiet = (now - reference).days
+    if quiet >= quiet_rule.days.value:
+        found.append(
+            _alert(
+                rules,
+                quiet_rule,
+                now,
+                f"quiet:{reference.date().isoformat()}",
+                name=name,
+                days=quiet,
+                last=last_checkin.date().isoformat() if last_checkin else "never",
+            )
+        )
+    return found

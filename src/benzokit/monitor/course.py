@@ -1,0 +1,206 @@
+"""The taper as it is actually run: plan versions and pauses, and what to take on a given day.
+
+A course is a sequence of plan versions (each a complete :class:`~benzokit.plan.Plan` with its start date;
+a newer version replaces the older from its start date on — old versions are kept) and pauses. While
+paused, the plan's clock stops: the patient stays on the dose of the day the pause began, and every later
+step moves back by the days paused. Changes are pure functions returning a new course or plan; the
+clinician's action is recorded by the store.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+from datetime import date, datetime, timedelta
+from enum import StrEnum
+
+from benzokit.errors import InputError
+from benzokit.plan.model import Administration, Plan, Step
+
+
+class ChangeKind(StrEnum):
+    """Why a plan version exists."""
+
+    INITIAL = "initial"
+    SLOWED = "slowed"
+    ADJUSTED = "adjusted"
+
+
+class CourseStatus(StrEnum):
+    NOT_STARTED = "not started"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    COMPLETED = "completed"
+
+
+@dataclass(frozen=True, slots=True)
+class PlanVersion:
+    """One version of a patient's plan; ``plan.start_date`` is the day it takes effect."""
+
+    number: int
+    plan: Plan
+    created_at: datetime
+    created_by: str
+    change: ChangeKind
+    reason: str = ""
+
+    @property
+    def start(self) -> date:
+        if self.plan.start_date is None:
+            raise InputError("plan.start_date", None, "a start date for a plan a patient follows")
+        return self.plan.start_date
+
+
+@dataclass(frozen=True, slots=True)
+class Pause:
+    """Days [start, end) on which the plan's clock stood still; ``end`` None while still paused."""
+
+    start: date
+    end: date | None = None
+    reason: str = ""
+    by: str = ""
+
+    def days_before(self, day: date, since: date) -> int:
+        """How many paused days fall in [since, day)."""
+        first = max(self.start, since)
+        last = min(self.end or day, day)
+        return max(0, (last - first).days)
+
+
+@dataclass(frozen=True, slots=True)
+class Course:
+    """A patient's plan versions (ascending) and pauses (ascending, not overlapping)."""
+
+    versions: tuple[PlanVersion, ...]
+    pauses: tuple[Pause, ...] = ()
+
+    def __post_init__(self) -> None:
+        if not self.versions:
+            raise InputError("course.versions", "none", "at least one plan version")
+
+    @property
+    def current(self) -> PlanVersion:
+        return self.versions[-1]
+
+    @property
+    def paused(self) -> bool:
+        return bool(self.pauses) and self.pauses[-1].end is None
+
+    def version_on(self, day: date) -> PlanVersion:
+        """The version in force on ``day`` (the first version before it starts)."""
+        in_force = [v for v in self.versions if v.start <= day]
+        return in_force[-1] if in_force else self.versions[0]
+
+    def plan_day(self, day: date) -> int:
+        """The day of the version in force that ``day`` corresponds to (paused days not counted)."""
+        version = self.version_on(day)
+        paused = sum(p.days_before(day, version.start) for p in self.pauses)
+        return (day - version.start).days - paused
+
+    def is_paused_on(self, day: date) -> bool:
+        return any(p.start <= day and (p.end is None or day < p.end) for p in self.pauses)
+
+    def step_on(self, day: date) -> Step | None:
+        """The plan step to follow on ``day``; None before the course starts or after it ends."""
+        index = self.plan_day(day)
+        return step_at(self.version_on(day).plan, index)
+
+    def doses_on(self, day: date) -> tuple[Administration, ...]:
+        step = self.step_on(day)
+        return () if step is None else tuple(sorted(step.doses, key=lambda a: a.time))
+
+    def status_on(self, day: date) -> CourseStatus:
+        version = self.version_on(day)
+        if day < self.versions[0].start:
+            return CourseStatus.NOT_STARTED
+        if self.is_paused_on(day):
+            return CourseStatus.PAUSED
+        if self.plan_day(day) >= version.plan.total_days:
+            return CourseStatus.COMPLETED
+        return CourseStatus.ACTIVE
+
+    def daily_dose_mg(self, day: date) -> float:
+        step = self.step_on(day)
+        return 0.0 if step is None else step.daily_dose_mg()
+
+    def last_cut_before(self, day: date, *, lookback_days: int) -> date | None:
+        """The latest day in (day − lookback, day] on which the planned daily dose fell."""
+        for back in range(lookback_days):
+            this = day - timedelta(days=back)
+            if self.daily_dose_mg(this) < self.daily_dose_mg(this - timedelta(days=1)) - 1e-9:
+                return this
+        return None
+
+    def with_version(self, version: PlanVersion) -> Course:
+        if version.number != self.current.number + 1:
+            raise InputError(
+                "version", version.number, f"the next version, {self.current.number + 1}"
+            )
+        if version.start < self.current.start:
+            raise InputError(
+                "start_date", version.start.isoformat(), "on or after the current version's start"
+            )
+        return replace(self, versions=(*self.versions, version))
+
+
+def step_at(plan: Plan, index: int) -> Step | None:
+    """The step covering plan day ``index`` (None before day 0 and from the plan's end on)."""
+    if index < 0:
+        return None
+    return next((s for s in plan.steps if s.start_day <= index < s.end_day), None)
+
+
+def pause(course: Course, on: date, *, reason: str, by: str) -> Course:
+    """The course paused from ``on``: the patient stays on that day's dose until resumed."""
+    if course.paused:
+        raise InputError("action", "pause", "resume first: the taper is already paused")
+    if course.pauses and on < (course.pauses[-1].end or on):
+        raise InputError("date", on.isoformat(), "a day after the last pause ended")
+    return replace(course, pauses=(*course.pauses, Pause(on, None, reason.strip(), by)))
+
+
+def resume(course: Course, on: date, *, by: str) -> Course:
+    """The open pause ended on ``on``: from that day the plan's clock runs again."""
+    if not course.paused:
+        raise InputError("action", "resume", "pause first: the taper is not paused")
+    last = course.pauses[-1]
+    if on < last.start:
+        raise InputError("date", on.isoformat(), f"on or after the pause began ({last.start})")
+    return replace(course, pauses=(*course.pauses[:-1], replace(last, end=on)))
+
+
+def remaining_plan(course: Course, day: date) -> Plan:
+    """The plan in force from ``day`` on, as a plan starting on ``day`` (the current step's rest first)."""
+    plan = course.version_on(day).plan
+    index = max(0, course.plan_day(day))
+    steps = [
+        replace(s, start_day=max(s.start_day, index) - index, end_day=s.end_day - index)
+        for s in plan.steps
+        if s.end_day > index
+    ]
+    if not steps:
+        raise InputError("plan", "completed", "a course with steps left to change")
+    return replace(plan, steps=tuple(steps), start_date=day, findings=())
+
+
+def slowed(plan: Plan, factor: float) -> Plan:
+    """Every step of ``plan`` lasting ``factor`` times longer (whole days, at least one more day)."""
+    if not 1.0 < factor <= 4.0:
+        raise InputError(
+            "factor", factor, "a slowing factor above 1 and at most 4 (2 = half as fast)"
+        )
+    steps, day = [], 0
+    for step in plan.steps:
+        days = max(step.days + 1, round(step.days * factor))
+        steps.append(replace(step, start_day=day, end_day=day + days))
+        day += days
+    notes = (*plan.notes, f"slowed: every step {factor:g} times as long")
+    parameters = {**plan.parameters, "slowed_by": factor}
+    return replace(plan, steps=tuple(steps), notes=notes, parameters=parameters, findings=())
+
+
+def regimen_text(step: Step) -> str:
+    """The step's daily pattern in the prescription language ('0.5 mg at 08:00 and 0.5 mg at 20:00 daily')."""
+    doses = " and ".join(
+        f"{a.dose_mg:.6g} mg at {a.time}" for a in sorted(step.doses, key=lambda a: a.time)
+    )
+    return f"{doses} daily"

@@ -1,0 +1,58 @@
+"""Who may see and change what: the one place authorisation is decided.
+
+A patient sees only their own record; a clinician only the patients assigned to them; an administrator
+manages accounts and backups but reads no clinical record. A record the actor may not see is reported as
+not found, so its existence is not disclosed.
+"""
+
+from __future__ import annotations
+
+from sqlalchemy.orm import Session
+
+from benzokit.errors import BenzokitError
+from benzokit.store import records
+from benzokit.store.accounts import Account, Role
+from benzokit.store.tables import PatientRow
+
+
+class AccessError(BenzokitError):
+    """The actor may not do this (HTTP 403), or may not know the record exists (HTTP 404)."""
+
+    def __init__(self, message: str, *, status: int) -> None:
+        self.status = status
+        super().__init__(message)
+
+
+def not_found(what: str, ident: object) -> AccessError:
+    return AccessError(f"{what} {ident} is not among the records you can see", status=404)
+
+
+def require_role(actor: Account, *roles: Role) -> None:
+    if actor.role not in roles:
+        allowed = " or ".join(str(r) for r in roles)
+        raise AccessError(
+            f"this needs a {allowed} account; you are signed in as a {actor.role}", status=403
+        )
+
+
+def can_see(actor: Account, row: PatientRow) -> bool:
+    if actor.role is Role.PATIENT:
+        return row.user_id == actor.id
+    if actor.role is Role.CLINICIAN:
+        return row.clinician_id == actor.id
+    return False
+
+
+def patient_for(session: Session, actor: Account, patient_id: int) -> PatientRow:
+    """The patient row, if ``actor`` may see it; otherwise a 404 :class:`AccessError`."""
+    row = records.patient_row(session, patient_id)
+    if row is None or not can_see(actor, row):
+        raise not_found("patient", patient_id)
+    return row
+
+
+def patient_for_change(session: Session, actor: Account, patient_id: int) -> PatientRow:
+    """As :func:`patient_for`, and the actor must be the patient's clinician (plan changes)."""
+    row = patient_for(session, actor, patient_id)
+    require_role(actor, Role.CLINICIAN)
+    return row

@@ -1,0 +1,251 @@
+"""The REST API (``/api/v1``): everything the pages do, as JSON, with OpenAPI docs at ``/api/docs``.
+
+Sign in with ``POST /api/v1/session``; the session cookie it sets authenticates later calls, and every
+call that changes something sends the ``X-CSRF-Token`` header it returned.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict
+from datetime import date
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Depends, Header, Request
+from fastapi.encoders import jsonable_encoder
+from fastapi.responses import JSONResponse, Response
+
+from benzokit._disclaimer import DISCLAIMER
+from benzokit.monitor.course import Course
+from benzokit.service import schemas
+from benzokit.service.clinic import PlanChange
+from benzokit.service.records_view import fhir_record, trends
+from benzokit.service.web import (
+    CSRF_HEADER,
+    Visitor,
+    check_csrf,
+    clinic_of,
+    require_visitor,
+    set_session_cookie,
+    settings_of,
+    sign_in,
+    sign_out,
+)
+
+router = APIRouter(prefix="/api/v1")
+VisitorDep = Annotated[Visitor, Depends(require_visitor)]
+
+
+def csrf_checked(
+    visitor: VisitorDep, x_csrf_token: Annotated[str | None, Header(alias=CSRF_HEADER)] = None
+) -> Visitor:
+    check_csrf(visitor, x_csrf_token)
+    return visitor
+
+
+ChangingVisitor = Annotated[Visitor, Depends(csrf_checked)]
+
+
+def _json(value: Any) -> Any:
+    return jsonable_encoder(value)
+
+
+def _object(value: Any) -> dict[str, Any]:
+    encoded: dict[str, Any] = jsonable_encoder(value)
+    return encoded
+
+
+def course_json(course: Course | None) -> dict[str, Any] | None:
+    if course is None:
+        return None
+    return {
+        "paused": course.paused,
+        "versions": [
+            {
+                "number": v.number,
+                "change": str(v.change),
+                "reason": v.reason,
+                "created_at": v.created_at.isoformat(),
+                "created_by": v.created_by,
+                "plan": v.plan.to_dict(),
+            }
+            for v in course.versions
+        ],
+        "pauses": [_json(asdict(p)) for p in course.pauses],
+    }
+
+
+def change_json(change: PlanChange) -> dict[str, Any]:
+    return {
+        "message": change.message,
+        "findings": [f.to_dict() for f in change.findings],
+        "course": course_json(change.course),
+        "disclaimer": DISCLAIMER,
+    }
+
+
+@router.post("/session", tags=["session"])
+def open_session(request: Request, body: schemas.Login) -> JSONResponse:
+    """Sign in: sets the session cookie and returns the CSRF token for later changes."""
+    account, token, csrf = sign_in(request, body.username, body.password)
+    response = JSONResponse({"account": _json(account), "csrf_token": csrf})
+    set_session_cookie(response, token, settings_of(request))
+    return response
+
+
+@router.delete("/session", tags=["session"], status_code=204)
+def close_session(request: Request, visitor: ChangingVisitor) -> Response:
+    """Sign out."""
+    sign_out(request, visitor)
+    response = Response(status_code=204)
+    response.delete_cookie("benzokit_session", path="/")
+    return response
+
+
+@router.get("/me", tags=["session"])
+def me(request: Request, visitor: VisitorDep) -> dict[str, Any]:
+    """The signed-in account (and, for a patient, their record's id)."""
+    data: dict[str, Any] = {"account": _json(visitor.account)}
+    if visitor.account.role == "patient":
+        data["patient_id"] = clinic_of(request).my_patient_id(visitor.account)
+    return data
+
+
+@router.get("/scales", tags=["check-ins"])
+def scales(visitor: VisitorDep) -> dict[str, Any]:
+    """The instruments a patient completes in a check-in, with items, options, bands and licence."""
+    from benzokit.monitor.scales import load_scales
+
+    return {"scales": [s.model_dump(mode="json") for s in load_scales().patient_scales()]}
+
+
+@router.get("/patients", tags=["patients"])
+def patients(request: Request, visitor: VisitorDep) -> dict[str, Any]:
+    """A clinician's patients with their flags (open alerts, adherence, last check-in)."""
+    return {"patients": _json(clinic_of(request).patient_list(visitor.account))}
+
+
+@router.get("/patients/{patient_id}", tags=["patients"])
+def patient(request: Request, patient_id: int, visitor: VisitorDep) -> dict[str, Any]:
+    return {"patient": _json(clinic_of(request).summary(visitor.account, patient_id))}
+
+
+@router.get("/patients/{patient_id}/today", tags=["doses"])
+def today(
+    request: Request, patient_id: int, visitor: VisitorDep, day: date | None = None
+) -> dict[str, Any]:
+    """The planned doses of ``day`` (default today) and what was recorded for each."""
+    return _object(clinic_of(request).today_view(visitor.account, patient_id, day))
+
+
+@router.post("/patients/{patient_id}/doses", tags=["doses"], status_code=201)
+def confirm_dose(
+    request: Request, patient_id: int, body: schemas.DoseConfirmation, visitor: ChangingVisitor
+) -> dict[str, Any]:
+    """Confirm a planned dose: taken, missed, taken late or a different amount."""
+    return {"dose": _json(clinic_of(request).confirm_dose(visitor.account, patient_id, body))}
+
+
+@router.get("/patients/{patient_id}/doses", tags=["doses"])
+def doses(request: Request, patient_id: int, visitor: VisitorDep) -> dict[str, Any]:
+    return {"doses": _json(clinic_of(request).dose_history(visitor.account, patient_id))}
+
+
+@router.post("/patients/{patient_id}/checkins", tags=["check-ins"], status_code=201)
+def submit_checkin(
+    request: Request, patient_id: int, body: schemas.CheckInForm, visitor: ChangingVisitor
+) -> dict[str, Any]:
+    """A check-in; urgent answers raise an alert and return crisis guidance at once."""
+    result = clinic_of(request).submit_checkin(visitor.account, patient_id, body)
+    return _object(asdict(result))
+
+
+@router.get("/patients/{patient_id}/checkins", tags=["check-ins"])
+def checkins(request: Request, patient_id: int, visitor: VisitorDep) -> dict[str, Any]:
+    return {"checkins": _json(clinic_of(request).checkin_history(visitor.account, patient_id))}
+
+
+@router.get("/patients/{patient_id}/alerts", tags=["alerts"])
+def alerts(
+    request: Request, patient_id: int, visitor: VisitorDep, open_only: bool = False
+) -> dict[str, Any]:
+    return {
+        "alerts": _json(clinic_of(request).alerts(visitor.account, patient_id, open_only=open_only))
+    }
+
+
+@router.post("/alerts/{alert_id}/acknowledge", tags=["alerts"])
+def acknowledge(request: Request, alert_id: int, visitor: ChangingVisitor) -> dict[str, Any]:
+    return {"alert": _json(clinic_of(request).acknowledge(visitor.account, alert_id))}
+
+
+@router.get("/patients/{patient_id}/plan", tags=["plan"])
+def plan(request: Request, patient_id: int, visitor: VisitorDep) -> dict[str, Any]:
+    """Every plan version (old ones kept) and the pauses."""
+    return {
+        "course": course_json(clinic_of(request).course(visitor.account, patient_id)),
+        "disclaimer": DISCLAIMER,
+    }
+
+
+@router.post("/patients/{patient_id}/plan/pause", tags=["plan"])
+def pause(
+    request: Request, patient_id: int, body: schemas.PauseForm, visitor: ChangingVisitor
+) -> dict[str, Any]:
+    """Pause the taper: the patient stays on today's dose until resumed."""
+    return change_json(clinic_of(request).pause(visitor.account, patient_id, body))
+
+
+@router.post("/patients/{patient_id}/plan/resume", tags=["plan"])
+def resume(
+    request: Request, patient_id: int, body: schemas.ResumeForm, visitor: ChangingVisitor
+) -> dict[str, Any]:
+    return change_json(clinic_of(request).resume(visitor.account, patient_id, body))
+
+
+@router.post("/patients/{patient_id}/plan/slow", tags=["plan"])
+def slow(
+    request: Request, patient_id: int, body: schemas.SlowForm, visitor: ChangingVisitor
+) -> dict[str, Any]:
+    """A new plan version from today with every remaining step longer."""
+    return change_json(clinic_of(request).slow(visitor.account, patient_id, body))
+
+
+@router.post("/patients/{patient_id}/plan/adjust", tags=["plan"])
+def adjust(
+    request: Request, patient_id: int, body: schemas.AdjustForm, visitor: ChangingVisitor
+) -> dict[str, Any]:
+    """A new plan version from today's dose, made by the planner and checked for safety."""
+    return change_json(clinic_of(request).adjust(visitor.account, patient_id, body))
+
+
+@router.get("/patients/{patient_id}/trends", tags=["patients"])
+def patient_trends(request: Request, patient_id: int, visitor: VisitorDep) -> dict[str, Any]:
+    """Daily planned and taken doses, scale totals, predicted occupancy and withdrawal index."""
+    return _object(trends(clinic_of(request), visitor.account, patient_id))
+
+
+@router.get("/patients/{patient_id}/fhir", tags=["patients"])
+def fhir(request: Request, patient_id: int, visitor: VisitorDep) -> dict[str, Any]:
+    """The record as a FHIR R4 Bundle (MedicationRequest, MedicationStatement, QuestionnaireResponse,
+    Observation)."""
+    return fhir_record(clinic_of(request), visitor.account, patient_id)
+
+
+@router.post("/admin/clinicians", tags=["admin"], status_code=201)
+def new_clinician(
+    request: Request, body: schemas.NewClinician, visitor: ChangingVisitor
+) -> dict[str, Any]:
+    from benzokit.service.enrol import create_clinician
+
+    return {"account": _json(create_clinician(clinic_of(request), visitor.account, body))}
+
+
+@router.post("/admin/patients", tags=["admin"], status_code=201)
+def new_patient(
+    request: Request, body: schemas.NewPatient, visitor: ChangingVisitor
+) -> dict[str, Any]:
+    """Enrol a patient: account, record and the first plan version (clinician or admin)."""
+    from benzokit.service.enrol import create_patient
+
+    summary, findings = create_patient(clinic_of(request), visitor.account, body)
+    return {"patient": _json(summary), "findings": [f.to_dict() for f in findings]}

@@ -1,0 +1,54 @@
+"""The ASGI application: ``create_app(settings)`` wires the database, pages, API and error handling."""
+
+from __future__ import annotations
+
+from importlib import resources
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.exceptions import RequestValidationError
+from fastapi.staticfiles import StaticFiles
+
+from benzokit import __version__
+from benzokit._disclaimer import DISCLAIMER
+from benzokit.errors import BenzokitError
+from benzokit.service import api, pages
+from benzokit.service.clinic import Clinic
+from benzokit.service.settings import ServiceSettings
+from benzokit.service.web import (
+    BodyLimit,
+    benzokit_error_handler,
+    unexpected_error_handler,
+    validation_error_handler,
+)
+from benzokit.store.db import Database
+
+
+def create_app(
+    settings: ServiceSettings | None = None, *, database: Database | None = None
+) -> FastAPI:
+    """The monitoring service on ``settings.database_url`` (migrated to the newest schema on start)."""
+    settings = settings or ServiceSettings()
+    db = database or Database(settings.database_url)
+    app = FastAPI(
+        title="benzokit monitoring service",
+        version=__version__,
+        description=(
+            "Patients record doses and check-ins; clinicians watch trends and steer the taper."
+            f"\n\n{DISCLAIMER}"
+        ),
+        docs_url="/api/docs",
+        openapi_url="/api/openapi.json",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.clinic = Clinic(db, timezone=settings.timezone, clock=settings.clock)
+    app.add_exception_handler(BenzokitError, benzokit_error_handler)
+    app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(Exception, unexpected_error_handler)
+    app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    static = Path(str(resources.files("benzokit.service") / "static"))
+    app.mount("/static", StaticFiles(directory=str(static)), name="static")
+    app.include_router(api.router)
+    app.include_router(pages.router)
+    return app

@@ -1,0 +1,553 @@
+"""What patients and clinicians do, as use cases: each checks access, runs in one transaction, audits.
+
+The web routes (pages and API) only translate requests into these calls and their results into pages
+or JSON. A record that is acknowledged to the user has been committed.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy.orm import Session
+
+from benzokit.drugs.loader import load_drug
+from benzokit.errors import InputError
+from benzokit.interop._common import products_text
+from benzokit.interop.handout_text import load_handout_text
+from benzokit.monitor.alerts import checkin_alerts, daily_alerts, load_alert_rules
+from benzokit.monitor.course import (
+    ChangeKind,
+    Course,
+    CourseStatus,
+    PlanVersion,
+    pause,
+    regimen_text,
+    remaining_plan,
+    resume,
+    slowed,
+)
+from benzokit.monitor.records import Alert, AlertLevel, CheckIn, DoseLog, DoseStatus, PatientSummary
+from benzokit.monitor.scales import load_scales, score_scale
+from benzokit.plan.api import ProductChoice, plan_taper, with_safety_findings
+from benzokit.plan.model import Administration, Plan
+from benzokit.safety.context import PatientContext
+from benzokit.safety.findings import Finding
+from benzokit.service import schemas
+from benzokit.service.access import AccessError, not_found, patient_for, require_role
+from benzokit.store import records
+from benzokit.store.accounts import Account, Role
+from benzokit.store.db import Database
+from benzokit.store.tables import PatientRow
+
+Clock = Callable[[], datetime]
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+@dataclass(frozen=True, slots=True)
+class DoseSlot:
+    """A planned dose of a day and the patient's latest confirmation of it (None: not yet)."""
+
+    day: date
+    time: str
+    drug: str
+    dose_mg: float
+    what_to_take: str
+    log: DoseLog | None
+
+
+@dataclass(frozen=True, slots=True)
+class Today:
+    patient: PatientSummary
+    day: date
+    status: CourseStatus | None
+    slots: tuple[DoseSlot, ...]
+    plan_version: int | None
+    step_note: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInResult:
+    checkin: CheckIn
+    alerts: tuple[Alert, ...]
+    guidance: tuple[str, ...]  # what the patient is shown at once (crisis lines included)
+    repeated: bool = False  # the same client token was already saved: nothing new was written
+
+
+@dataclass(frozen=True, slots=True)
+class Adherence:
+    days: int
+    planned: int
+    taken: int
+    missed: int
+    unrecorded: int
+
+    @property
+    def fraction_taken(self) -> float | None:
+        return None if self.planned == 0 else self.taken / self.planned
+
+
+@dataclass(frozen=True, slots=True)
+class PatientFlags:
+    """One row of the clinician's list: who, where in the taper, and what needs attention."""
+
+    patient: PatientSummary
+    status: CourseStatus | None
+    daily_dose_mg: float
+    open_alerts: int
+    top_level: AlertLevel | None
+    adherence: Adherence
+    last_checkin: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanChange:
+    course: Course
+    findings: tuple[Finding, ...]
+    message: str
+
+
+class Clinic:
+    """The monitoring service's operations on a :class:`Database`."""
+
+    def __init__(self, db: Database, *, timezone: str = "UTC", clock: Clock = utc_now) -> None:
+        self.db = db
+        try:
+            self.zone = ZoneInfo(timezone)
+        except (ZoneInfoNotFoundError, ValueError) as error:
+            raise InputError(
+                "--timezone", timezone, "an IANA time zone such as Europe/Berlin or UTC"
+            ) from error
+        self.clock = clock
+
+    # ------------------------------------------------------------------ helpers
+
+    def now(self) -> datetime:
+        return self.clock().astimezone(UTC)
+
+    def today(self) -> date:
+        return self.clock().astimezone(self.zone).date()
+
+    def local_time(self, day: date, hhmm: str) -> datetime:
+        hour, minute = map(int, hhmm.split(":"))
+        return datetime.combine(day, time(hour, minute), self.zone).astimezone(UTC)
+
+    @contextmanager
+    def _tx(self) -> Iterator[Session]:
+        with self.db.transaction() as session:
+            yield session
+
+    def _audit(
+        self,
+        session: Session,
+        actor: Account,
+        action: str,
+        what: str,
+        patient_id: int | None,
+        *,
+        detail: str = "",
+    ) -> None:
+        records.audit(
+            session,
+            at=self.now(),
+            user_id=actor.id,
+            role=str(actor.role),
+            action=action,
+            what=what,
+            patient_id=patient_id,
+            detail=detail,
+        )
+
+    def context_of(self, row: PatientRow) -> PatientContext:
+        age = None if row.birth_year is None else float(self.today().year - row.birth_year)
+        return PatientContext.create(
+            age_y=age,
+            weight_kg=row.weight_kg,
+            comedications=row.comedications or (),
+            conditions=row.conditions or (),
+            indication=row.indication,
+        )
+
+    # ------------------------------------------------------------------ reading
+
+    def my_patient_id(self, actor: Account) -> int:
+        require_role(actor, Role.PATIENT)
+        with self._tx() as session:
+            row = records.patient_of_user(session, actor.id)
+            if row is None:
+                raise not_found("patient record of", actor.username)
+            return row.id
+
+    def summary(self, actor: Account, patient_id: int) -> PatientSummary:
+        with self._tx() as session:
+            row = patient_for(session, actor, patient_id)
+            self._audit(session, actor, "read", "patient", row.id)
+            return records.summary_of(row)
+
+    def today_view(self, actor: Account, patient_id: int, day: date | None = None) -> Today:
+        day = day or self.today()
+        with self._tx() as session:
+            row = patient_for(session, actor, patient_id)
+            course = records.course(session, row.id)
+            latest = records.latest_dose_logs(records.dose_logs(session, row.id))
+            self._audit(session, actor, "read", "today", row.id)
+        slots = tuple(_slots(course, day, latest)) if course else ()
+        step = course.step_on(day) if course else None
+        return Today(
+            patient=records.summary_of(row),
+            day=day,
+            status=course.status_on(day) if course else None,
+            slots=slots,
+            plan_version=course.version_on(day).number if course else None,
+            step_note=step.note if step else "",
+        )
+
+    def course(self, actor: Account, patient_id: int) -> Course | None:
+        with self._tx() as session:
+            row = patient_for(session, actor, patient_id)
+            self._audit(session, actor, "read", "plan", row.id)
+            return records.course(session, row.id)
+
+    def dose_history(self, actor: Account, patient_id: int) -> list[DoseLog]:
+        with self._tx() as session:
+            row = patient_for(session, actor, patient_id)
+            self._audit(session, actor, "read", "doses", row.id)
+            return records.dose_logs(session, row.id)
+
+    def checkin_history(self, actor: Account, patient_id: int) -> list[CheckIn]:
+        with self._tx() as session:
+            row = patient_for(session, actor, patient_id)
+            self._audit(session, actor, "read", "checkins", row.id)
+            return records.checkins(session, row.id)
+
+    def alerts(self, actor: Account, patient_id: int, *, open_only: bool = False) -> list[Alert]:
+        with self._tx() as session:
+            row = patient_for(session, actor, patient_id)
+            self._refresh_daily_alerts(session, row)
+            self._audit(session, actor, "read", "alerts", row.id)
+            return records.alerts(session, row.id, open_only=open_only)
+
+    def adherence(self, session: Session, row: PatientRow, course: Course | None) -> Adherence:
+        window = load_alert_rules().missed_doses.window_days.value
+        today = self.today()
+        latest = {
+            (d.day, d.time, d.drug): d
+            for d in records.latest_dose_logs(records.dose_logs(session, row.id))
+        }
+        planned = taken = missed = 0
+        for back in range(1, window + 1):
+            day = today - timedelta(days=back)
+            for dose in course.doses_on(day) if course else ():
+                planned += 1
+                log = latest.get((day, dose.time, dose.drug))
+                taken += int(log is not None and log.taken)
+                missed += int(log is not None and not log.taken)
+        return Adherence(window, planned, taken, missed, planned - taken - missed)
+
+    def patient_list(self, actor: Account) -> list[PatientFlags]:
+        """The clinician's patients, most urgent first."""
+        require_role(actor, Role.CLINICIAN)
+        flags = []
+        with self._tx() as session:
+            for row in records.patients_of_clinician(session, actor.id):
+                self._refresh_daily_alerts(session, row)
+                course = records.course(session, row.id)
+                open_alerts = records.alerts(session, row.id, open_only=True)
+                history = records.checkins(session, row.id)
+                flags.append(
+                    PatientFlags(
+                        patient=records.summary_of(row),
+                        status=course.status_on(self.today()) if course else None,
+                        daily_dose_mg=course.daily_dose_mg(self.today()) if course else 0.0,
+                        open_alerts=len(open_alerts),
+                        top_level=open_alerts[0].level if open_alerts else None,
+                        adherence=self.adherence(session, row, course),
+                        last_checkin=history[-1].recorded_at if history else None,
+                    )
+                )
+            self._audit(
+                session, actor, "read", "patient list", None, detail=f"{len(flags)} patients"
+            )
+        return sorted(
+            flags,
+            key=lambda f: (-(f.top_level.rank if f.top_level else -1), f.patient.display_name),
+        )
+
+    def _refresh_daily_alerts(self, session: Session, row: PatientRow) -> None:
+        history = records.checkins(session, row.id)
+        found = daily_alerts(
+            row.display_name,
+            records.latest_dose_logs(records.dose_logs(session, row.id)),
+            history[-1].recorded_at if history else None,
+            row.enrolled_at,
+            self.now(),
+        )
+        records.add_alerts(session, row.id, found)
+
+    # ------------------------------------------------------------------ patient actions
+
+    def confirm_dose(
+        self, actor: Account, patient_id: int, form: schemas.DoseConfirmation
+    ) -> DoseLog:
+        """Record what happened to one planned dose (today's or up to two days back)."""
+        require_role(actor, Role.PATIENT)
+        with self._tx() as session:
+            row = patient_for(session, actor, patient_id)
+            course = records.course(session, row.id)
+            dose = _planned_dose(course, form, self.today())
+            log = DoseLog(
+                day=form.day,
+                time=form.time,
+                drug=dose.drug,
+                planned_mg=dose.dose_mg,
+                status=form.status,
+                recorded_at=self.now(),
+                taken_mg=_taken_mg(form, dose.dose_mg, dose.drug),
+                taken_at=self._taken_at(form),
+                note=form.note,
+            )
+            saved = records.add_dose_log(session, row.id, log, client_token=form.client_token)
+            self._audit(
+                session,
+                actor,
+                "write",
+                "dose",
+                row.id,
+                detail=f"{form.day} {form.time} {form.status}",
+            )
+            return saved
+
+    def _taken_at(self, form: schemas.DoseConfirmation) -> datetime | None:
+        if form.status is DoseStatus.MISSED:
+            return None
+        return self.local_time(form.day, form.taken_time or form.time)
+
+    def submit_checkin(
+        self, actor: Account, patient_id: int, form: schemas.CheckInForm
+    ) -> CheckInResult:
+        """Score the scales, save the check-in and the alerts it raises, all in one transaction."""
+        require_role(actor, Role.PATIENT)
+        allowed = {s.id for s in load_scales().patient_scales()}
+        for scale_id in form.scales:
+            if scale_id not in allowed:
+                raise InputError("scales", scale_id, "one of " + ", ".join(sorted(allowed)))
+        scores = tuple(score_scale(scale_id, answers) for scale_id, answers in form.scales.items())
+        with self._tx() as session:
+            row = patient_for(session, actor, patient_id)
+            if form.client_token:
+                earlier = records.find_checkin_by_token(session, row.id, form.client_token)
+                if earlier is not None:
+                    return CheckInResult(earlier, (), (), repeated=True)
+            checkin = CheckIn(
+                recorded_at=self.now(),
+                scales=scores,
+                seizures=form.seizures,
+                sleep_hours=form.sleep_hours,
+                sleep_quality=form.sleep_quality,
+                note=form.note,
+            )
+            history = records.checkins(session, row.id)
+            course = records.course(session, row.id)
+            found = checkin_alerts(row.display_name, checkin, history, course, self.today())
+            saved = records.add_checkin(session, row.id, checkin, client_token=form.client_token)
+            raised = records.add_alerts(session, row.id, found, checkin_id=saved.id)
+            self._audit(session, actor, "write", "checkin", row.id, detail=f"{len(scores)} scales")
+            return CheckInResult(saved, tuple(raised), _guidance(raised, row.locale))
+
+    # ------------------------------------------------------------------ clinician actions
+
+    def acknowledge(self, actor: Account, alert_id: int) -> Alert:
+        require_role(actor, Role.CLINICIAN)
+        with self._tx() as session:
+            alert = records.alert_row(session, alert_id)
+            if alert is None:
+                raise not_found("alert", alert_id)
+            try:
+                patient_for(session, actor, alert.patient_id)
+            except AccessError:
+                raise not_found("alert", alert_id) from None
+            if alert.acknowledged_at is None:
+                alert.acknowledged_at, alert.acknowledged_by = self.now(), actor.id
+            self._audit(
+                session,
+                actor,
+                "write",
+                "alert",
+                alert.patient_id,
+                detail=f"acknowledged {alert.code}",
+            )
+            return records.alert_of(alert)
+
+    def change_plan(
+        self,
+        actor: Account,
+        patient_id: int,
+        action: str,
+        make: Callable[[Course, PatientRow, date], tuple[Course, str]],
+    ) -> PlanChange:
+        """Apply a clinician's change (pause, resume, slow, adjust) and save it with its findings."""
+        require_role(actor, Role.CLINICIAN)
+
+        today = self.today()
+        with self._tx() as session:
+            row = patient_for(session, actor, patient_id)
+            course = records.course(session, row.id)
+            if course is None:
+                raise InputError("plan", "none", "a patient with a plan (create one first)")
+            changed, message = make(course, row, today)
+            if len(changed.versions) > len(course.versions):
+                version = changed.current
+                records.add_plan_version(session, row.id, version, by_user_id=actor.id)
+                findings = version.plan.findings
+            else:
+                records.save_pauses(
+                    session, row.id, changed.pauses, by_user_id=actor.id, now=self.now()
+                )
+                try:
+                    rest = remaining_plan(changed, today)
+                    findings = with_safety_findings(rest, self.context_of(row)).findings
+                except InputError:
+                    findings = ()
+            self._audit(session, actor, "write", "plan", row.id, detail=f"{action}: {message}")
+            return PlanChange(changed, tuple(findings), message)
+
+    def pause(self, actor: Account, patient_id: int, form: schemas.PauseForm) -> PlanChange:
+        def make(course: Course, _row: PatientRow, today: date) -> tuple[Course, str]:
+            return pause(
+                course, today, reason=form.reason, by=actor.display_name
+            ), f"paused from {today}"
+
+        return self.change_plan(actor, patient_id, "pause", make)
+
+    def resume(self, actor: Account, patient_id: int, form: schemas.ResumeForm) -> PlanChange:
+        def make(course: Course, _row: PatientRow, today: date) -> tuple[Course, str]:
+            return resume(course, today, by=actor.display_name), f"resumed on {today}"
+
+        return self.change_plan(actor, patient_id, "resume", make)
+
+    def slow(self, actor: Account, patient_id: int, form: schemas.SlowForm) -> PlanChange:
+
+        def make(course: Course, row: PatientRow, today: date) -> tuple[Course, str]:
+            plan = with_safety_findings(
+                slowed(remaining_plan(course, today), form.factor), self.context_of(row)
+            )
+            version = self._version(course, plan, actor, ChangeKind.SLOWED, form.reason)
+            return course.with_version(
+                version
+            ), f"version {version.number}: every step {form.factor:g} times as long"
+
+        return self.change_plan(actor, patient_id, "slow", make)
+
+    def adjust(self, actor: Account, patient_id: int, form: schemas.AdjustForm) -> PlanChange:
+
+        def make(course: Course, row: PatientRow, today: date) -> tuple[Course, str]:
+            step = course.step_on(today)
+            if step is None or not step.doses:
+                raise InputError("plan", "completed", "a course with a current dose to taper from")
+            plan = plan_taper(
+                row.drug,
+                regimen_text(step),
+                form.strategy,
+                risk=form.risk,
+                start_date=today,
+                products=ProductChoice(liquid=form.liquid),
+                interval_days=form.interval_days,
+                reduction_fraction=None
+                if form.reduction_percent is None
+                else form.reduction_percent / 100,
+                hold_days_after_cut=form.hold_days,
+                context=self.context_of(row),
+            )
+            version = self._version(course, plan, actor, ChangeKind.ADJUSTED, form.reason)
+            return course.with_version(
+                version
+            ), f"version {version.number}: {form.strategy} taper from today"
+
+        return self.change_plan(actor, patient_id, "adjust", make)
+
+    def _version(
+        self, course: Course, plan: Plan, actor: Account, change: ChangeKind, reason: str
+    ) -> PlanVersion:
+        return PlanVersion(
+            course.current.number + 1, plan, self.now(), actor.display_name, change, reason
+        )
+
+
+def _slots(course: Course, day: date, latest: list[DoseLog]) -> Iterator[DoseSlot]:
+    logs = {(d.day, d.time, d.drug): d for d in latest}
+    for dose in course.doses_on(day):
+        yield DoseSlot(
+            day,
+            dose.time,
+            dose.drug,
+            dose.dose_mg,
+            products_text(dose),
+            logs.get((day, dose.time, dose.drug)),
+        )
+
+
+CONFIRM_DAYS_BACK = 2
+
+
+def _planned_dose(
+    course: Course | None, form: schemas.DoseConfirmation, today: date
+) -> Administration:
+    if course is None:
+        raise InputError(
+            "day", form.day.isoformat(), "a day of your plan (no plan has been made yet)"
+        )
+    if not today - timedelta(days=CONFIRM_DAYS_BACK) <= form.day <= today:
+        raise InputError(
+            "day", form.day.isoformat(), f"today or up to {CONFIRM_DAYS_BACK} days back ({today})"
+        )
+    doses = [
+        d
+        for d in course.doses_on(form.day)
+        if d.time == form.time and (form.drug in (None, d.drug))
+    ]
+    if not doses:
+        times = ", ".join(sorted({d.time for d in course.doses_on(form.day)})) or "none"
+        raise InputError("time", form.time, f"a planned dose time on {form.day}: {times}")
+    if len(doses) > 1:
+        raise InputError("drug", form.drug, "name the drug: " + ", ".join(d.drug for d in doses))
+    return doses[0]
+
+
+def _taken_mg(form: schemas.DoseConfirmation, planned_mg: float, drug: str) -> float | None:
+    if form.status is DoseStatus.MISSED:
+        if form.taken_mg is not None:
+            raise InputError("taken_mg", form.taken_mg, "empty when the dose was missed")
+        return None
+    if form.status is not DoseStatus.DIFFERENT:
+        return planned_mg
+    if form.taken_mg is None:
+        raise InputError("taken_mg", None, "the amount taken in mg, for status 'different'")
+    ceiling = _highest_labelled_daily_mg(drug)
+    if form.taken_mg > ceiling:
+        raise InputError(
+            "taken_mg", form.taken_mg, f"at most {ceiling:g} mg (the highest labelled daily dose)"
+        )
+    return form.taken_mg
+
+
+def _highest_labelled_daily_mg(drug: str) -> float:
+    limits = [lim.max_daily_mg.require() for lim in load_drug(drug).dose_limits if lim.max_daily_mg]
+    if not limits:
+        raise InputError("drug", drug, "a drug with labelled daily maxima")
+    return max(limits)
+
+
+def _guidance(raised: list[Alert], locale: str) -> tuple[str, ...]:
+    urgent = [a for a in raised if a.patient_guidance]
+    if not urgent:
+        return ()
+    where = load_handout_text().locale(locale)
+    lines = [a.patient_guidance or "" for a in urgent]
+    lines += [s.text for s in where.crisis] + [where.emergency.text]
+    return tuple(dict.fromkeys(lines))

@@ -1,0 +1,143 @@
+"""The demo clinic: one clinician, two patients (one three weeks into a taper), an administrator.
+
+Made only in an empty database. The check-in answers and dose records are invented demonstration data,
+not clinical figures; the plans are made by the planner and checked like any other.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from sqlalchemy import func, select
+
+from benzokit.monitor.records import CheckIn, DoseLog, DoseStatus
+from benzokit.monitor.scales import score_scale
+from benzokit.plan.strategies import StrategyName
+from benzokit.service import schemas
+from benzokit.service.clinic import Clinic
+from benzokit.service.enrol import SYSTEM, create_admin, create_clinician, create_patient
+from benzokit.store import records
+from benzokit.store.tables import User
+
+
+@dataclass(frozen=True, slots=True)
+class DemoLogin:
+    role: str
+    username: str
+    password: str
+    who: str
+
+
+DEMO_LOGINS = (
+    DemoLogin("clinician", "dr.rivera", "demo-clinician", "Dr Ana Rivera"),
+    DemoLogin(
+        "patient",
+        "alex",
+        "demo-patient-alex",
+        "Alex Morgan: clonazepam 1 mg bid, guideline taper, week 3",
+    ),
+    DemoLogin(
+        "patient",
+        "sam",
+        "demo-patient-sam",
+        "Sam Lee: clonazepam 0.5 mg bid, hyperbolic taper from today",
+    ),
+    DemoLogin("admin", "admin", "demo-administrator", "clinic administrator"),
+)
+
+# demonstration answers (GAD-7, one list per check-in), invented for the demo
+_ALEX_GAD7 = (
+    (1, 1, 1, 1, 0, 1, 0),
+    (1, 1, 1, 1, 1, 1, 0),
+    (1, 1, 1, 2, 1, 1, 1),
+    (2, 1, 1, 2, 1, 1, 1),
+)
+
+
+def seed_demo(clinic: Clinic) -> bool:
+    """Create the demo clinic; False (and nothing done) when the database already has accounts."""
+    with clinic.db.transaction() as session:
+        if session.scalar(select(func.count()).select_from(User)):
+            return False
+    clinician, alex, sam, admin = DEMO_LOGINS
+    create_admin(clinic, admin.username, admin.password, "Clinic administrator")
+    create_clinician(
+        clinic,
+        SYSTEM,
+        schemas.NewClinician(
+            username=clinician.username, password=clinician.password, display_name="Dr Ana Rivera"
+        ),
+    )
+    today = clinic.today()
+    alex_summary, _ = create_patient(
+        clinic,
+        SYSTEM,
+        schemas.NewPatient(
+            username=alex.username,
+            password=alex.password,
+            display_name="Alex Morgan",
+            clinician=clinician.username,
+            indication="panic",
+            birth_year=1984,
+            weight_kg=72,
+            current_regimen="1 mg bid",
+            strategy=StrategyName.GUIDELINE,
+            start_date=today - timedelta(days=20),
+        ),
+    )
+    create_patient(
+        clinic,
+        SYSTEM,
+        schemas.NewPatient(
+            username=sam.username,
+            password=sam.password,
+            display_name="Sam Lee",
+            clinician=clinician.username,
+            indication="seizure",
+            birth_year=1991,
+            weight_kg=64,
+            current_regimen="0.5 mg bid",
+            strategy=StrategyName.HYPERBOLIC,
+            start_date=today,
+        ),
+    )
+    _alex_history(clinic, alex_summary.id)
+    return True
+
+
+def _alex_history(clinic: Clinic, patient_id: int) -> None:
+    today, now = clinic.today(), clinic.now()
+    with clinic.db.transaction() as session:
+        course = records.course(session, patient_id)
+        assert course is not None
+        for back in range(20, 0, -1):
+            day = today - timedelta(days=back)
+            for dose in course.doses_on(day):
+                missed = back in (9, 4) and dose.time == "08:00"
+                records.add_dose_log(
+                    session,
+                    patient_id,
+                    DoseLog(
+                        day=day,
+                        time=dose.time,
+                        drug=dose.drug,
+                        planned_mg=dose.dose_mg,
+                        status=DoseStatus.MISSED if missed else DoseStatus.TAKEN,
+                        recorded_at=clinic.local_time(day, dose.time) + timedelta(minutes=10),
+                        taken_mg=None if missed else dose.dose_mg,
+                        taken_at=None if missed else clinic.local_time(day, dose.time),
+                    ),
+                    client_token=None,
+                )
+        for index, answers in enumerate(_ALEX_GAD7):
+            at = now - timedelta(days=19 - 6 * index)
+            score = score_scale("gad7", {f"item{i + 1}": a for i, a in enumerate(answers)})
+            records.add_checkin(
+                session,
+                patient_id,
+                CheckIn(
+                    recorded_at=at, scales=(score,), sleep_hours=6.5 - 0.5 * index, sleep_quality=2
+                ),
+                client_token=None,
+            )

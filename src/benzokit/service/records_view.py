@@ -1,0 +1,127 @@
+"""Views of a whole record: trends for the charts, and the FHIR R4 export."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from benzokit.monitor.course import Course
+from benzokit.monitor.predict import CoursePrediction, predict_course
+from benzokit.monitor.records import CheckIn, DoseLog, PatientSummary
+from benzokit.patient import Patient
+from benzokit.service.access import patient_for
+from benzokit.service.clinic import Clinic
+from benzokit.store import records
+from benzokit.store.accounts import Account
+
+AHEAD_DAYS = 28  # the charts show the plan four weeks ahead
+MAX_DAYS = 400  # and at most this many days in all
+
+
+@dataclass(frozen=True, slots=True)
+class ScalePoint:
+    at: datetime
+    total: int
+    band: str
+
+
+@dataclass(frozen=True, slots=True)
+class Trends:
+    """Day-by-day series for the charts; ``taken_mg`` is None on days nothing was recorded."""
+
+    today: date
+    days: tuple[date, ...]
+    planned_mg: tuple[float, ...]
+    taken_mg: tuple[float | None, ...]
+    occupancy: tuple[float, ...] | None
+    withdrawal_index: tuple[float, ...] | None
+    model_note: str
+    scales: dict[str, tuple[ScalePoint, ...]] = field(default_factory=dict)
+    seizures: tuple[tuple[datetime, int], ...] = ()
+
+
+def _taken_by_day(logs: list[DoseLog]) -> dict[date, float]:
+    taken: dict[date, float] = {}
+    for log in records.latest_dose_logs(logs):
+        taken[log.day] = taken.get(log.day, 0.0) + (log.taken_mg or 0.0)
+    return taken
+
+
+def build_trends(
+    course: Course | None,
+    logs: list[DoseLog],
+    checkins: list[CheckIn],
+    summary: PatientSummary,
+    today: date,
+) -> Trends:
+    starts = [course.versions[0].start] if course else []
+    starts += [c.recorded_at.date() for c in checkins[:1]]
+    first = max(min(starts, default=today), today - timedelta(days=MAX_DAYS - AHEAD_DAYS))
+    last = today + timedelta(days=AHEAD_DAYS)
+    days = tuple(first + timedelta(days=i) for i in range((last - first).days + 1))
+    if course is not None:
+        patient = Patient(weight_kg=summary.weight_kg, comedications=summary.comedications)
+        prediction = predict_course(course, first, last, patient)
+    else:
+        prediction = CoursePrediction(first, tuple(0.0 for _ in days), None, None, "no plan yet")
+    taken = _taken_by_day(logs)
+    scales: dict[str, list[ScalePoint]] = {}
+    for checkin in checkins:
+        for score in checkin.scales:
+            scales.setdefault(score.scale, []).append(
+                ScalePoint(checkin.recorded_at, score.total, score.band)
+            )
+    return Trends(
+        today=today,
+        days=days,
+        planned_mg=prediction.daily_dose_mg,
+        taken_mg=tuple(taken.get(d) if d <= today else None for d in days),
+        occupancy=prediction.occupancy,
+        withdrawal_index=prediction.withdrawal_index,
+        model_note=prediction.note,
+        scales={k: tuple(v) for k, v in scales.items()},
+        seizures=tuple((c.recorded_at, c.seizures) for c in checkins if c.seizures),
+    )
+
+
+def trends(clinic: Clinic, actor: Account, patient_id: int) -> Trends:
+    with clinic.db.transaction() as session:
+        row = patient_for(session, actor, patient_id)
+        course = records.course(session, row.id)
+        logs = records.dose_logs(session, row.id)
+        history = records.checkins(session, row.id)
+        summary = records.summary_of(row)
+        records.audit(
+            session,
+            at=clinic.now(),
+            user_id=actor.id,
+            role=str(actor.role),
+            action="read",
+            what="trends",
+            patient_id=row.id,
+        )
+    return build_trends(course, logs, history, summary, clinic.today())
+
+
+def fhir_record(clinic: Clinic, actor: Account, patient_id: int) -> dict[str, Any]:
+    """The patient's record as a FHIR R4 Bundle."""
+    from benzokit.interop.fhir_record import patient_record_bundle
+
+    with clinic.db.transaction() as session:
+        row = patient_for(session, actor, patient_id)
+        course = records.course(session, row.id)
+        logs = records.dose_logs(session, row.id)
+        history = records.checkins(session, row.id)
+        summary = records.summary_of(row)
+        records.audit(
+            session,
+            at=clinic.now(),
+            user_id=actor.id,
+            role=str(actor.role),
+            action="read",
+            what="fhir export",
+            patient_id=row.id,
+        )
+    plans = [v.plan for v in course.versions] if course else []
+    return patient_record_bundle(summary, plans, logs, history, generated_at=clinic.now())

@@ -1,0 +1,107 @@
+"""What the API and the forms accept: pydantic models whose errors name the field and what is allowed."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from benzokit.monitor.records import DoseStatus
+from benzokit.plan.strategies import Risk, StrategyName
+
+CLOCK = r"^([01]\d|2[0-3]):[0-5]\d$"
+TOKEN = r"^[A-Za-z0-9_\-]{8,64}$"
+MAX_NOTE = 2000
+
+
+class _Input(BaseModel):
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class Login(_Input):
+    username: str = Field(min_length=1, max_length=64)
+    password: str = Field(min_length=1, max_length=256)
+
+
+class DoseConfirmation(_Input):
+    """One planned dose and what happened to it."""
+
+    day: date
+    time: str = Field(pattern=CLOCK, description="the planned clock time, HH:MM")
+    drug: str | None = Field(
+        None, max_length=64, description="needed only when a plan has two drugs"
+    )
+    status: DoseStatus
+    taken_mg: float | None = Field(None, gt=0, description="mg actually taken (status 'different')")
+    taken_time: str | None = Field(
+        None, pattern=CLOCK, description="when it was taken (status 'late')"
+    )
+    note: str = Field("", max_length=500)
+    client_token: str | None = Field(
+        None, pattern=TOKEN, description="retry key: the same key is saved once"
+    )
+
+
+class CheckInForm(_Input):
+    """A check-in: any of the patient's scales (item id → answer), seizures, sleep and a note."""
+
+    scales: dict[str, dict[str, int | str]] = Field(default_factory=dict)
+    seizures: int = Field(0, ge=0, le=100, description="seizures since the last check-in")
+    sleep_hours: float | None = Field(None, ge=0, le=24)
+    sleep_quality: int | None = Field(None, ge=0, le=4, description="0 very poor … 4 very good")
+    note: str = Field("", max_length=MAX_NOTE)
+    client_token: str | None = Field(None, pattern=TOKEN)
+
+
+class PauseForm(_Input):
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class ResumeForm(_Input):
+    reason: str = Field("", max_length=500)
+
+
+class SlowForm(_Input):
+    factor: float = Field(
+        gt=1, le=4, description="each remaining step lasts this many times longer"
+    )
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class AdjustForm(_Input):
+    """A new plan from today's dose, made by the planner (the safety checker runs on it)."""
+
+    strategy: StrategyName
+    risk: Risk | None = None
+    interval_days: int | None = Field(None, ge=1, le=120)
+    reduction_percent: float | None = Field(None, gt=0, lt=100)
+    liquid: bool = False
+    hold_days: int = Field(0, ge=0, le=120)
+    reason: str = Field(min_length=3, max_length=500)
+
+
+class NewClinician(_Input):
+    username: str = Field(min_length=3, max_length=64)
+    password: str = Field(min_length=10, max_length=256)
+    display_name: str = Field(min_length=1, max_length=120)
+
+
+class NewPatient(_Input):
+    """A patient account, their record and the first plan version."""
+
+    username: str = Field(min_length=3, max_length=64)
+    password: str = Field(min_length=10, max_length=256)
+    display_name: str = Field(min_length=1, max_length=120)
+    clinician: str = Field(min_length=3, max_length=64, description="the clinician's username")
+    drug: str = Field("clonazepam", max_length=64)
+    indication: str | None = Field(None, max_length=64)
+    birth_year: int | None = Field(None, ge=1900, le=2100)
+    weight_kg: float | None = Field(None, ge=0.5, le=350)
+    comedications: list[str] = Field(default_factory=list, max_length=30)
+    conditions: list[str] = Field(default_factory=list, max_length=30)
+    locale: str = Field("en-US", max_length=16)
+    current_regimen: str = Field(min_length=3, max_length=200, description="e.g. '1 mg bid'")
+    strategy: StrategyName = StrategyName.GUIDELINE
+    risk: Risk | None = None
+    liquid: bool = False
+    start_date: date

@@ -1,0 +1,21 @@
+"""How the service runs: database, time zone, cookies and login limits (no clinical figures here)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import timedelta
+
+from benzokit.service.clinic import Clock, utc_now
+from benzokit.store.db import DEFAULT_URL
+
+
+@dataclass(frozen=True, slots=True)
+class ServiceSettings:
+    database_url: str = DEFAULT_URL
+    timezone: str = "UTC"
+    session_lifetime: timedelta = timedelta(hours=12)
+    secure_cookies: bool = False  # set True behind HTTPS
+    login_failures_allowed: int = 5  # failed logins per username or client ...
+    login_window: timedelta = timedelta(minutes=15)  # ... within this window, then 429
+    max_body_bytes: int = 64 * 1024
+    clock: Clock = field(default=utc_now)

@@ -1,0 +1,241 @@
+"""The web edge: session cookies, CSRF, login rate limiting, body limits, and errors as clear 4xx.
+
+Sessions are server-side (``sessions`` table); the cookie holds a random token, HttpOnly and
+SameSite=Strict. Every state-changing request carries the session's CSRF token, as the ``csrf_token``
+form field (pages) or the ``X-CSRF-Token`` header (API). Errors never show a traceback: an
+:class:`InputError` becomes 422 naming the field, what was given and what is allowed.
+"""
+
+from __future__ import annotations
+
+import hmac
+import logging
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.types import ASGIApp, Receive, Scope, Send
+
+from benzokit.errors import BenzokitError, InputError
+from benzokit.service.access import AccessError
+from benzokit.service.clinic import Clinic
+from benzokit.service.settings import ServiceSettings
+from benzokit.store import accounts
+from benzokit.store.accounts import Account, LoginSession
+
+SESSION_COOKIE = "benzokit_session"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
+
+
+class SignInRequiredError(BenzokitError):
+    """Not signed in (HTTP 401; pages redirect to the sign-in page)."""
+
+
+class CsrfError(BenzokitError):
+    """A state-changing request without this session's CSRF token (HTTP 403)."""
+
+
+class RateLimitError(BenzokitError):
+    def __init__(self, retry_after_s: int) -> None:
+        self.retry_after_s = retry_after_s
+        super().__init__(
+            f"too many failed sign-ins; try again in {retry_after_s // 60 + 1} minutes"
+        )
+
+
+@dataclass(frozen=True, slots=True)
+class Visitor:
+    """The signed-in account of a request and its session's CSRF token."""
+
+    account: Account
+    csrf_token: str
+    token: str
+
+
+def clinic_of(request: Request) -> Clinic:
+    clinic: Clinic = request.app.state.clinic
+    return clinic
+
+
+def settings_of(request: Request) -> ServiceSettings:
+    settings: ServiceSettings = request.app.state.settings
+    return settings
+
+
+def client_of(request: Request) -> str:
+    return request.client.host if request.client else "unknown"
+
+
+def find_visitor(request: Request) -> Visitor | None:
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token:
+        return None
+    clinic = clinic_of(request)
+    with clinic.db.transaction() as session:
+        found: LoginSession | None = accounts.find_session(session, token, clinic.now())
+    return None if found is None else Visitor(found.account, found.csrf_token, token)
+
+
+def require_visitor(request: Request) -> Visitor:
+    visitor = find_visitor(request)
+    if visitor is None:
+        raise SignInRequiredError("sign in first")
+    return visitor
+
+
+def check_csrf(visitor: Visitor, supplied: str | None) -> None:
+    if not supplied or not hmac.compare_digest(supplied, visitor.csrf_token):
+        raise CsrfError(
+            "the form has expired or did not come from this site: reload the page and try again"
+        )
+
+
+def sign_in(request: Request, username: str, password: str) -> tuple[Account, str, str]:
+    """Check the password under the rate limit; returns (account, session token, CSRF token)."""
+    clinic, settings = clinic_of(request), settings_of(request)
+    client, now = client_of(request), clinic.now()
+    with clinic.db.transaction() as session:
+        failures = accounts.recent_failures(session, username, client, now - settings.login_window)
+    if failures >= settings.login_failures_allowed:
+        raise RateLimitError(int(settings.login_window.total_seconds()))
+    with clinic.db.transaction() as session:
+        account = accounts.verify_password(session, username, password)
+        accounts.record_attempt(session, username, client, now, account is not None)
+        if account is None:
+            raise InputError(
+                "password", "(hidden)", "the username and password of an active account"
+            )
+        token, csrf = accounts.open_session(session, account, now, settings.session_lifetime)
+    return account, token, csrf
+
+
+def sign_out(request: Request, visitor: Visitor) -> None:
+    with clinic_of(request).db.transaction() as session:
+        accounts.close_session(session, visitor.token)
+
+
+def set_session_cookie(response: Response, token: str, settings: ServiceSettings) -> None:
+    response.set_cookie(
+        SESSION_COOKIE,
+        token,
+        max_age=int(settings.session_lifetime.total_seconds()),
+        httponly=True,
+        samesite="strict",
+        secure=settings.secure_cookies,
+        path="/",
+    )
+
+
+# ----------------------------------------------------------------------------- errors as responses
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
+def error_body(error: BenzokitError) -> dict[str, Any]:
+    body: dict[str, Any] = {"message": str(error)}
+    if isinstance(error, InputError):
+        body |= {"field": error.field, "value": _jsonable(error.value), "allowed": error.allowed}
+    return {"error": body}
+
+
+def _jsonable(value: object) -> object:
+    return value if isinstance(value, str | int | float | bool | type(None)) else str(value)
+
+
+def status_of(error: BenzokitError) -> int:
+    if isinstance(error, AccessError):
+        return error.status
+    if isinstance(error, SignInRequiredError):
+        return 401
+    if isinstance(error, CsrfError):
+        return 403
+    if isinstance(error, RateLimitError):
+        return 429
+    if isinstance(error, InputError):
+        return 422
+    return 400
+
+
+async def benzokit_error_handler(request: Request, error: Exception) -> Response:
+    assert isinstance(error, BenzokitError)
+    if isinstance(error, SignInRequiredError) and not _is_api(request):
+        return RedirectResponse("/login", status_code=303)
+    headers = (
+        {"Retry-After": str(error.retry_after_s)} if isinstance(error, RateLimitError) else None
+    )
+    if _is_api(request):
+        return JSONResponse(error_body(error), status_code=status_of(error), headers=headers)
+    from benzokit.service.pages import error_page
+
+    return error_page(request, error, status_of(error), headers)
+
+
+def validation_fields(error: RequestValidationError) -> list[dict[str, Any]]:
+    """Pydantic's errors as {field, message, value} with the location joined by dots (body. dropped)."""
+    fields = []
+    for item in error.errors():
+        location = [str(p) for p in item.get("loc", ()) if p not in ("body", "query", "path")]
+        fields.append(
+            {
+                "field": ".".join(location) or "body",
+                "message": item.get("msg", "invalid"),
+                "value": _jsonable(item.get("input")),
+            }
+        )
+    return fields
+
+
+async def validation_error_handler(request: Request, error: Exception) -> Response:
+    assert isinstance(error, RequestValidationError)
+    fields = validation_fields(error)
+    message = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+    return JSONResponse({"error": {"message": message, "fields": fields}}, status_code=422)
+
+
+async def unexpected_error_handler(request: Request, error: Exception) -> Response:
+    logging.getLogger("benzokit.service").exception("unexpected error on %s", request.url.path)
+    message = "something went wrong on our side; nothing was saved from this request"
+    if _is_api(request):
+        return JSONResponse({"error": {"message": message}}, status_code=500)
+    return Response(message, status_code=500, media_type="text/plain")
+
+
+class BodyLimit:
+    """Refuse request bodies over ``max_bytes`` with 413 before reading them."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http":
+            length = dict(scope.get("headers", [])).get(b"content-length")
+            if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+                body = {
+                    "error": {
+                        "message": f"the request is larger than {self.max_bytes} bytes",
+                        "field": "body",
+                    }
+                }
+                await JSONResponse(body, status_code=413)(scope, receive, send)
+                return
+            receive = self._counting(receive, scope, send)
+        await self.app(scope, receive, send)
+
+    def _counting(self, receive: Receive, scope: Scope, send: Send) -> Receive:
+        seen = 0
+
+        async def counted() -> Any:
+            nonlocal seen
+            message = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise InputError("body", f"{seen} bytes", f"at most {self.max_bytes} bytes")
+            return message
+
+        return counted

@@ -1,0 +1,185 @@
+"""Accounts, password hashes (argon2id), login sessions and login attempts.
+
+A session token is random and given to the browser only; the database keeps its SHA-256, so a copy of
+the database does not let anyone log in. Each session has its own CSRF token.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from enum import StrEnum
+
+from argon2 import PasswordHasher
+from argon2.exceptions import InvalidHashError, VerificationError
+from sqlalchemy import delete, func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from benzokit.errors import InputError
+from benzokit.store.tables import LoginAttemptRow, SessionRow, User
+
+_hasher = PasswordHasher()
+MIN_PASSWORD = 10
+USERNAME_ALLOWED = "3 to 64 characters: lower-case letters, digits, '.', '-' or '_'"
+
+
+class Role(StrEnum):
+    PATIENT = "patient"
+    CLINICIAN = "clinician"
+    ADMIN = "admin"
+
+
+@dataclass(frozen=True, slots=True)
+class Account:
+    id: int
+    username: str
+    role: Role
+    display_name: str
+
+
+def _account(user: User) -> Account:
+    return Account(user.id, user.username, Role(user.role), user.display_name)
+
+
+def normal_username(username: str) -> str:
+    name = username.strip().lower()
+    if not 3 <= len(name) <= 64 or not all(c.isalnum() or c in ".-_" for c in name):
+        raise InputError("username", username, USERNAME_ALLOWED)
+    return name
+
+
+def create_user(
+    session: Session,
+    username: str,
+    password: str,
+    *,
+    role: Role,
+    display_name: str,
+    now: datetime,
+) -> Account:
+    """A new account; a taken username or a short password is an :class:`InputError`."""
+    name = normal_username(username)
+    if len(password) < MIN_PASSWORD:
+        raise InputError("password", "(hidden)", f"at least {MIN_PASSWORD} characters")
+    if not display_name.strip():
+        raise InputError("display_name", display_name, "a name to show, not empty")
+    if session.scalar(select(User.id).where(User.username == name)) is not None:
+        raise InputError("username", name, "a username nobody has yet")
+    user = User(
+        username=name,
+        password_hash=_hasher.hash(password),
+        role=str(Role(role)),
+        display_name=display_name.strip(),
+        active=True,
+        created_at=now,
+    )
+    session.add(user)
+    try:
+        session.flush()
+    except IntegrityError as error:
+        raise InputError("username", name, "a username nobody has yet") from error
+    return _account(user)
+
+
+def verify_password(session: Session, username: str, password: str) -> Account | None:
+    """The account when ``password`` is right, else None (same work whether or not the user exists)."""
+    try:
+        name = normal_username(username)
+    except InputError:
+        return None
+    user = session.scalar(select(User).where(User.username == name, User.active.is_(True)))
+    stored = user.password_hash if user else _DUMMY_HASH
+    try:
+        _hasher.verify(stored, password)
+    except (VerificationError, InvalidHashError):
+        return None
+    if user is None:
+        return None
+    if _hasher.check_needs_rehash(user.password_hash):
+        user.password_hash = _hasher.hash(password)
+    return _account(user)
+
+
+_DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
+
+
+def record_attempt(session: Session, username: str, client: str, now: datetime, ok: bool) -> None:
+    session.add(
+        LoginAttemptRow(
+            username=username.strip().lower()[:64], client=client[:64], at=now, succeeded=ok
+        )
+    )
+
+
+def recent_failures(session: Session, username: str, client: str, since: datetime) -> int:
+    """Failed logins since ``since`` for this username, or from this client, whichever is more."""
+    name = username.strip().lower()[:64]
+    by_name = session.scalar(
+        select(func.count()).where(
+            LoginAttemptRow.username == name,
+            LoginAttemptRow.at >= since,
+            LoginAttemptRow.succeeded.is_(False),
+        )
+    )
+    by_client = session.scalar(
+        select(func.count()).where(
+            LoginAttemptRow.client == client,
+            LoginAttemptRow.at >= since,
+            LoginAttemptRow.succeeded.is_(False),
+        )
+    )
+    return max(by_name or 0, by_client or 0)
+
+
+def _digest(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def open_session(
+    session: Session, account: Account, now: datetime, lifetime: timedelta
+) -> tuple[str, str]:
+    """A new login session: (token for the cookie, CSRF token)."""
+    token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
+    session.add(
+        SessionRow(
+            token_hash=_digest(token),
+            user_id=account.id,
+            csrf_token=csrf,
+            created_at=now,
+            expires_at=now + lifetime,
+        )
+    )
+    return token, csrf
+
+
+@dataclass(frozen=True, slots=True)
+class LoginSession:
+    account: Account
+    csrf_token: str
+
+
+def find_session(session: Session, token: str, now: datetime) -> LoginSession | None:
+    row = session.get(SessionRow, _digest(token))
+    if row is None or row.expires_at <= now:
+        return None
+    user = session.get(User, row.user_id)
+    if user is None or not user.active:
+        return None
+    return LoginSession(_account(user), row.csrf_token)
+
+
+def close_session(session: Session, token: str) -> None:
+    session.execute(delete(SessionRow).where(SessionRow.token_hash == _digest(token)))
+
+
+def get_account(session: Session, user_id: int) -> Account | None:
+    user = session.get(User, user_id)
+    return None if user is None else _account(user)
+
+
+def find_account(session: Session, username: str) -> Account | None:
+    user = session.scalar(select(User).where(User.username == username.strip().lower()))
+    return None if user is None else _account(user)

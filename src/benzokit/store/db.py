@@ -1,0 +1,117 @@
+"""Opening the database: engine, SQLite pragmas (WAL, foreign keys, full sync), Alembic migrations.
+
+``sqlite:///path`` is the embedded default; ``postgresql+psycopg://user@host/db`` is supported. Opening
+brings the schema to the newest migration, so a new or an older database is ready to use.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.orm import Session, sessionmaker
+
+from benzokit.errors import InputError
+
+DEFAULT_URL = "sqlite:///benzokit-clinic.db"
+ALLOWED = "sqlite:///path/to/file.db or postgresql+psycopg://user@host/dbname"
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for ``url``; an unusable URL is an :class:`InputError` naming ``--database``."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError as error:
+        raise InputError("--database", url, ALLOWED) from error
+    backend = parsed.get_backend_name()
+    if backend not in {"sqlite", "postgresql"}:
+        raise InputError("--database", url, ALLOWED)
+    try:
+        if backend == "sqlite":
+            engine = create_engine(parsed, connect_args={"timeout": 30})
+            event.listen(engine, "connect", _sqlite_pragmas)
+        else:
+            engine = create_engine(parsed, pool_pre_ping=True)
+    except NoSuchModuleError as error:
+        raise InputError("--database", url, ALLOWED) from error
+    except ModuleNotFoundError as error:
+        raise InputError(
+            "--database",
+            url,
+            f"install the PostgreSQL driver: pip install 'benzokit[postgres]' ({error})",
+        ) from error
+    return engine
+
+
+def _sqlite_pragmas(connection: Any, _record: object) -> None:
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
+    cursor.execute("PRAGMA synchronous=FULL")  # a committed transaction survives a crash
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=30000")
+    cursor.close()
+
+
+def _alembic_config(engine: Engine) -> Config:
+    config = Config()
+    config.set_main_option(
+        "script_location", str(Path(str(resources.files("benzokit.store") / "migrations")))
+    )
+    config.attributes["engine"] = engine
+    return config
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to the newest migration (a no-op when it is already there)."""
+    try:
+        command.upgrade(_alembic_config(engine), "head")
+    except OperationalError as error:
+        raise InputError(
+            "--database",
+            engine.url.render_as_string(hide_password=True),
+            f"a database benzokit can reach and write to ({error.orig})",
+        ) from error
+
+
+def schema_revision(engine: Engine) -> str | None:
+    """The migration the database is at (None for an empty database)."""
+    with engine.connect() as connection:
+        return MigrationContext.configure(connection).get_current_revision()
+
+
+def head_revision() -> str:
+    head = ScriptDirectory.from_config(
+        _alembic_config(create_engine("sqlite://"))
+    ).get_current_head()
+    assert head is not None
+    return head
+
+
+class Database:
+    """An engine and its session factory; ``transaction()`` commits all or nothing."""
+
+    def __init__(self, url: str, *, run_migrations: bool = True) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        if run_migrations:
+            migrate(self.engine)
+        self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+
+    @contextmanager
+    def transaction(self) -> Iterator[Session]:
+        """A session whose work is committed when the block ends, and rolled back if it raises."""
+        with self._sessions.begin() as session:
+            yield session
+
+    def dispose(self) -> None:
+        self.engine.dispose()

@@ -1,0 +1,405 @@
+"""The patient record in the database: rows in, immutable values (``benzokit.monitor.records``) out.
+
+Every function takes an open session; the caller decides the transaction (one per request), so a
+check-in, its scores and the alerts it raises are committed together or not at all.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from benzokit.monitor.course import ChangeKind, Course, Pause, PlanVersion
+from benzokit.monitor.records import (
+    Alert,
+    AlertLevel,
+    CheckIn,
+    DoseLog,
+    DoseStatus,
+    PatientSummary,
+    ScaleScore,
+)
+from benzokit.plan.serialize import plan_from_dict
+from benzokit.store.tables import (
+    AlertRow,
+    AuditRow,
+    CheckInRow,
+    DoseLogRow,
+    PatientRow,
+    PauseRow,
+    PlanVersionRow,
+    ScaleScoreRow,
+    User,
+)
+
+
+def summary_of(row: PatientRow) -> PatientSummary:
+    return PatientSummary(
+        id=row.id,
+        display_name=row.display_name,
+        drug=row.drug,
+        indication=row.indication,
+        birth_year=row.birth_year,
+        weight_kg=row.weight_kg,
+        comedications=tuple(row.comedications or ()),
+        conditions=tuple(row.conditions or ()),
+    )
+
+
+def add_patient(
+    session: Session,
+    summary: PatientSummary,
+    *,
+    user_id: int,
+    clinician_id: int,
+    locale: str,
+    now: datetime,
+) -> PatientSummary:
+    row = PatientRow(
+        user_id=user_id,
+        clinician_id=clinician_id,
+        display_name=summary.display_name,
+        drug=summary.drug,
+        indication=summary.indication,
+        birth_year=summary.birth_year,
+        weight_kg=summary.weight_kg,
+        comedications=list(summary.comedications),
+        conditions=list(summary.conditions),
+        locale=locale,
+        enrolled_at=now,
+    )
+    session.add(row)
+    session.flush()
+    return summary_of(row)
+
+
+def patient(session: Session, patient_id: int) -> PatientSummary | None:
+    row = session.get(PatientRow, patient_id)
+    return None if row is None else summary_of(row)
+
+
+def patient_row(session: Session, patient_id: int) -> PatientRow | None:
+    return session.get(PatientRow, patient_id)
+
+
+def patient_of_user(session: Session, user_id: int) -> PatientRow | None:
+    return session.scalar(select(PatientRow).where(PatientRow.user_id == user_id))
+
+
+def patients_of_clinician(session: Session, clinician_id: int) -> list[PatientRow]:
+    query = (
+        select(PatientRow)
+        .where(PatientRow.clinician_id == clinician_id)
+        .order_by(PatientRow.display_name)
+    )
+    return list(session.scalars(query))
+
+
+# ----------------------------------------------------------------------------- plan versions, pauses
+
+
+def _username(session: Session, user_id: int | None) -> str:
+    user = session.get(User, user_id) if user_id is not None else None
+    return user.display_name if user else ""
+
+
+def course(session: Session, patient_id: int) -> Course | None:
+    """The patient's plan versions and pauses, or None when no plan was made yet."""
+    versions = session.scalars(
+        select(PlanVersionRow)
+        .where(PlanVersionRow.patient_id == patient_id)
+        .order_by(PlanVersionRow.number)
+    ).all()
+    if not versions:
+        return None
+    pauses = session.scalars(
+        select(PauseRow)
+        .where(PauseRow.patient_id == patient_id)
+        .order_by(PauseRow.start, PauseRow.id)
+    ).all()
+    return Course(
+        versions=tuple(
+            PlanVersion(
+                number=v.number,
+                plan=plan_from_dict(v.plan),
+                created_at=v.created_at,
+                created_by=_username(session, v.created_by),
+                change=ChangeKind(v.change),
+                reason=v.reason,
+            )
+            for v in versions
+        ),
+        pauses=tuple(
+            Pause(p.start, p.end, p.reason, _username(session, p.paused_by)) for p in pauses
+        ),
+    )
+
+
+def add_plan_version(
+    session: Session, patient_id: int, version: PlanVersion, *, by_user_id: int
+) -> None:
+    session.add(
+        PlanVersionRow(
+            patient_id=patient_id,
+            number=version.number,
+            plan=version.plan.to_dict(),
+            change=str(version.change),
+            reason=version.reason,
+            created_by=by_user_id,
+            created_at=version.created_at,
+        )
+    )
+    session.flush()
+
+
+def save_pauses(
+    session: Session, patient_id: int, pauses: tuple[Pause, ...], *, by_user_id: int, now: datetime
+) -> None:
+    """Make the stored pauses match ``pauses``: a new open pause is added, an ended one is closed."""
+    rows = session.scalars(
+        select(PauseRow)
+        .where(PauseRow.patient_id == patient_id)
+        .order_by(PauseRow.start, PauseRow.id)
+    ).all()
+    for row, pause in zip(rows, pauses, strict=False):
+        if row.end is None and pause.end is not None:
+            row.end, row.resumed_by = pause.end, by_user_id
+    for pause in pauses[len(rows) :]:
+        session.add(
+            PauseRow(
+                patient_id=patient_id,
+                start=pause.start,
+                end=pause.end,
+                reason=pause.reason,
+                paused_by=by_user_id,
+                created_at=now,
+            )
+        )
+    session.flush()
+
+
+# ----------------------------------------------------------------------------- dose confirmations
+
+
+def _dose_log(row: DoseLogRow) -> DoseLog:
+    return DoseLog(
+        day=row.day,
+        time=row.time,
+        drug=row.drug,
+        planned_mg=row.planned_mg,
+        status=DoseStatus(row.status),
+        recorded_at=row.recorded_at,
+        taken_mg=row.taken_mg,
+        taken_at=row.taken_at,
+        note=row.note,
+        id=row.id,
+    )
+
+
+def add_dose_log(
+    session: Session, patient_id: int, log: DoseLog, *, client_token: str | None
+) -> DoseLog:
+    """Save a confirmation; the same ``client_token`` again returns the first one (a safe retry)."""
+    if client_token:
+        existing = session.scalar(
+            select(DoseLogRow).where(
+                DoseLogRow.patient_id == patient_id, DoseLogRow.client_token == client_token
+            )
+        )
+        if existing is not None:
+            return _dose_log(existing)
+    row = DoseLogRow(
+        patient_id=patient_id,
+        day=log.day,
+        time=log.time,
+        drug=log.drug,
+        planned_mg=log.planned_mg,
+        status=str(log.status),
+        taken_mg=log.taken_mg,
+        taken_at=log.taken_at,
+        note=log.note,
+        recorded_at=log.recorded_at,
+        client_token=client_token,
+    )
+    session.add(row)
+    session.flush()
+    return _dose_log(row)
+
+
+def dose_logs(session: Session, patient_id: int) -> list[DoseLog]:
+    """Every confirmation, oldest first (corrections included)."""
+    query = (
+        select(DoseLogRow)
+        .where(DoseLogRow.patient_id == patient_id)
+        .order_by(DoseLogRow.recorded_at, DoseLogRow.id)
+    )
+    return [_dose_log(r) for r in session.scalars(query)]
+
+
+def latest_dose_logs(logs: list[DoseLog]) -> list[DoseLog]:
+    """The latest confirmation of each planned dose (day, time, drug), in time order."""
+    latest: dict[tuple[Any, ...], DoseLog] = {}
+    for log in logs:
+        latest[(log.day, log.time, log.drug)] = log
+    return sorted(latest.values(), key=lambda d: (d.day, d.time, d.drug))
+
+
+# ----------------------------------------------------------------------------- check-ins
+
+
+def _checkin(row: CheckInRow) -> CheckIn:
+    return CheckIn(
+        recorded_at=row.recorded_at,
+        scales=tuple(
+            ScaleScore(
+                scale=s.scale,
+                version=s.version,
+                answers=tuple((str(i), int(v)) for i, v in s.answers["items"]),
+                total=s.total,
+                band=s.band,
+            )
+            for s in row.scores
+        ),
+        seizures=row.seizures,
+        sleep_hours=row.sleep_hours,
+        sleep_quality=row.sleep_quality,
+        note=row.note,
+        id=row.id,
+    )
+
+
+def find_checkin_by_token(session: Session, patient_id: int, client_token: str) -> CheckIn | None:
+    row = session.scalar(
+        select(CheckInRow).where(
+            CheckInRow.patient_id == patient_id, CheckInRow.client_token == client_token
+        )
+    )
+    return None if row is None else _checkin(row)
+
+
+def add_checkin(
+    session: Session, patient_id: int, checkin: CheckIn, *, client_token: str | None
+) -> CheckIn:
+    row = CheckInRow(
+        patient_id=patient_id,
+        recorded_at=checkin.recorded_at,
+        seizures=checkin.seizures,
+        sleep_hours=checkin.sleep_hours,
+        sleep_quality=checkin.sleep_quality,
+        note=checkin.note,
+        client_token=client_token,
+        scores=[
+            ScaleScoreRow(
+                scale=s.scale,
+                version=s.version,
+                answers={"items": [list(a) for a in s.answers]},
+                total=s.total,
+                band=s.band,
+            )
+            for s in checkin.scales
+        ],
+    )
+    session.add(row)
+    session.flush()
+    return _checkin(row)
+
+
+def checkins(session: Session, patient_id: int) -> list[CheckIn]:
+    """Every check-in, oldest first."""
+    query = (
+        select(CheckInRow)
+        .where(CheckInRow.patient_id == patient_id)
+        .order_by(CheckInRow.recorded_at, CheckInRow.id)
+    )
+    return [_checkin(r) for r in session.scalars(query)]
+
+
+# ----------------------------------------------------------------------------- alerts
+
+
+def alert_of(row: AlertRow) -> Alert:
+    return Alert(
+        code=row.code,
+        level=AlertLevel(row.level),
+        message=row.message,
+        source=row.source,
+        raised_at=row.raised_at,
+        suggestion=row.suggestion,
+        patient_guidance=row.patient_guidance,
+        key=row.key,
+        id=row.id,
+        acknowledged_at=row.acknowledged_at,
+    )
+
+
+def add_alerts(
+    session: Session, patient_id: int, alerts: list[Alert], *, checkin_id: int | None = None
+) -> list[Alert]:
+    """Save the alerts not already raised (same key); returns those saved."""
+    saved = []
+    for alert in alerts:
+        exists = session.scalar(
+            select(AlertRow.id).where(AlertRow.patient_id == patient_id, AlertRow.key == alert.key)
+        )
+        if exists is not None:
+            continue
+        row = AlertRow(
+            patient_id=patient_id,
+            code=alert.code,
+            level=str(alert.level),
+            message=alert.message,
+            source=alert.source,
+            suggestion=alert.suggestion,
+            patient_guidance=alert.patient_guidance,
+            key=alert.key,
+            raised_at=alert.raised_at,
+            checkin_id=checkin_id,
+        )
+        session.add(row)
+        session.flush()
+        saved.append(alert_of(row))
+    return saved
+
+
+def alerts(session: Session, patient_id: int, *, open_only: bool = False) -> list[Alert]:
+    """The patient's alerts, most urgent and newest first."""
+    query = select(AlertRow).where(AlertRow.patient_id == patient_id)
+    if open_only:
+        query = query.where(AlertRow.acknowledged_at.is_(None))
+    found = [alert_of(r) for r in session.scalars(query)]
+    return sorted(found, key=lambda a: (-a.level.rank, -a.raised_at.timestamp()))
+
+
+def alert_row(session: Session, alert_id: int) -> AlertRow | None:
+    return session.get(AlertRow, alert_id)
+
+
+# ----------------------------------------------------------------------------- audit
+
+
+def audit(
+    session: Session,
+    *,
+    at: datetime,
+    user_id: int | None,
+    role: str,
+    action: str,
+    what: str,
+    patient_id: int | None,
+    detail: str = "",
+) -> None:
+    """One line of the audit log; written in the same transaction as the access it records."""
+    session.add(
+        AuditRow(
+            at=at,
+            user_id=user_id,
+            role=role,
+            action=action,
+            what=what,
+            patient_id=patient_id,
+            detail=detail[:2000],
+        )
+    )
