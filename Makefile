@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.benzokit-installed
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo cli-demo test lint typecheck unit bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -15,8 +15,12 @@ $(STAMP): pyproject.toml
 	$(BIN)/python -m pip install --quiet -e '.[dev,dist]'
 	touch $(STAMP)
 
-## demo: set up and run the main job (the CLI demo: simulate a clonazepam 2 mg/day patient, with a plot)
+## demo: set up and run the main job: the demo clinic (benzokit serve on SQLite with demo data)
 demo: $(STAMP)
+	$(BIN)/benzokit serve
+
+## cli-demo: simulate a clonazepam 2 mg/day patient and plan a taper, with plots and documents
+cli-demo: $(STAMP)
 	$(BIN)/benzokit demo --out demo-output
 
 ## test: set up and run the whole suite: ruff, mypy, pytest
@@ -38,4 +42,4 @@ bench: $(STAMP)
 	$(BIN)/python benchmarks/population.py
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache demo-output
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache demo-output test-artifacts

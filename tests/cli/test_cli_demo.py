@@ -1,4 +1,4 @@
-"""`benzokit demo`: the README's first command writes a plot and the JSON of the simulation."""
+"""`benzokit demo` (`make cli-demo`): writes a plot and the JSON of the simulation, and plans a taper."""
 
 from __future__ import annotations
 

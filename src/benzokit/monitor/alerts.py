@@ -21,6 +21,7 @@ from benzokit.drugs.loader import read_toml, validation_to_data_error
 from benzokit.drugs.models import Source
 from benzokit.monitor.course import Course
 from benzokit.monitor.records import Alert, AlertLevel, CheckIn, DoseLog, DoseStatus
+from benzokit.monitor.scales import escalation_rules, load_scales
 
 
 class _Frozen(BaseModel):
@@ -42,12 +43,6 @@ class AlertRule(_Frozen):
     message: str
     suggestion: str
     patient_guidance: str | None = None
-
-
-class SelfHarmRule(AlertRule):
-    scale: str
-    item: str
-    above: int
 
 
 class WithdrawalRisingRule(AlertRule):
@@ -74,7 +69,7 @@ class AlertRules(_Frozen):
     data_version: str
     sources: dict[str, Source]
     seizure: AlertRule
-    self_harm: SelfHarmRule
+    self_harm: AlertRule
     withdrawal_rising: WithdrawalRisingRule
     missed_doses: MissedDosesRule
     no_checkin: NoCheckinRule
@@ -136,20 +131,22 @@ def checkin_alerts(
                 day=day.isoformat(),
             )
         )
-    harm = rules.self_harm
-    score = checkin.scale(harm.scale)
-    if score is not None and score.answer(harm.item) > harm.above:
-        found.append(
-            _alert(
-                rules,
-                harm,
-                at,
-                f"self-harm:{at.isoformat()}",
-                name=name,
-                value=score.answer(harm.item),
-                day=day.isoformat(),
+    for score in checkin.scales:
+        for rule in escalation_rules(score):
+            found.append(
+                _alert(
+                    rules,
+                    rules.self_harm,
+                    at,
+                    f"escalate:{score.scale}:{rule.item}:{at.isoformat()}",
+                    name=name,
+                    scale=load_scales().get(score.scale).name,
+                    item=rule.item.replace("item", "item "),
+                    value=score.answer(rule.item),
+                    reason=rule.reason,
+                    day=day.isoformat(),
+                )
             )
-        )
     if course is not None:
         found.extend(_withdrawal_rising(rules, name, [*history, checkin], course, day))
     return found

@@ -1,0 +1,176 @@
+"""``benzokit serve`` and ``benzokit admin``: the real commands, end to end."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import time
+import urllib.request
+from pathlib import Path
+
+from cli_support import BENZOKIT, invoke_benzokit, normalise, run_benzokit
+
+from benzokit.service.demo import DEMO_LOGINS
+
+STARTUP_TIMEOUT_S = 60
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
+def test_serve_with_no_arguments_starts_the_demo_clinic(tmp_path: Path) -> None:
+    """The README's main command: SQLite in the working folder, demo data, URL and logins printed."""
+    port = free_port()
+    env = {**os.environ, "COLUMNS": "160", "MPLBACKEND": "Agg"}
+    server = subprocess.Popen(
+        [str(BENZOKIT), "serve", "--port", str(port)],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        url = f"http://127.0.0.1:{port}/"
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            try:
+                with urllib.request.urlopen(url + "login", timeout=2) as response:
+                    page = response.read().decode()
+                break
+            except OSError:
+                assert server.poll() is None, "the server exited"
+                assert time.monotonic() < deadline, "the server did not answer in time"
+                time.sleep(0.2)
+        assert "Sign in" in page and "decision support" in page
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    text = normalise(output)
+    assert url in text
+    for login in DEMO_LOGINS:
+        assert f"{login.username} password {login.password}" in text
+    assert (tmp_path / "benzokit-clinic.db").exists()
+    assert "Traceback" not in output
+
+
+def test_admin_accounts_backup_and_restore(tmp_path: Path) -> None:
+    source = f"sqlite:///{tmp_path / 'a.db'}"
+    made = invoke_benzokit(
+        [
+            "admin",
+            "create-clinician",
+            "--username",
+            "dr.b",
+            "--name",
+            "Dr B",
+            "--password",
+            "long-enough-1",
+            "--database",
+            source,
+        ]
+    )
+    assert made.exit_code == 0, made.stderr
+    enrolled = invoke_benzokit(
+        [
+            "admin",
+            "create-patient",
+            "--username",
+            "pat.b",
+            "--name",
+            "Pat B",
+            "--clinician",
+            "dr.b",
+            "--from",
+            "1 mg bid",
+            "--start",
+            "2027-01-04",
+            "--password",
+            "long-enough-2",
+            "--indication",
+            "panic",
+            "--database",
+            source,
+        ]
+    )
+    assert enrolled.exit_code == 0, enrolled.stderr
+    assert "enrolled" in enrolled.stdout
+    backup = tmp_path / "backup.json"
+    saved = run_benzokit(["admin", "backup", str(backup), "--database", source], tmp_path)
+    assert saved.exit_code == 0, saved.stderr
+    target = f"sqlite:///{tmp_path / 'b.db'}"
+    restored = run_benzokit(["admin", "restore", str(backup), "--database", target], tmp_path)
+    assert restored.exit_code == 0, restored.stderr
+    assert "2 users" in restored.stdout and "1 plan_versions" in restored.stdout
+    again = run_benzokit(["admin", "restore", str(backup), "--database", target], tmp_path)
+    assert again.exit_code == 2
+    assert "empty database" in normalise(again.stderr)
+    assert "Traceback" not in again.stderr
+
+
+def test_admin_bad_input_names_the_option(tmp_path: Path) -> None:
+    database = f"sqlite:///{tmp_path / 'c.db'}"
+    short = invoke_benzokit(
+        [
+            "admin",
+            "create-clinician",
+            "--username",
+            "dr.c",
+            "--name",
+            "C",
+            "--password",
+            "short",
+            "--database",
+            database,
+        ]
+    )
+    assert short.exit_code == 2 and "password" in short.stderr
+    unknown = invoke_benzokit(
+        [
+            "admin",
+            "create-patient",
+            "--username",
+            "pat.c",
+            "--name",
+            "Pat C",
+            "--clinician",
+            "nobody",
+            "--from",
+            "1 mg bid",
+            "--start",
+            "2027-01-04",
+            "--password",
+            "long-enough-3",
+            "--database",
+            database,
+        ]
+    )
+    assert unknown.exit_code == 2 and "clinician" in unknown.stderr
+    bad_date = invoke_benzokit(
+        [
+            "admin",
+            "create-patient",
+            "--username",
+            "pat.c",
+            "--name",
+            "Pat C",
+            "--clinician",
+            "nobody",
+            "--from",
+            "1 mg bid",
+            "--start",
+            "4 Jan",
+            "--password",
+            "long-enough-3",
+            "--database",
+            database,
+        ]
+    )
+    assert bad_date.exit_code == 2 and "--start" in bad_date.stderr
+    url = invoke_benzokit(["admin", "migrate", "--database", "oracle://x"])
+    assert url.exit_code == 2 and "--database" in url.stderr
