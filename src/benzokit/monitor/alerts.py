@@ -197,14 +197,17 @@ def daily_alerts(
     missed_rule = rules.missed_doses
     window = missed_rule.window_days.value
     since = now.date() - timedelta(days=window - 1)
-    missed = [d for d in dose_logs if d.status is DoseStatus.MISSED and d.day >= since]
+    missed = sorted(
+        (d for d in dose_logs if d.status is DoseStatus.MISSED and d.day >= since),
+        key=lambda d: (d.day, d.time),
+    )
     if len(missed) >= missed_rule.missed.value:
         found.append(
             _alert(
                 rules,
                 missed_rule,
                 now,
-                f"missed:{since.isoformat()}",
+                f"missed:{missed[-1].day.isoformat()}:{missed[-1].time}",
                 name=name,
                 count=len(missed),
                 days=window,

@@ -17,8 +17,8 @@ from fastapi.responses import JSONResponse, Response
 from benzokit._disclaimer import DISCLAIMER
 from benzokit.monitor.course import Course
 from benzokit.service import schemas
-from benzokit.service.clinic import PlanChange
 from benzokit.service.records_view import fhir_record, trends
+from benzokit.service.views import PlanChange
 from benzokit.service.web import (
     CSRF_HEADER,
     Visitor,

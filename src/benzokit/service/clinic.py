@@ -8,13 +8,11 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
 
-from benzokit.drugs.loader import load_drug
 from benzokit.errors import InputError
 from benzokit.interop._common import products_text
 from benzokit.interop.handout_text import load_handout_text
@@ -22,7 +20,6 @@ from benzokit.monitor.alerts import checkin_alerts, daily_alerts, load_alert_rul
 from benzokit.monitor.course import (
     ChangeKind,
     Course,
-    CourseStatus,
     PlanVersion,
     pause,
     regimen_text,
@@ -30,14 +27,22 @@ from benzokit.monitor.course import (
     resume,
     slowed,
 )
-from benzokit.monitor.records import Alert, AlertLevel, CheckIn, DoseLog, DoseStatus, PatientSummary
+from benzokit.monitor.records import Alert, CheckIn, DoseLog, DoseStatus, PatientSummary
 from benzokit.monitor.scales import load_scales, score_scale
 from benzokit.plan.api import ProductChoice, plan_taper, with_safety_findings
-from benzokit.plan.model import Administration, Plan
+from benzokit.plan.model import Plan
 from benzokit.safety.context import PatientContext
-from benzokit.safety.findings import Finding
 from benzokit.service import schemas
 from benzokit.service.access import AccessError, not_found, patient_for, require_role
+from benzokit.service.dosing import planned_dose, taken_mg
+from benzokit.service.views import (
+    Adherence,
+    CheckInResult,
+    DoseSlot,
+    PatientFlags,
+    PlanChange,
+    Today,
+)
 from benzokit.store import records
 from benzokit.store.accounts import Account, Role
 from benzokit.store.db import Database
@@ -48,69 +53,6 @@ Clock = Callable[[], datetime]
 
 def utc_now() -> datetime:
     return datetime.now(UTC)
-
-
-@dataclass(frozen=True, slots=True)
-class DoseSlot:
-    """A planned dose of a day and the patient's latest confirmation of it (None: not yet)."""
-
-    day: date
-    time: str
-    drug: str
-    dose_mg: float
-    what_to_take: str
-    log: DoseLog | None
-
-
-@dataclass(frozen=True, slots=True)
-class Today:
-    patient: PatientSummary
-    day: date
-    status: CourseStatus | None
-    slots: tuple[DoseSlot, ...]
-    plan_version: int | None
-    step_note: str
-
-
-@dataclass(frozen=True, slots=True)
-class CheckInResult:
-    checkin: CheckIn
-    alerts: tuple[Alert, ...]
-    guidance: tuple[str, ...]  # what the patient is shown at once (crisis lines included)
-    repeated: bool = False  # the same client token was already saved: nothing new was written
-
-
-@dataclass(frozen=True, slots=True)
-class Adherence:
-    days: int
-    planned: int
-    taken: int
-    missed: int
-    unrecorded: int
-
-    @property
-    def fraction_taken(self) -> float | None:
-        return None if self.planned == 0 else self.taken / self.planned
-
-
-@dataclass(frozen=True, slots=True)
-class PatientFlags:
-    """One row of the clinician's list: who, where in the taper, and what needs attention."""
-
-    patient: PatientSummary
-    status: CourseStatus | None
-    daily_dose_mg: float
-    open_alerts: int
-    top_level: AlertLevel | None
-    adherence: Adherence
-    last_checkin: datetime | None
-
-
-@dataclass(frozen=True, slots=True)
-class PlanChange:
-    course: Course
-    findings: tuple[Finding, ...]
-    message: str
 
 
 class Clinic:
@@ -250,6 +192,13 @@ class Clinic:
                 missed += int(log is not None and not log.taken)
         return Adherence(window, planned, taken, missed, planned - taken - missed)
 
+    def adherence_of(self, actor: Account, patient_id: int) -> Adherence:
+        """Doses recorded as taken over the alert window (days before today)."""
+        with self._tx() as session:
+            row = patient_for(session, actor, patient_id)
+            self._audit(session, actor, "read", "adherence", row.id)
+            return self.adherence(session, row, records.course(session, row.id))
+
     def patient_list(self, actor: Account) -> list[PatientFlags]:
         """The clinician's patients, most urgent first."""
         require_role(actor, Role.CLINICIAN)
@@ -300,7 +249,7 @@ class Clinic:
         with self._tx() as session:
             row = patient_for(session, actor, patient_id)
             course = records.course(session, row.id)
-            dose = _planned_dose(course, form, self.today())
+            dose = planned_dose(course, form, self.today())
             log = DoseLog(
                 day=form.day,
                 time=form.time,
@@ -308,7 +257,7 @@ class Clinic:
                 planned_mg=dose.dose_mg,
                 status=form.status,
                 recorded_at=self.now(),
-                taken_mg=_taken_mg(form, dose.dose_mg, dose.drug),
+                taken_mg=taken_mg(form, dose.dose_mg, dose.drug),
                 taken_at=self._taken_at(form),
                 note=form.note,
             )
@@ -490,57 +439,6 @@ def _slots(course: Course, day: date, latest: list[DoseLog]) -> Iterator[DoseSlo
             products_text(dose),
             logs.get((day, dose.time, dose.drug)),
         )
-
-
-CONFIRM_DAYS_BACK = 2
-
-
-def _planned_dose(
-    course: Course | None, form: schemas.DoseConfirmation, today: date
-) -> Administration:
-    if course is None:
-        raise InputError(
-            "day", form.day.isoformat(), "a day of your plan (no plan has been made yet)"
-        )
-    if not today - timedelta(days=CONFIRM_DAYS_BACK) <= form.day <= today:
-        raise InputError(
-            "day", form.day.isoformat(), f"today or up to {CONFIRM_DAYS_BACK} days back ({today})"
-        )
-    doses = [
-        d
-        for d in course.doses_on(form.day)
-        if d.time == form.time and (form.drug in (None, d.drug))
-    ]
-    if not doses:
-        times = ", ".join(sorted({d.time for d in course.doses_on(form.day)})) or "none"
-        raise InputError("time", form.time, f"a planned dose time on {form.day}: {times}")
-    if len(doses) > 1:
-        raise InputError("drug", form.drug, "name the drug: " + ", ".join(d.drug for d in doses))
-    return doses[0]
-
-
-def _taken_mg(form: schemas.DoseConfirmation, planned_mg: float, drug: str) -> float | None:
-    if form.status is DoseStatus.MISSED:
-        if form.taken_mg is not None:
-            raise InputError("taken_mg", form.taken_mg, "empty when the dose was missed")
-        return None
-    if form.status is not DoseStatus.DIFFERENT:
-        return planned_mg
-    if form.taken_mg is None:
-        raise InputError("taken_mg", None, "the amount taken in mg, for status 'different'")
-    ceiling = _highest_labelled_daily_mg(drug)
-    if form.taken_mg > ceiling:
-        raise InputError(
-            "taken_mg", form.taken_mg, f"at most {ceiling:g} mg (the highest labelled daily dose)"
-        )
-    return form.taken_mg
-
-
-def _highest_labelled_daily_mg(drug: str) -> float:
-    limits = [lim.max_daily_mg.require() for lim in load_drug(drug).dose_limits if lim.max_daily_mg]
-    if not limits:
-        raise InputError("drug", drug, "a drug with labelled daily maxima")
-    return max(limits)
 
 
 def _guidance(raised: list[Alert], locale: str) -> tuple[str, ...]:

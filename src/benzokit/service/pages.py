@@ -217,7 +217,9 @@ def checkin_form(data: dict[str, Any]) -> schemas.CheckInForm:
             scales.setdefault(scale, {})[item] = value
         else:
             plain[key] = value
-    chosen = {k: v for k, v in scales.items() if plain.pop(f"include_{k}", "on") == "on"}
+    optional = {s.id for s in load_scales().patient_scales() if s.optional}
+    included = {k for k in optional if plain.pop(f"include_{k}", "") == "on"}
+    chosen = {k: v for k, v in scales.items() if k not in optional or k in included}
     form: schemas.CheckInForm = parse(schemas.CheckInForm, {**plain, "scales": chosen})
     return form
 
@@ -311,6 +313,7 @@ def clinic_patient(request: Request, patient_id: int, visitor: VisitorDep) -> Re
         course=course,
         today=today,
         alerts=alerts,
+        adherence=clinic.adherence_of(visitor.account, patient_id),
         doses=list(reversed(doses))[:30],
         strategies=[s.value for s in StrategyName if s != StrategyName.CUSTOM],
         risks=[r.value for r in Risk],

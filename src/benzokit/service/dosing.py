@@ -1,0 +1,62 @@
+"""Checking a dose confirmation against the plan: which dose it is, and the amount taken (mg)."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+from benzokit.drugs.loader import load_drug
+from benzokit.errors import InputError
+from benzokit.monitor.course import Course
+from benzokit.monitor.records import DoseStatus
+from benzokit.plan.model import Administration
+from benzokit.service import schemas
+
+CONFIRM_DAYS_BACK = 2
+
+
+def planned_dose(
+    course: Course | None, form: schemas.DoseConfirmation, today: date
+) -> Administration:
+    if course is None:
+        raise InputError(
+            "day", form.day.isoformat(), "a day of your plan (no plan has been made yet)"
+        )
+    if not today - timedelta(days=CONFIRM_DAYS_BACK) <= form.day <= today:
+        raise InputError(
+            "day", form.day.isoformat(), f"today or up to {CONFIRM_DAYS_BACK} days back ({today})"
+        )
+    doses = [
+        d
+        for d in course.doses_on(form.day)
+        if d.time == form.time and (form.drug in (None, d.drug))
+    ]
+    if not doses:
+        times = ", ".join(sorted({d.time for d in course.doses_on(form.day)})) or "none"
+        raise InputError("time", form.time, f"a planned dose time on {form.day}: {times}")
+    if len(doses) > 1:
+        raise InputError("drug", form.drug, "name the drug: " + ", ".join(d.drug for d in doses))
+    return doses[0]
+
+
+def taken_mg(form: schemas.DoseConfirmation, planned_mg: float, drug: str) -> float | None:
+    if form.status is DoseStatus.MISSED:
+        if form.taken_mg is not None:
+            raise InputError("taken_mg", form.taken_mg, "empty when the dose was missed")
+        return None
+    if form.status is not DoseStatus.DIFFERENT:
+        return planned_mg
+    if form.taken_mg is None:
+        raise InputError("taken_mg", None, "the amount taken in mg, for status 'different'")
+    ceiling = _highest_labelled_daily_mg(drug)
+    if form.taken_mg > ceiling:
+        raise InputError(
+            "taken_mg", form.taken_mg, f"at most {ceiling:g} mg (the highest labelled daily dose)"
+        )
+    return form.taken_mg
+
+
+def _highest_labelled_daily_mg(drug: str) -> float:
+    limits = [lim.max_daily_mg.require() for lim in load_drug(drug).dose_limits if lim.max_daily_mg]
+    if not limits:
+        raise InputError("drug", drug, "a drug with labelled daily maxima")
+    return max(limits)

@@ -1,0 +1,73 @@
+"""What the use cases return: immutable views for pages and JSON."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from benzokit.monitor.course import Course, CourseStatus
+from benzokit.monitor.records import Alert, AlertLevel, CheckIn, DoseLog, PatientSummary
+from benzokit.safety.findings import Finding
+
+
+@dataclass(frozen=True, slots=True)
+class DoseSlot:
+    """A planned dose of a day and the patient's latest confirmation of it (None: not yet)."""
+
+    day: date
+    time: str
+    drug: str
+    dose_mg: float
+    what_to_take: str
+    log: DoseLog | None
+
+
+@dataclass(frozen=True, slots=True)
+class Today:
+    patient: PatientSummary
+    day: date
+    status: CourseStatus | None
+    slots: tuple[DoseSlot, ...]
+    plan_version: int | None
+    step_note: str
+
+
+@dataclass(frozen=True, slots=True)
+class CheckInResult:
+    checkin: CheckIn
+    alerts: tuple[Alert, ...]
+    guidance: tuple[str, ...]  # what the patient is shown at once (crisis lines included)
+    repeated: bool = False  # the same client token was already saved: nothing new was written
+
+
+@dataclass(frozen=True, slots=True)
+class Adherence:
+    days: int
+    planned: int
+    taken: int
+    missed: int
+    unrecorded: int
+
+    @property
+    def fraction_taken(self) -> float | None:
+        return None if self.planned == 0 else self.taken / self.planned
+
+
+@dataclass(frozen=True, slots=True)
+class PatientFlags:
+    """One row of the clinician's list: who, where in the taper, and what needs attention."""
+
+    patient: PatientSummary
+    status: CourseStatus | None
+    daily_dose_mg: float
+    open_alerts: int
+    top_level: AlertLevel | None
+    adherence: Adherence
+    last_checkin: datetime | None
+
+
+@dataclass(frozen=True, slots=True)
+class PlanChange:
+    course: Course
+    findings: tuple[Finding, ...]
+    message: str
