@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 from datetime import datetime
 
+import matplotlib
 import matplotlib.dates as mdates
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
@@ -21,7 +22,8 @@ SCALE_COLOURS = ("#5b2a86", "#00707a", "#a83279", "#4a5a00")
 
 def trends_svg(trends: Trends, scale_names: dict[str, str]) -> str:
     """The two-panel trend chart as an SVG document (text)."""
-    fig = Figure(figsize=(8.0, 5.2), layout="constrained")  # no pyplot: safe in server threads
+    fig = Figure(figsize=(8.0, 5.2))  # no pyplot: safe in server threads
+    fig.subplots_adjust(left=0.08, right=0.9, top=0.97, bottom=0.07, hspace=0.08)  # fixed: fast
     top, bottom = fig.subplots(2, 1, sharex=True)
     days = [datetime.combine(d, datetime.min.time()) for d in trends.days]
     top.step(days, trends.planned_mg, where="post", color=COLOURS["dose"], label="planned mg/day")
@@ -35,13 +37,18 @@ def trends_svg(trends: Trends, scale_names: dict[str, str]) -> str:
     if trends.occupancy is not None:
         right = top.twinx()
         right.plot(
-            days, trends.occupancy, "--", color=COLOURS["model"], lw=1, label="model: occupancy"
+            days,
+            trends.occupancy,
+            "--",
+            color=COLOURS["model"],
+            lw=1,
+            label="model: occupancy (daily mean)",
         )
         right.set_ylabel("model occupancy (0-1)")
         right.set_ylim(0, max(max(trends.occupancy) * 1.2, 0.05))
-        _legend(top, right)
+        _legend(top, right, "lower left")
     else:
-        top.legend(loc="upper right", fontsize=8)
+        top.legend(loc="lower left", fontsize=8)
     for index, (scale, points) in enumerate(sorted(trends.scales.items())):
         bottom.plot(
             [p.at for p in points],
@@ -61,11 +68,11 @@ def trends_svg(trends: Trends, scale_names: dict[str, str]) -> str:
             "--",
             color=COLOURS["model"],
             lw=1,
-            label="model: withdrawal index",
+            label="model: withdrawal index (daily peak)",
         )
         right.set_ylabel("model withdrawal index")
         right.set_ylim(0, max(max(trends.withdrawal_index) * 1.2, 0.02))
-        _legend(bottom, right)
+        _legend(bottom, right, "upper left")
     elif trends.scales:
         bottom.legend(loc="upper left", fontsize=8)
     today = datetime.combine(trends.today, datetime.min.time())
@@ -74,15 +81,18 @@ def trends_svg(trends: Trends, scale_names: dict[str, str]) -> str:
         axis.grid(alpha=0.3)
     bottom.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))  # type: ignore[no-untyped-call]
     out = io.StringIO()
-    fig.savefig(out, format="svg")
+    with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "benzokit"}):
+        fig.savefig(
+            out, format="svg"
+        )  # text stays text: smaller, faster, readable by assistive tech
     text = out.getvalue()
     return text[text.index("<svg") :]
 
 
-def _legend(left: Axes, right: Axes) -> None:
+def _legend(left: Axes, right: Axes, where: str) -> None:
     handles, labels = left.get_legend_handles_labels()
     more_handles, more_labels = right.get_legend_handles_labels()
-    left.legend(handles + more_handles, labels + more_labels, loc="upper right", fontsize=8)
+    left.legend(handles + more_handles, labels + more_labels, loc=where, fontsize=8)
 
 
 def trends_text(trends: Trends, scale_names: dict[str, str]) -> str:

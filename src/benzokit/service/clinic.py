@@ -137,7 +137,7 @@ class Clinic:
         with self._tx() as session:
             row = patient_for(session, actor, patient_id)
             course = records.course(session, row.id)
-            latest = records.latest_dose_logs(records.dose_logs(session, row.id))
+            latest = records.latest_dose_logs(records.dose_logs(session, row.id, since=day))
             self._audit(session, actor, "read", "today", row.id)
         slots = tuple(_slots(course, day, latest)) if course else ()
         step = course.step_on(day) if course else None
@@ -178,9 +178,10 @@ class Clinic:
     def adherence(self, session: Session, row: PatientRow, course: Course | None) -> Adherence:
         window = load_alert_rules().missed_doses.window_days.value
         today = self.today()
+        since = today - timedelta(days=window)
         latest = {
             (d.day, d.time, d.drug): d
-            for d in records.latest_dose_logs(records.dose_logs(session, row.id))
+            for d in records.latest_dose_logs(records.dose_logs(session, row.id, since=since))
         }
         planned = taken = missed = 0
         for back in range(1, window + 1):
@@ -208,7 +209,6 @@ class Clinic:
                 self._refresh_daily_alerts(session, row)
                 course = records.course(session, row.id)
                 open_alerts = records.alerts(session, row.id, open_only=True)
-                history = records.checkins(session, row.id)
                 flags.append(
                     PatientFlags(
                         patient=records.summary_of(row),
@@ -217,7 +217,7 @@ class Clinic:
                         open_alerts=len(open_alerts),
                         top_level=open_alerts[0].level if open_alerts else None,
                         adherence=self.adherence(session, row, course),
-                        last_checkin=history[-1].recorded_at if history else None,
+                        last_checkin=records.last_checkin_at(session, row.id),
                     )
                 )
             self._audit(
@@ -229,11 +229,12 @@ class Clinic:
         )
 
     def _refresh_daily_alerts(self, session: Session, row: PatientRow) -> None:
-        history = records.checkins(session, row.id)
+        window = load_alert_rules().missed_doses.window_days.value
+        since = self.today() - timedelta(days=window)
         found = daily_alerts(
             row.display_name,
-            records.latest_dose_logs(records.dose_logs(session, row.id)),
-            history[-1].recorded_at if history else None,
+            records.latest_dose_logs(records.dose_logs(session, row.id, since=since)),
+            records.last_checkin_at(session, row.id),
             row.enrolled_at,
             self.now(),
         )
@@ -301,8 +302,14 @@ class Clinic:
                 sleep_quality=form.sleep_quality,
                 note=form.note,
             )
-            history = records.checkins(session, row.id)
             course = records.course(session, row.id)
+            rising = (
+                load_alert_rules().withdrawal_rising
+            )  # the rule needs the last few check-ins only
+            since = self.now() - timedelta(days=rising.cut_lookback_days.value)
+            history = records.checkins(
+                session, row.id, since=since, latest=rising.consecutive_checkins.value
+            )
             found = checkin_alerts(row.display_name, checkin, history, course, self.today())
             saved = records.add_checkin(session, row.id, checkin, client_token=form.client_token)
             raised = records.add_alerts(session, row.id, found, checkin_id=saved.id)

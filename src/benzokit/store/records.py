@@ -6,11 +6,11 @@ check-in, its scores and the alerts it raises are committed together or not at a
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
 
 from benzokit.monitor.course import ChangeKind, Course, Pause, PlanVersion
 from benzokit.monitor.records import (
@@ -229,13 +229,15 @@ def add_dose_log(
     return _dose_log(row)
 
 
-def dose_logs(session: Session, patient_id: int) -> list[DoseLog]:
-    """Every confirmation, oldest first (corrections included)."""
+def dose_logs(session: Session, patient_id: int, *, since: date | None = None) -> list[DoseLog]:
+    """Every confirmation (or those of days from ``since`` on), oldest first, corrections included."""
     query = (
         select(DoseLogRow)
         .where(DoseLogRow.patient_id == patient_id)
         .order_by(DoseLogRow.recorded_at, DoseLogRow.id)
     )
+    if since is not None:
+        query = query.where(DoseLogRow.day >= since)
     return [_dose_log(r) for r in session.scalars(query)]
 
 
@@ -307,14 +309,28 @@ def add_checkin(
     return _checkin(row)
 
 
-def checkins(session: Session, patient_id: int) -> list[CheckIn]:
-    """Every check-in, oldest first."""
+def checkins(
+    session: Session, patient_id: int, *, since: datetime | None = None, latest: int | None = None
+) -> list[CheckIn]:
+    """Check-ins oldest first, with their scores in one query: all, those from ``since`` on, and at
+    most the ``latest`` ones."""
     query = (
         select(CheckInRow)
         .where(CheckInRow.patient_id == patient_id)
-        .order_by(CheckInRow.recorded_at, CheckInRow.id)
+        .options(selectinload(CheckInRow.scores))
+        .order_by(CheckInRow.recorded_at.desc(), CheckInRow.id.desc())
     )
-    return [_checkin(r) for r in session.scalars(query)]
+    if since is not None:
+        query = query.where(CheckInRow.recorded_at >= since)
+    if latest is not None:
+        query = query.limit(latest)
+    return [_checkin(r) for r in reversed(session.scalars(query).all())]
+
+
+def last_checkin_at(session: Session, patient_id: int) -> datetime | None:
+    query = select(func.max(CheckInRow.recorded_at)).where(CheckInRow.patient_id == patient_id)
+    last: datetime | None = session.scalar(query)  # max() keeps the column's type: aware UTC
+    return last
 
 
 # ----------------------------------------------------------------------------- alerts
