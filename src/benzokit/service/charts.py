@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
+from typing import Literal
 
 import matplotlib
 import matplotlib.dates as mdates
@@ -89,7 +90,7 @@ def trends_svg(trends: Trends, scale_names: dict[str, str]) -> str:
     return text[text.index("<svg") :]
 
 
-def _legend(left: Axes, right: Axes, where: str) -> None:
+def _legend(left: Axes, right: Axes, where: Literal["lower left", "upper left"]) -> None:
     handles, labels = left.get_legend_handles_labels()
     more_handles, more_labels = right.get_legend_handles_labels()
     left.legend(handles + more_handles, labels + more_labels, loc=where, fontsize=8)
