@@ -34,7 +34,8 @@ from benzokit.errors import InputError
 from benzokit.interop._common import drug_title, drugs_of, mg, plan_key
 from benzokit.interop.fhir import UCUM, medication_request
 from benzokit.monitor.records import CheckIn, DoseLog, DoseStatus, PatientSummary, ScaleScore
-from benzokit.monitor.scales import LOINC_SYSTEM, ScaleSet, escalation_rules, load_scales
+from benzokit.monitor.scale_models import LOINC_SYSTEM
+from benzokit.monitor.scales import ScaleSet, escalation_rules, load_scales
 from benzokit.plan.model import Plan
 
 NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "https://benzokit.org/fhir")

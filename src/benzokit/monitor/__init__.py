@@ -14,7 +14,7 @@ from benzokit.monitor.records import (
     PatientSummary,
     ScaleScore,
 )
-from benzokit.monitor.scales import (
+from benzokit.monitor.scale_models import (
     Band,
     Code,
     EscalationRule,
@@ -24,6 +24,8 @@ from benzokit.monitor.scales import (
     Range,
     Scale,
     ScaleFile,
+)
+from benzokit.monitor.scales import (
     ScaleSet,
     escalates,
     escalation_rules,

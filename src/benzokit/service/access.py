@@ -45,7 +45,7 @@ def can_see(actor: Account, row: PatientRow) -> bool:
 
 def patient_for(session: Session, actor: Account, patient_id: int) -> PatientRow:
     """The patient row, if ``actor`` may see it; otherwise a 404 :class:`AccessError`."""
-    row = records.patient_row(session, patient_id)
+    row = records.patient_row(session, patient_id) if 0 < patient_id < 2**31 else None
     if row is None or not can_see(actor, row):
         raise not_found("patient", patient_id)
     return row

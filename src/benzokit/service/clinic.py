@@ -321,7 +321,7 @@ class Clinic:
     def acknowledge(self, actor: Account, alert_id: int) -> Alert:
         require_role(actor, Role.CLINICIAN)
         with self._tx() as session:
-            alert = records.alert_row(session, alert_id)
+            alert = records.alert_row(session, alert_id) if 0 < alert_id < 2**31 else None
             if alert is None:
                 raise not_found("alert", alert_id)
             try:
