@@ -27,15 +27,15 @@ from pathlib import Path
 
 import httpx
 import pytest
-from playwright.sync_api import Browser, BrowserContext, Page, expect
+from playwright.sync_api import Browser, BrowserContext, Page, ViewportSize, expect
 
 from benzokit.service.demo import DEMO_LOGINS
 
 BENZOKIT = Path(sys.executable).parent / "benzokit"
 STARTUP_TIMEOUT_S = 45.0
 DEFAULT_TIMEOUT_MS = 10_000
-PHONE = {"width": 390, "height": 844}
-DESKTOP = {"width": 1280, "height": 900}
+PHONE: ViewportSize = {"width": 390, "height": 844}
+DESKTOP: ViewportSize = {"width": 1280, "height": 900}
 PASSWORDS = {login.username: login.password for login in DEMO_LOGINS}
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 MIN_SCREENSHOT_BYTES = 8_000  # a blank page of this size is a few hundred bytes
@@ -124,10 +124,10 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServe
 
 @contextmanager
 def browser_context(
-    browser: Browser, viewport: dict[str, int], failure_shot: Path
+    browser: Browser, viewport: ViewportSize, failure_shot: Path
 ) -> Iterator[BrowserContext]:
     """A fresh context (own cookies); its open pages are screenshotted if the block raises."""
-    context = browser.new_context(viewport=viewport)  # type: ignore[arg-type]
+    context = browser.new_context(viewport=viewport)
     context.set_default_timeout(DEFAULT_TIMEOUT_MS)
     try:
         yield context
@@ -271,6 +271,9 @@ def test_patient_alert_reaches_clinician_who_pauses(
         expect(rows.nth(2).get_by_role("rowheader")).to_have_text("Sam Lee")
         expect(rows.nth(2)).not_to_contain_text("urgent")
         shots.append(shoot(page, screenshot_dir / f"{name}-05-clinic-list.png"))
+        page.set_viewport_size(PHONE)  # a clinician on a phone: wide tables scroll by themselves
+        assert_fits_phone(page)
+        page.set_viewport_size(DESKTOP)
 
         alex_row.get_by_role("link", name="Alex Morgan").click()
         expect(page).to_have_url(re.compile(rf"^{re.escape(base)}/clinic/patients/\d+$"))
@@ -282,6 +285,9 @@ def test_patient_alert_reaches_clinician_who_pauses(
         expect(urgent).to_contain_text("assess suicide risk")
         expect(urgent.get_by_role("button", name="Acknowledge")).to_be_visible()
         shots.append(shoot(page, screenshot_dir / f"{name}-06-clinic-patient.png"))
+        page.set_viewport_size(PHONE)
+        assert_fits_phone(page)
+        page.set_viewport_size(DESKTOP)
 
         pause = page.get_by_role("form", name="Pause")
         pause.get_by_label("Reason").fill("PHQ-9 item 9 answered: review before the next cut")

@@ -7,7 +7,13 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from service_support import Clock, World, build_world
+from service_support import Clock, World, build_world, make_template
+
+
+@pytest.fixture(scope="session")
+def clinic_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The seeded clinic database, made once per test process and copied for each test."""
+    return make_template(tmp_path_factory.mktemp("template"))
 
 
 @pytest.fixture
@@ -16,9 +22,9 @@ def clock() -> Clock:
 
 
 @pytest.fixture
-def world(tmp_path: Path, clock: Clock) -> Iterator[World]:
+def world(tmp_path: Path, clock: Clock, clinic_template: Path) -> Iterator[World]:
     """A fresh clinic for one test (the clock is the ``clock`` fixture: move it to move time)."""
-    built = build_world(tmp_path / "clinic.db", clock)
+    built = build_world(tmp_path / "clinic.db", clock, template=clinic_template)
     try:
         yield built
     finally:
@@ -26,10 +32,13 @@ def world(tmp_path: Path, clock: Clock) -> Iterator[World]:
 
 
 @pytest.fixture(scope="module")
-def module_world(tmp_path_factory: pytest.TempPathFactory) -> Iterator[World]:
+def module_world(
+    tmp_path_factory: pytest.TempPathFactory, clinic_template: Path
+) -> Iterator[World]:
     """One clinic shared by the tests of a module (its own clock at ``T0``); for tests that either
     only read or tolerate the changes the module's other tests make."""
-    built = build_world(tmp_path_factory.mktemp("clinic") / "clinic.db", Clock())
+    folder = tmp_path_factory.mktemp("clinic")
+    built = build_world(folder / "clinic.db", Clock(), template=clinic_template)
     try:
         yield built
     finally:

@@ -9,7 +9,7 @@ role has records it may and may not see.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterator
+import shutil
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -160,13 +160,37 @@ class World:
         self.clinic.db.dispose()
 
 
-def build_world(db_path: Path, clock: Clock | None = None, **settings: Any) -> World:
-    """A migrated SQLite clinic in ``db_path``: the demo seed plus ``dr.other`` and ``pat.other``."""
+def build_world(
+    db_path: Path, clock: Clock | None = None, *, template: Path | None = None, **settings: Any
+) -> World:
+    """A migrated SQLite clinic in ``db_path``: the demo seed plus ``dr.other`` and ``pat.other``.
+
+    ``template``: a database this function made before (clock at ``T0``), copied instead of seeding
+    again (seeding hashes six passwords and plans three tapers: about a second).
+    """
     clock = clock or Clock()
-    app = create_app(
-        ServiceSettings(database_url=f"sqlite:///{db_path}", clock=clock, **settings)
-    )
+    if template is not None:
+        assert clock.now == T0, "the template was seeded at T0"
+        shutil.copyfile(template, db_path)
+    app = create_app(ServiceSettings(database_url=f"sqlite:///{db_path}", clock=clock, **settings))
     clinic: Clinic = app.state.clinic
+    if template is None:
+        _seed(clinic)
+    accounts: dict[str, Account] = {}
+    patients: dict[str, int] = {}
+    with clinic.db.transaction() as session:
+        for name in PASSWORDS:
+            account = find_account(session, name)
+            assert account is not None, name
+            accounts[name] = account
+        for name, username in (("alex", "alex"), ("sam", "sam"), ("quinn", "pat.other")):
+            row = records.patient_of_user(session, accounts[username].id)
+            assert row is not None, name
+            patients[name] = row.id
+    return World(app, clock, patients, accounts)
+
+
+def _seed(clinic: Clinic) -> None:
     assert seed_demo(clinic)
     create_clinician(
         clinic,
@@ -175,7 +199,7 @@ def build_world(db_path: Path, clock: Clock | None = None, **settings: Any) -> W
             username="dr.other", password=PASSWORDS["dr.other"], display_name="Dr Omar Other"
         ),
     )
-    quinn, _ = create_patient(
+    create_patient(
         clinic,
         SYSTEM,
         schemas.NewPatient(
@@ -190,18 +214,14 @@ def build_world(db_path: Path, clock: Clock | None = None, **settings: Any) -> W
             start_date=clinic.today() - timedelta(days=3),
         ),
     )
-    accounts: dict[str, Account] = {}
-    patients = {"quinn": quinn.id}
-    with clinic.db.transaction() as session:
-        for name in PASSWORDS:
-            account = find_account(session, name)
-            assert account is not None, name
-            accounts[name] = account
-        for name in ("alex", "sam"):
-            row = records.patient_of_user(session, accounts[name].id)
-            assert row is not None, name
-            patients[name] = row.id
-    return World(app, clock, patients, accounts)
+
+
+def make_template(folder: Path) -> Path:
+    """A seeded clinic database at ``T0``, closed (WAL checkpointed) so that it can be copied."""
+    path = folder / "template.db"
+    build_world(path, Clock()).close()
+    assert not path.with_name(path.name + "-wal").exists()
+    return path
 
 
 def field_names(response: Any) -> list[str]:

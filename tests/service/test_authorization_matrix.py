@@ -56,7 +56,15 @@ HIDDEN: dict[Role, tuple[str, ...]] = {
     "clinician": ("quinn",),
     "admin": ("alex", "sam", "quinn"),
 }
-ASSESSED_TABLES = ("dose_logs", "checkins", "alerts", "plan_versions", "pauses", "patients", "users")
+ASSESSED_TABLES = (
+    "dose_logs",
+    "checkins",
+    "alerts",
+    "plan_versions",
+    "pauses",
+    "patients",
+    "users",
+)
 
 
 @dataclass(frozen=True)
@@ -269,13 +277,42 @@ def login_form(c: Context, t: Target, client: TestClient) -> Req:
 
 def api_session(c: Context, t: Target, client: TestClient) -> Req:
     username = USER_OF.get(t.role, "alex")
-    return Req("POST", "/api/v1/session", json={"username": username, "password": PASSWORDS[username]})
+    return Req(
+        "POST", "/api/v1/session", json={"username": username, "password": PASSWORDS[username]}
+    )
 
 
 # ----------------------------------------------------------------------------- the matrix
 
-PATIENT_READ = {"anonymous": SIGN_IN, "patient": (OK, NOT_FOUND), "clinician": (OK, NOT_FOUND)}
-PAGE_PATIENT_ONLY = {"anonymous": TO_LOGIN, "patient": OK, "clinician": FORBIDDEN, "admin": FORBIDDEN}
+
+def patient_read(build: Callable[[Context, Target, TestClient], Req]) -> Row:
+    """A read of one patient's record: the patient's own and their clinician's, nobody else's."""
+    return Row(
+        "patient",
+        SIGN_IN,
+        patient=(OK, NOT_FOUND),
+        clinician=(OK, NOT_FOUND),
+        admin=NOT_FOUND,
+        build=build,
+        audit="read",
+    )
+
+
+def patient_page(url: str, audit: Literal["read"] | None = "read") -> Row:
+    """A page of the signed-in patient's own record (no id in the URL: no one else's to ask for)."""
+    return Row("none", TO_LOGIN, OK, FORBIDDEN, FORBIDDEN, get(url), audit=audit)
+
+
+def plan_request(api: bool, action: str) -> Callable[[Context, Target, TestClient], Req]:
+    def build(c: Context, t: Target, _client: TestClient) -> Req:
+        if api:
+            return Req(
+                "POST", f"/api/v1/patients/{t.patient_id}/plan/{action}", PLAN_BODIES[action]
+            )
+        form = {k: str(v) for k, v in PLAN_BODIES[action].items()}
+        return Req("POST", f"/clinic/patients/{t.patient_id}/{action}", form=form)
+
+    return build
 
 
 def _plan_rows() -> tuple[Row, ...]:
@@ -286,9 +323,7 @@ def _plan_rows() -> tuple[Row, ...]:
             patient=(FORBIDDEN, FORBIDDEN),
             clinician=(OK, NOT_FOUND),
             admin=FORBIDDEN,
-            build=lambda c, t, _client, a=action: Req(
-                "POST", f"/api/v1/patients/{t.patient_id}/plan/{a}", json=PLAN_BODIES[a]
-            ),
+            build=plan_request(True, action),
             audit="write",
             writes=PLAN_WRITES[action],
             prepare=PREPARE.get(action),
@@ -305,11 +340,7 @@ def _page_plan_rows() -> tuple[Row, ...]:
             patient=(FORBIDDEN, FORBIDDEN),
             clinician=(see_other("/clinic/patients/"), NOT_FOUND),
             admin=FORBIDDEN,
-            build=lambda c, t, _client, a=action: Req(
-                "POST",
-                f"/clinic/patients/{t.patient_id}/{a}",
-                form={k: str(v) for k, v in PLAN_BODIES[a].items()},
-            ),
+            build=plan_request(False, action),
             audit="write",
             writes=PLAN_WRITES[action],
             prepare=PREPARE.get(action),
@@ -364,9 +395,7 @@ MATRIX: dict[tuple[str, str], tuple[Row, ...]] = {
         ),
     ),
     **{
-        ("GET", f"/api/v1/patients/{{patient_id}}{suffix}"): (
-            Row("patient", **PATIENT_READ, admin=NOT_FOUND, build=api_get(suffix), audit="read"),
-        )
+        ("GET", f"/api/v1/patients/{{patient_id}}{suffix}"): (patient_read(api_get(suffix)),)
         for suffix in ("", "/today", "/doses", "/checkins", "/alerts", "/plan", "/trends", "/fhir")
     },
     ("POST", "/api/v1/patients/{patient_id}/doses"): (
@@ -483,7 +512,7 @@ MATRIX: dict[tuple[str, str], tuple[Row, ...]] = {
     ),
     ("GET", "/help"): (Row("none", OK, OK, OK, OK, get("/help")),),
     # --- pages: patient
-    ("GET", "/me"): (Row("none", **PAGE_PATIENT_ONLY, build=get("/me"), audit="read"),),
+    ("GET", "/me"): (patient_page("/me"),),
     ("POST", "/me/doses"): (
         Row(
             "none",
@@ -500,7 +529,7 @@ MATRIX: dict[tuple[str, str], tuple[Row, ...]] = {
             writes={"dose_logs": 1},
         ),
     ),
-    ("GET", "/me/checkin"): (Row("none", **PAGE_PATIENT_ONLY, build=get("/me/checkin")),),
+    ("GET", "/me/checkin"): (patient_page("/me/checkin", audit=None),),
     ("POST", "/me/checkin"): (
         Row(
             "none",
@@ -513,9 +542,7 @@ MATRIX: dict[tuple[str, str], tuple[Row, ...]] = {
             writes={"checkins": 1},
         ),
     ),
-    ("GET", "/me/history"): (
-        Row("none", **PAGE_PATIENT_ONLY, build=get("/me/history"), audit="read"),
-    ),
+    ("GET", "/me/history"): (patient_page("/me/history"),),
     # --- pages: clinician
     ("GET", "/clinic"): (
         Row(
@@ -642,9 +669,9 @@ def target_of(c: Context, case: Case) -> Target:
 
 def app_route_keys(app: FastAPI) -> set[tuple[str, str]]:
     """Every (method, path) the app answers; HEAD goes with GET, a mount is a GET of its files."""
-    keys = set()
+    keys: set[tuple[str, str]] = set()
     for route in iter_route_contexts(app.routes):
-        path = getattr(route, "path_format", None) or route.path
+        path = str(getattr(route, "path_format", None) or route.path)
         methods = set(getattr(route, "methods", None) or {"GET"})
         if "GET" in methods:
             methods.discard("HEAD")
@@ -663,7 +690,9 @@ def test_matrix_covers_every_route(module_world: World) -> None:
 
 def test_every_record_route_is_audited() -> None:
     """Whatever an allowed call on a patient's record does, it is a read or write of patient data."""
-    unaudited = [key for key, rows in MATRIX.items() for r in rows if r.scope != "none" and not r.audit]
+    unaudited = [
+        key for key, rows in MATRIX.items() for r in rows if r.scope != "none" and not r.audit
+    ]
     assert not unaudited
 
 
@@ -678,7 +707,10 @@ def test_matrix_has_own_and_other_cells() -> None:
             wanted = {"own", "other"} if role in ("patient", "clinician") else {"other"}
             assert relations == wanted, (method, path, role)
     # patients are tried on a record of their own clinician's other patient and of another clinic
-    assert {c.name for c in CASES if c.role == "patient" and c.relation == "other"} >= {"sam", "quinn"}
+    assert {c.name for c in CASES if c.role == "patient" and c.relation == "other"} >= {
+        "sam",
+        "quinn",
+    }
 
 
 def _send(client: TestClient, req: Req, csrf: str | None) -> Any:
@@ -767,7 +799,10 @@ def test_clinician_list_holds_only_own_patients(ctx: Context) -> None:
         with w.clinic.db.transaction() as session:
             own = {r.id for r in records.patients_of_clinician(session, w.accounts[username].id)}
         assert {p["patient"]["id"] for p in listed} == own
-    rivera = {p["patient"]["id"] for p in ctx.signed["clinician"].get("/api/v1/patients").json()["patients"]}
+    rivera = {
+        p["patient"]["id"]
+        for p in ctx.signed["clinician"].get("/api/v1/patients").json()["patients"]
+    }
     assert {w.patients["alex"], w.patients["sam"]} <= rivera
     assert w.patients["quinn"] not in rivera
 
@@ -778,11 +813,18 @@ def test_other_clinician_cannot_reach_rivera_patients(ctx: Context) -> None:
     other = w.sign_in("dr.other")
     alex = w.patients["alex"]
     before = w.counts()
-    for url in (f"/api/v1/patients/{alex}", f"/api/v1/patients/{alex}/fhir", f"/clinic/patients/{alex}"):
+    for url in (
+        f"/api/v1/patients/{alex}",
+        f"/api/v1/patients/{alex}/fhir",
+        f"/clinic/patients/{alex}",
+    ):
         response = other.get(url)
         assert response.status_code == 404, url
         assert NAMES["alex"] not in response.text
-    assert other.post(f"/api/v1/patients/{alex}/plan/pause", json=PLAN_BODIES["pause"]).status_code == 404
+    assert (
+        other.post(f"/api/v1/patients/{alex}/plan/pause", json=PLAN_BODIES["pause"]).status_code
+        == 404
+    )
     assert other.post(f"/api/v1/alerts/{ctx.alerts['alex']}/acknowledge").status_code == 404
     assert w.counts() == before
 

@@ -9,8 +9,10 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, time, timedelta
+from typing import TypeVar
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from benzokit.errors import InputError
@@ -27,7 +29,14 @@ from benzokit.monitor.course import (
     resume,
     slowed,
 )
-from benzokit.monitor.records import Alert, CheckIn, DoseLog, DoseStatus, PatientSummary
+from benzokit.monitor.records import (
+    Alert,
+    CheckIn,
+    DoseLog,
+    DoseStatus,
+    PatientSummary,
+    ScaleScore,
+)
 from benzokit.monitor.scales import load_scales, score_scale
 from benzokit.plan.api import ProductChoice, plan_taper, with_safety_findings
 from benzokit.plan.model import Plan
@@ -49,6 +58,7 @@ from benzokit.store.db import Database
 from benzokit.store.tables import PatientRow
 
 Clock = Callable[[], datetime]
+T = TypeVar("T")
 
 
 def utc_now() -> datetime:
@@ -245,8 +255,32 @@ class Clinic:
     def confirm_dose(
         self, actor: Account, patient_id: int, form: schemas.DoseConfirmation
     ) -> DoseLog:
-        """Record what happened to one planned dose (today's or up to two days back)."""
+        """Record what happened to one planned dose (today's or up to two days back).
+
+        The same ``client_token`` sent twice, even at the same moment, is saved once: the second
+        gets the first's record.
+        """
         require_role(actor, Role.PATIENT)
+        try:
+            return self._confirm_dose(actor, patient_id, form)
+        except IntegrityError:
+            earlier = self._by_token(records.find_dose_log_by_token, patient_id, form.client_token)
+            if earlier is None:
+                raise
+            return earlier
+
+    def _by_token(
+        self, find: Callable[[Session, int, str], T | None], patient_id: int, token: str | None
+    ) -> T | None:
+        """After a unique-token conflict: the record that won (None without a token)."""
+        if not token:
+            return None
+        with self._tx() as session:
+            return find(session, patient_id, token)
+
+    def _confirm_dose(
+        self, actor: Account, patient_id: int, form: schemas.DoseConfirmation
+    ) -> DoseLog:
         with self._tx() as session:
             row = patient_for(session, actor, patient_id)
             course = records.course(session, row.id)
@@ -281,13 +315,31 @@ class Clinic:
     def submit_checkin(
         self, actor: Account, patient_id: int, form: schemas.CheckInForm
     ) -> CheckInResult:
-        """Score the scales, save the check-in and the alerts it raises, all in one transaction."""
+        """Score the scales, save the check-in and the alerts it raises, all in one transaction.
+
+        A retry with the same ``client_token`` (even one racing the first) returns the saved check-in.
+        """
         require_role(actor, Role.PATIENT)
         allowed = {s.id for s in load_scales().patient_scales()}
         for scale_id in form.scales:
             if scale_id not in allowed:
                 raise InputError("scales", scale_id, "one of " + ", ".join(sorted(allowed)))
         scores = tuple(score_scale(scale_id, answers) for scale_id, answers in form.scales.items())
+        try:
+            return self._submit_checkin(actor, patient_id, form, scores)
+        except IntegrityError:
+            earlier = self._by_token(records.find_checkin_by_token, patient_id, form.client_token)
+            if earlier is None:
+                raise
+            return CheckInResult(earlier, (), (), repeated=True)
+
+    def _submit_checkin(
+        self,
+        actor: Account,
+        patient_id: int,
+        form: schemas.CheckInForm,
+        scores: tuple[ScaleScore, ...],
+    ) -> CheckInResult:
         with self._tx() as session:
             row = patient_for(session, actor, patient_id)
             if form.client_token:

@@ -40,6 +40,7 @@ def make_engine(url: str) -> Engine:
         if backend == "sqlite":
             engine = create_engine(parsed, connect_args={"timeout": 30})
             event.listen(engine, "connect", _sqlite_pragmas)
+            event.listen(engine, "begin", _sqlite_begin)
         else:
             engine = create_engine(parsed, pool_pre_ping=True)
     except NoSuchModuleError as error:
@@ -54,12 +55,25 @@ def make_engine(url: str) -> Engine:
 
 
 def _sqlite_pragmas(connection: Any, _record: object) -> None:
+    # benzokit, not the sqlite3 module, starts transactions (see _sqlite_begin)
+    connection.isolation_level = None
     cursor = connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")  # readers do not block the writer
     cursor.execute("PRAGMA synchronous=FULL")  # a committed transaction survives a crash
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA busy_timeout=30000")
     cursor.close()
+
+
+def _sqlite_begin(connection: Any) -> None:
+    """Every transaction takes SQLite's write lock at its start (waiting up to the busy timeout).
+
+    Almost every request writes (the audit log records reads too), and a transaction that read first
+    and then tried to write after another writer committed would fail at once in WAL mode; taking the
+    lock first makes transactions serializable: a check for a retry token and the insert after it
+    cannot interleave with another request's.
+    """
+    connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _alembic_config(engine: Engine) -> Config:

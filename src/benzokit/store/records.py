@@ -199,6 +199,15 @@ def _dose_log(row: DoseLogRow) -> DoseLog:
     )
 
 
+def find_dose_log_by_token(session: Session, patient_id: int, client_token: str) -> DoseLog | None:
+    row = session.scalar(
+        select(DoseLogRow).where(
+            DoseLogRow.patient_id == patient_id, DoseLogRow.client_token == client_token
+        )
+    )
+    return None if row is None else _dose_log(row)
+
+
 def add_dose_log(
     session: Session, patient_id: int, log: DoseLog, *, client_token: str | None
 ) -> DoseLog:
