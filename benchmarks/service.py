@@ -82,12 +82,14 @@ def main() -> None:
         page_s = statistics.median(page_times)
 
     print(
-        f"check-in through the service: {service_s * 1e3:.1f} ms ({1 / service_s:.0f}/s, one transaction each)"
+        f"check-in through the service: {service_s * 1e3:.1f} ms ({1 / service_s:.0f}/s, "
+        "one transaction each)"
     )
     print(f"reference, store insert only:  {reference_s * 1e3:.1f} ms ({1 / reference_s:.0f}/s)")
     print(f"service / reference:           {service_s / reference_s:.1f} x")
     print(
-        f"clinician patient page (median of {PAGE_REPEATS}, {CHECKINS * 2} check-ins on record): {page_s * 1e3:.0f} ms"
+        f"clinician patient page (median of {PAGE_REPEATS}, {CHECKINS * 2} check-ins on record): "
+        f"{page_s * 1e3:.0f} ms"
     )
     print(
         json.dumps(
