@@ -28,7 +28,8 @@ class ScalePoint:
 
 @dataclass(frozen=True, slots=True)
 class Trends:
-    """Day-by-day series for the charts; ``taken_mg`` is None on days nothing was recorded."""
+    """Day-by-day series for the charts; ``taken_mg`` (days before today) is None where nothing was
+    recorded."""
 
     today: date
     days: tuple[date, ...]
@@ -76,7 +77,7 @@ def build_trends(
         today=today,
         days=days,
         planned_mg=prediction.daily_dose_mg,
-        taken_mg=tuple(taken.get(d) if d <= today else None for d in days),
+        taken_mg=tuple(taken.get(d) if d < today else None for d in days),  # whole days only
         occupancy=prediction.occupancy,
         withdrawal_index=prediction.withdrawal_index,
         model_note=prediction.note,
