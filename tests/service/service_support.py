@@ -161,18 +161,20 @@ class World:
 
 
 def build_world(
-    db_path: Path, clock: Clock | None = None, *, template: Path | None = None, **settings: Any
+    db: Path | str, clock: Clock | None = None, *, template: Path | None = None, **settings: Any
 ) -> World:
-    """A migrated SQLite clinic in ``db_path``: the demo seed plus ``dr.other`` and ``pat.other``.
+    """A migrated clinic: the demo seed plus ``dr.other`` and ``pat.other``. ``db``: a SQLite file,
+    or a database URL (an empty database, e.g. ``fresh_postgres_url``).
 
-    ``template``: a database this function made before (clock at ``T0``), copied instead of seeding
-    again (seeding hashes six passwords and plans three tapers: about a second).
+    ``template``: a SQLite file this function made before (clock at ``T0``), copied instead of
+    seeding again (seeding hashes six passwords and plans three tapers: about a second).
     """
     clock = clock or Clock()
+    url = db if isinstance(db, str) else f"sqlite:///{db}"
     if template is not None:
-        assert clock.now == T0, "the template was seeded at T0"
-        shutil.copyfile(template, db_path)
-    app = create_app(ServiceSettings(database_url=f"sqlite:///{db_path}", clock=clock, **settings))
+        assert isinstance(db, Path) and clock.now == T0, "the template is a SQLite file at T0"
+        shutil.copyfile(template, db)
+    app = create_app(ServiceSettings(database_url=url, clock=clock, **settings))
     clinic: Clinic = app.state.clinic
     if template is None:
         _seed(clinic)

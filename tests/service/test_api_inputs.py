@@ -16,7 +16,7 @@ from typing import Any
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
-from service_support import NAMES, Signed, World, field_names
+from service_support import NAMES, Signed, World, build_world, field_names
 from sqlalchemy import text
 
 from benzokit.service import schemas
@@ -36,6 +36,14 @@ BUG_SURROGATE = (
 BUG_REGIMEN_FIELD = (
     "BUG src/benzokit/service/enrol.py create_patient: an unreadable current_regimen is refused "
     "with field 'regimen' (plan_taper's name), not the API/form field 'current_regimen'"
+)
+BUG_DRUG_FIELD = (
+    "BUG src/benzokit/service/dosing.py planned_dose: a dose confirmation naming a drug that is "
+    "not in the plan is refused with field 'time' (listing the planned times), not 'drug'"
+)
+BUG_NUL_POSTGRES = (
+    "BUG (PostgreSQL only) schemas/web: a NUL character in any text field (a check-in note, the "
+    "username at sign-in) reaches the database, psycopg raises DataError -> 500"
 )
 BUG_CHUNKED = (
     "BUG src/benzokit/service/web.py BodyLimit._counting: an oversized body without Content-Length "
@@ -263,6 +271,19 @@ def test_lone_surrogate_is_refused_not_500(
     refused(response, 422, "note")
 
 
+@pytest.mark.xfail(strict=True, reason=BUG_NUL_POSTGRES)
+def test_nul_character_is_not_a_500_on_postgres(fresh_postgres_url: str) -> None:
+    """On SQLite a NUL is stored; PostgreSQL text cannot hold one, so it must be refused up front."""
+    w = build_world(fresh_postgres_url)
+    try:
+        alex = w.sign_in("alex")
+        note = alex.post(checkins_url(w), {"note": "before\x00after"})
+        login = w.client().post("/api/v1/session", json={"username": "al\x00ex", "password": "x"})
+        assert (note.status_code, login.status_code) == (422, 422), (note.text, login.text)
+    finally:
+        w.close()
+
+
 # ----------------------------------------------------------------------------- body size
 
 
@@ -416,6 +437,14 @@ def test_bad_dose_confirmation_names_the_field(
     body.update(change)
     body = {k: v for k, v in body.items() if v is not None}
     refused(alex.post(doses_url(module_world), body), 422, field)
+
+
+@pytest.mark.xfail(strict=True, reason=BUG_DRUG_FIELD)
+def test_dose_for_a_drug_not_in_the_plan_names_the_drug(
+    module_world: World, alex: Signed, unchanged: None
+) -> None:
+    body = today_dose(module_world) | {"drug": "diazepam"}
+    refused(alex.post(doses_url(module_world), body), 422, "drug")
 
 
 def test_labelled_maximum_is_the_limit(module_world: World, alex: Signed) -> None:

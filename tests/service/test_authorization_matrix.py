@@ -21,7 +21,7 @@ from typing import Any, Literal
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from service_support import NAMES, PASSWORDS, Signed, World, csrf_of_page
+from service_support import COUNTED_TABLES, NAMES, PASSWORDS, Signed, World, csrf_of_page
 
 from benzokit.service import schemas
 from benzokit.store import records
@@ -56,15 +56,6 @@ HIDDEN: dict[Role, tuple[str, ...]] = {
     "clinician": ("quinn",),
     "admin": ("alex", "sam", "quinn"),
 }
-ASSESSED_TABLES = (
-    "dose_logs",
-    "checkins",
-    "alerts",
-    "plan_versions",
-    "pauses",
-    "patients",
-    "users",
-)
 
 
 @dataclass(frozen=True)
@@ -148,7 +139,7 @@ class Row:
 class Context:
     world: World
     signed: dict[Role, Signed]
-    alerts: dict[str, int]  # patient name -> id of an open alert of theirs
+    alerts: dict[str, int]  # patient name -> id of one of their alerts (a seizure)
     serial: Iterator[int] = field(default_factory=itertools.count)
 
     def unique(self, stem: str) -> str:
@@ -244,7 +235,7 @@ def new_patient(c: Context, t: Target) -> dict[str, str]:
 
 
 def set_paused(paused: bool) -> Callable[[Context, Target], None]:
-    """Before an allowed pause (resume): make sure the taper is running (paused)."""
+    """Make the taper paused (True) or running (False): the state an allowed resume (pause) needs."""
 
     def prepare(c: Context, t: Target) -> None:
         assert t.patient_id is not None
@@ -748,7 +739,7 @@ def test_access(ctx: Context, case: Case) -> None:
         assert NAMES[hidden] not in response.text, f"{NAMES[hidden]} disclosed to {case.role}"
     changed = {t: after[t] - before[t] for t in after if after[t] != before[t]}
     if not expected.allowed:
-        assert not {t: d for t, d in changed.items() if t in ASSESSED_TABLES}, (
+        assert not {t: d for t, d in changed.items() if t in COUNTED_TABLES}, (
             f"a refused request wrote rows: {changed}"
         )
         return
