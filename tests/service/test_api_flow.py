@@ -75,14 +75,6 @@ def test_wrong_password_is_422_on_password_without_cookie(world: World) -> None:
         assert connection.scalar(text("SELECT count(*) FROM sessions")) == 0
 
 
-BUG_ATTEMPTS_ROLLED_BACK = (
-    "BUG src/benzokit/service/web.py sign_in: the failed attempt is recorded in the same "
-    "transaction that then raises InputError, so it is rolled back: login_attempts never holds a "
-    "failure and the login rate limit never triggers"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=BUG_ATTEMPTS_ROLLED_BACK)
 def test_login_rate_limit_blocks_then_lifts(world: World, clock: Clock) -> None:
     allowed = world.app.state.settings.login_failures_allowed
     assert allowed == 5
@@ -124,7 +116,7 @@ def assert_blocked_until_window_passes(w: World, clock: Clock, client: Any, bloc
 
 
 def test_rate_limit_from_recorded_failures_blocks_then_lifts(world: World, clock: Clock) -> None:
-    """The limit itself, with the failures written as ``sign_in`` means to (see the xfail above)."""
+    """The limit itself, from failures already in the attempt log (e.g. from another client)."""
     from benzokit.store import accounts
 
     allowed = world.app.state.settings.login_failures_allowed
@@ -233,14 +225,6 @@ def test_check_in_is_idempotent(world: World) -> None:
     )
 
 
-BUG_REPEAT_UNAUDITED = (
-    "BUG src/benzokit/service/clinic.py _submit_checkin: a repeated client_token returns the stored "
-    "check-in (patient data) before the audit call, so that read leaves no audit_log row (a "
-    "repeated dose confirmation is audited)"
-)
-
-
-@pytest.mark.xfail(strict=True, reason=BUG_REPEAT_UNAUDITED)
 def test_repeated_check_in_is_audited(world: World) -> None:
     alex = world.sign_in("alex")
     url = f"/api/v1/patients/{world.patients['alex']}/checkins"

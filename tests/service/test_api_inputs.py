@@ -21,36 +21,6 @@ from sqlalchemy import text
 
 from benzokit.service import schemas
 
-BUG_BOOL_ANSWER = (
-    "BUG src/benzokit/service/schemas.py CheckInForm.scales: dict[str, dict[str, int | str]] lets "
-    "pydantic coerce JSON true to 1 before score_scale (which refuses booleans) sees it"
-)
-BUG_NON_FINITE = (
-    "BUG src/benzokit/service/web.py _jsonable/validation_fields: a non-finite float input (1e400, "
-    "NaN, Infinity) is echoed as the error's 'value' and JSONResponse refuses to encode it -> 500"
-)
-BUG_SURROGATE = (
-    "BUG src/benzokit/service/web.py _jsonable: a lone surrogate (\\ud800) in a string input is "
-    "echoed as the error's 'value' and cannot be encoded as UTF-8 -> 500"
-)
-BUG_REGIMEN_FIELD = (
-    "BUG src/benzokit/service/enrol.py create_patient: an unreadable current_regimen is refused "
-    "with field 'regimen' (plan_taper's name), not the API/form field 'current_regimen'"
-)
-BUG_DRUG_FIELD = (
-    "BUG src/benzokit/service/dosing.py planned_dose: a dose confirmation naming a drug that is "
-    "not in the plan is refused with field 'time' (listing the planned times), not 'drug'"
-)
-BUG_NUL_POSTGRES = (
-    "BUG (PostgreSQL only) schemas/web: a NUL character in any text field (a check-in note, the "
-    "username at sign-in) reaches the database, psycopg raises DataError -> 500"
-)
-BUG_CHUNKED = (
-    "BUG src/benzokit/service/web.py BodyLimit._counting: an oversized body without Content-Length "
-    "raises InputError inside receive(); FastAPI turns it into 400 'There was an error parsing the "
-    "body' ({'detail': ...}), not 413"
-)
-
 PATIENT_TABLES = ("dose_logs", "checkins", "scale_scores", "alerts", "plan_versions", "pauses")
 
 
@@ -118,9 +88,7 @@ def refused(response: Any, status: int, field: str | None = None) -> dict[str, A
         pytest.param(-1, id="negative"),
         pytest.param("x", id="text"),
         pytest.param(1.5, id="fraction"),
-        pytest.param(
-            True, id="boolean", marks=pytest.mark.xfail(strict=True, reason=BUG_BOOL_ANSWER)
-        ),
+        pytest.param(True, id="boolean"),
         pytest.param(None, id="null"),
         pytest.param([1], id="list"),
         pytest.param("1.0", id="decimal-text"),
@@ -247,7 +215,6 @@ def test_body_not_an_object(module_world: World, alex: Signed, unchanged: None) 
         pytest.param(b'{"scales": {"phq9": {"item1": Infinity}}}', id="Infinity"),
     ],
 )
-@pytest.mark.xfail(strict=True, reason=BUG_NON_FINITE)
 def test_non_finite_number_is_refused_not_500(
     module_world: World, alex: Signed, unchanged: None, raw: bytes
 ) -> None:
@@ -259,7 +226,6 @@ def test_non_finite_number_is_refused_not_500(
     refused(response, 422)
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_SURROGATE)
 def test_lone_surrogate_is_refused_not_500(
     module_world: World, alex: Signed, unchanged: None
 ) -> None:
@@ -271,7 +237,6 @@ def test_lone_surrogate_is_refused_not_500(
     refused(response, 422, "note")
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_NUL_POSTGRES)
 def test_nul_character_is_not_a_500_on_postgres(fresh_postgres_url: str) -> None:
     """On SQLite a NUL is stored; PostgreSQL text cannot hold one, so it must be refused up front."""
     w = build_world(fresh_postgres_url)
@@ -308,7 +273,6 @@ def test_body_at_the_limit_is_not_413(module_world: World, alex: Signed, unchang
     refused(response, 422, "note")
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_CHUNKED)
 def test_oversized_chunked_body_is_413(module_world: World, alex: Signed, unchanged: None) -> None:
     limit = module_world.app.state.settings.max_body_bytes
 
@@ -439,7 +403,6 @@ def test_bad_dose_confirmation_names_the_field(
     refused(alex.post(doses_url(module_world), body), 422, field)
 
 
-@pytest.mark.xfail(strict=True, reason=BUG_DRUG_FIELD)
 def test_dose_for_a_drug_not_in_the_plan_names_the_drug(
     module_world: World, alex: Signed, unchanged: None
 ) -> None:
@@ -617,7 +580,6 @@ def test_unknown_field_on_accounts_and_login(
         pytest.param(
             {"current_regimen": "lots of pills"},
             "current_regimen",
-            marks=pytest.mark.xfail(strict=True, reason=BUG_REGIMEN_FIELD),
         ),
         ({"drug": "unobtainium"}, "drug"),
         ({"birth_year": 1800}, "birth_year"),

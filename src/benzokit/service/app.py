@@ -8,6 +8,7 @@ from pathlib import Path
 from fastapi import FastAPI
 from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from benzokit import __version__
 from benzokit._disclaimer import DISCLAIMER
@@ -18,6 +19,7 @@ from benzokit.service.settings import ServiceSettings
 from benzokit.service.web import (
     BodyLimit,
     benzokit_error_handler,
+    http_error_handler,
     unexpected_error_handler,
     validation_error_handler,
 )
@@ -45,6 +47,7 @@ def create_app(
     app.state.clinic = Clinic(db, timezone=settings.timezone, clock=settings.clock)
     app.add_exception_handler(BenzokitError, benzokit_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
+    app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(Exception, unexpected_error_handler)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
     static = Path(str(resources.files("benzokit.service") / "static"))

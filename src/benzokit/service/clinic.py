@@ -267,6 +267,8 @@ class Clinic:
             earlier = self._by_token(records.find_dose_log_by_token, patient_id, form.client_token)
             if earlier is None:
                 raise
+            with self._tx() as session:
+                self._audit(session, actor, "write", "dose", patient_id, detail="repeated token")
             return earlier
 
     def _by_token(
@@ -331,6 +333,8 @@ class Clinic:
             earlier = self._by_token(records.find_checkin_by_token, patient_id, form.client_token)
             if earlier is None:
                 raise
+            with self._tx() as session:
+                self._audit(session, actor, "write", "checkin", patient_id, detail="repeated token")
             return CheckInResult(earlier, (), (), repeated=True)
 
     def _submit_checkin(
@@ -345,6 +349,7 @@ class Clinic:
             if form.client_token:
                 earlier = records.find_checkin_by_token(session, row.id, form.client_token)
                 if earlier is not None:
+                    self._audit(session, actor, "write", "checkin", row.id, detail="repeated token")
                     return CheckInResult(earlier, (), (), repeated=True)
             checkin = CheckIn(
                 recorded_at=self.now(),

@@ -25,11 +25,13 @@ def planned_dose(
         raise InputError(
             "day", form.day.isoformat(), f"today or up to {CONFIRM_DAYS_BACK} days back ({today})"
         )
-    doses = [
-        d
-        for d in course.doses_on(form.day)
-        if d.time == form.time and (form.drug in (None, d.drug))
-    ]
+    planned = course.doses_on(form.day)
+    drugs = sorted({d.drug for d in planned})
+    if form.drug is not None and form.drug not in drugs:
+        raise InputError(
+            "drug", form.drug, f"a drug of the plan on {form.day}: {', '.join(drugs) or 'none'}"
+        )
+    doses = [d for d in planned if d.time == form.time and form.drug in (None, d.drug)]
     if not doses:
         times = ", ".join(sorted({d.time for d in course.doses_on(form.day)})) or "none"
         raise InputError("time", form.time, f"a planned dose time on {form.day}: {times}")

@@ -74,15 +74,20 @@ def create_patient(
         conditions=form.conditions,
         indication=form.indication,
     )
-    plan = plan_taper(
-        drug.name,
-        form.current_regimen,
-        form.strategy,
-        risk=form.risk,
-        start_date=form.start_date,
-        products=ProductChoice(liquid=form.liquid),
-        context=context,
-    )
+    try:
+        plan = plan_taper(
+            drug.name,
+            form.current_regimen,
+            form.strategy,
+            risk=form.risk,
+            start_date=form.start_date,
+            products=ProductChoice(liquid=form.liquid),
+            context=context,
+        )
+    except InputError as error:  # the planner names its own options; the form's field is this one
+        if error.field == "--from" or error.field.startswith("regimen"):
+            raise InputError("current_regimen", error.value, error.allowed) from error
+        raise
     load_handout_text().locale(form.locale)
     with clinic.db.transaction() as session:
         clinician = accounts.find_account(session, form.clinician)

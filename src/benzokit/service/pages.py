@@ -7,7 +7,7 @@ template. Changes redirect afterwards (post/redirect/get), so a reload never rep
 from __future__ import annotations
 
 import secrets
-from datetime import date
+from collections.abc import Mapping
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -77,7 +77,7 @@ def render(request: Request, name: str, status: int = 200, **context: Any) -> HT
 
 
 def error_page(
-    request: Request, error: BenzokitError, status: int, headers: dict[str, str] | None
+    request: Request, error: BenzokitError, status: int, headers: Mapping[str, str] | None
 ) -> Response:
     response = render(request, "error.html", status, error=error, status_code=status)
     if headers:
@@ -368,7 +368,7 @@ def admin_home(request: Request, visitor: VisitorDep) -> Response:
         visitor=visitor,
         clinicians=clinicians(clinic_of(request)),
         strategies=[s.value for s in StrategyName if s != StrategyName.CUSTOM],
-        today=date.today().isoformat(),
+        today=clinic_of(request).today().isoformat(),
     )
 
 

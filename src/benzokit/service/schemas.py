@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import re
 from datetime import date
+from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from benzokit.monitor.records import DoseStatus
 from benzokit.plan.strategies import Risk, StrategyName
@@ -14,8 +16,21 @@ TOKEN = r"^[A-Za-z0-9_\-]{8,64}$"
 MAX_NOTE = 2000
 
 
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 class _Input(BaseModel):
+    """Unknown fields are refused; text may hold no control characters (tabs and new lines may)."""
+
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _printable(cls, value: Any) -> Any:
+        texts = [value] if isinstance(value, str) else value if isinstance(value, list) else []
+        if any(isinstance(t, str) and _CONTROL.search(t) for t in texts):
+            raise ValueError("text without control characters (such as NUL)")
+        return value
 
 
 class Login(_Input):
@@ -45,7 +60,8 @@ class DoseConfirmation(_Input):
 class CheckInForm(_Input):
     """A check-in: any of the patient's scales (item id → answer), seizures, sleep and a note."""
 
-    scales: dict[str, dict[str, int | str]] = Field(default_factory=dict)
+    # answers are judged by the scale itself (score_scale): whole numbers only, no booleans
+    scales: dict[str, dict[str, Any]] = Field(default_factory=dict)
     seizures: int = Field(0, ge=0, le=100, description="seizures since the last check-in")
     sleep_hours: float | None = Field(None, ge=0, le=24)
     sleep_quality: int | None = Field(None, ge=0, le=4, description="0 very poor … 4 very good")

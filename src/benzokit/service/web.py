@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import hmac
 import logging
+import math
 from dataclasses import dataclass
 from typing import Any
 
 from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 from benzokit.errors import BenzokitError, InputError
@@ -104,11 +106,10 @@ def sign_in(request: Request, username: str, password: str) -> tuple[Account, st
     with clinic.db.transaction() as session:
         account = accounts.verify_password(session, username, password)
         accounts.record_attempt(session, username, client, now, account is not None)
-        if account is None:
-            raise InputError(
-                "password", "(hidden)", "the username and password of an active account"
-            )
-        token, csrf = accounts.open_session(session, account, now, settings.session_lifetime)
+        if account is not None:
+            token, csrf = accounts.open_session(session, account, now, settings.session_lifetime)
+    if account is None:  # raised after the failed attempt is committed: the limit counts it
+        raise InputError("password", "(hidden)", "the username and password of an active account")
     return account, token, csrf
 
 
@@ -144,7 +145,13 @@ def error_body(error: BenzokitError) -> dict[str, Any]:
 
 
 def _jsonable(value: object) -> object:
-    return value if isinstance(value, str | int | float | bool | type(None)) else str(value)
+    """``value`` as JSON can carry it: text for anything else, non-finite numbers and lone surrogates."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return str(value)
+    if isinstance(value, bool | int | float | type(None)):
+        return value
+    text = value if isinstance(value, str) else str(value)
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 def status_of(error: BenzokitError) -> int:
@@ -179,6 +186,10 @@ def validation_fields(error: RequestValidationError) -> list[dict[str, Any]]:
     """Pydantic's errors as {field, message, value} with the location joined by dots (body. dropped)."""
     fields = []
     for item in error.errors():
+        if item.get("type") == "json_invalid":
+            invalid: dict[str, Any] = {"field": "body", "message": "not valid JSON", "value": None}
+            fields.append(invalid)
+            continue
         location = [str(p) for p in item.get("loc", ()) if p not in ("body", "query", "path")]
         fields.append(
             {
@@ -206,36 +217,58 @@ async def unexpected_error_handler(request: Request, error: Exception) -> Respon
 
 
 class BodyLimit:
-    """Refuse request bodies over ``max_bytes`` with 413 before reading them."""
+    """Refuse request bodies over ``max_bytes`` with 413, announced (Content-Length) or streamed."""
 
     def __init__(self, app: ASGIApp, max_bytes: int) -> None:
         self.app, self.max_bytes = app, max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            length = dict(scope.get("headers", [])).get(b"content-length")
-            if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
-                body = {
-                    "error": {
-                        "message": f"the request is larger than {self.max_bytes} bytes",
-                        "field": "body",
-                    }
-                }
-                await JSONResponse(body, status_code=413)(scope, receive, send)
-                return
-            receive = self._counting(receive, scope, send)
-        await self.app(scope, receive, send)
-
-    def _counting(self, receive: Receive, scope: Scope, send: Send) -> Receive:
-        seen = 0
-
-        async def counted() -> Any:
-            nonlocal seen
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers", [])).get(b"content-length")
+        if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
+            await self._refuse(scope, receive, send)
+            return
+        messages, seen = [], 0
+        while True:  # the body is small (at most max_bytes): read it whole, then hand it on
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise InputError("body", f"{seen} bytes", f"at most {self.max_bytes} bytes")
-            return message
+            messages.append(message)
+            if message["type"] != "http.request":
+                break
+            seen += len(message.get("body", b""))
+            if seen > self.max_bytes:
+                await self._refuse(scope, receive, send)
+                return
+            if not message.get("more_body", False):
+                break
+        replay = iter(messages)
 
-        return counted
+        async def replayed() -> Any:
+            return next(replay, None) or await receive()
+
+        await self.app(scope, replayed, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        body = {
+            "error": {
+                "message": f"the request is larger than {self.max_bytes} bytes",
+                "field": "body",
+                "allowed": f"at most {self.max_bytes} bytes",
+            }
+        }
+        await JSONResponse(body, status_code=413)(scope, receive, send)
+
+
+async def http_error_handler(request: Request, error: Exception) -> Response:
+    """FastAPI's own HTTP errors (unknown route, wrong method, unreadable body) in benzokit's shape."""
+    assert isinstance(error, StarletteHTTPException)
+    message = str(error.detail)
+    if _is_api(request) or error.status_code not in (404, 405):
+        body = {
+            "error": {"message": message, **({"field": "body"} if error.status_code == 400 else {})}
+        }
+        return JSONResponse(body, status_code=error.status_code, headers=error.headers)
+    from benzokit.service.pages import error_page
+
+    return error_page(request, BenzokitError(message), error.status_code, error.headers)

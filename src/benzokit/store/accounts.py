@@ -106,17 +106,18 @@ def verify_password(session: Session, username: str, password: str) -> Account |
 _DUMMY_HASH = _hasher.hash(secrets.token_urlsafe(16))
 
 
+def _key(username: str) -> str:
+    """A username as the attempt log keeps it: lower case, printable, at most 64 characters."""
+    return "".join(c for c in username.strip().lower() if c.isprintable())[:64]
+
+
 def record_attempt(session: Session, username: str, client: str, now: datetime, ok: bool) -> None:
-    session.add(
-        LoginAttemptRow(
-            username=username.strip().lower()[:64], client=client[:64], at=now, succeeded=ok
-        )
-    )
+    session.add(LoginAttemptRow(username=_key(username), client=client[:64], at=now, succeeded=ok))
 
 
 def recent_failures(session: Session, username: str, client: str, since: datetime) -> int:
     """Failed logins since ``since`` for this username, or from this client, whichever is more."""
-    name = username.strip().lower()[:64]
+    name = _key(username)
     by_name = session.scalar(
         select(func.count()).where(
             LoginAttemptRow.username == name,
