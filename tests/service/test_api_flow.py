@@ -501,3 +501,19 @@ def test_openapi_lists_every_api_route(world: World) -> None:
     assert all(path.startswith("/api/v1/") for _, path in listed), "pages are not in the API docs"
     assert "decision support" in document["info"]["description"]
     assert world.client().get("/api/docs").status_code == 200
+
+
+def test_refused_requests_are_audited(world: World) -> None:
+    """Who tried what and was refused: a patient reading another's record, a missing CSRF token."""
+    alex = world.sign_in("alex")
+    before = world.last_audit_id()
+    sam = world.patients["sam"]
+    assert alex.get(f"/api/v1/patients/{sam}/today").status_code == 404
+    no_csrf = alex.client.post(f"/api/v1/patients/{world.patients['alex']}/checkins", json={})
+    assert no_csrf.status_code == 403
+    refused = [r for r in world.audit_after(before) if r["action"] == "denied"]
+    assert [(r["user_id"], r["what"], r["detail"]) for r in refused] == [
+        (alex.user_id, f"GET /api/v1/patients/{sam}/today", "answered 404"),
+        (alex.user_id, f"POST /api/v1/patients/{world.patients['alex']}/checkins", "answered 403"),
+    ]
+    assert all(r["patient_id"] is None for r in refused)

@@ -24,7 +24,7 @@ from benzokit.errors import BenzokitError, InputError
 from benzokit.service.access import AccessError
 from benzokit.service.clinic import Clinic
 from benzokit.service.settings import ServiceSettings
-from benzokit.store import accounts
+from benzokit.store import accounts, records
 from benzokit.store.accounts import Account, LoginSession
 
 SESSION_COOKIE = "benzokit_session"
@@ -130,6 +130,23 @@ def set_session_cookie(response: Response, token: str, settings: ServiceSettings
     )
 
 
+def audit_refusal(request: Request, status: int) -> None:
+    """A refused request goes to the audit log too (who, what, the answer), in its own transaction."""
+    visitor = find_visitor(request)
+    clinic = clinic_of(request)
+    with clinic.db.transaction() as session:
+        records.audit(
+            session,
+            at=clinic.now(),
+            user_id=visitor.account.id if visitor else None,
+            role=str(visitor.account.role) if visitor else "anonymous",
+            action="denied",
+            what=f"{request.method} {request.url.path}"[:64],
+            patient_id=None,
+            detail=f"answered {status}",
+        )
+
+
 # ----------------------------------------------------------------------------- errors as responses
 
 
@@ -175,6 +192,8 @@ async def benzokit_error_handler(request: Request, error: Exception) -> Response
     headers = (
         {"Retry-After": str(error.retry_after_s)} if isinstance(error, RateLimitError) else None
     )
+    if isinstance(error, AccessError | CsrfError):
+        audit_refusal(request, status_of(error))
     if _is_api(request):
         return JSONResponse(error_body(error), status_code=status_of(error), headers=headers)
     from benzokit.service.pages import error_page
