@@ -86,43 +86,49 @@ def build_trends(
     )
 
 
-def trends(clinic: Clinic, actor: Account, patient_id: int) -> Trends:
+@dataclass(frozen=True, slots=True)
+class WholeRecord:
+    summary: PatientSummary
+    course: Course | None
+    dose_logs: list[DoseLog]
+    checkins: list[CheckIn]
+
+
+def whole_record(clinic: Clinic, actor: Account, patient_id: int, what: str) -> WholeRecord:
+    """Everything on the patient's record, read in one transaction and audited as ``what``."""
     with clinic.db.transaction() as session:
         row = patient_for(session, actor, patient_id)
-        course = records.course(session, row.id)
-        logs = records.dose_logs(session, row.id)
-        history = records.checkins(session, row.id)
-        summary = records.summary_of(row)
+        record = WholeRecord(
+            records.summary_of(row),
+            records.course(session, row.id),
+            records.dose_logs(session, row.id),
+            records.checkins(session, row.id),
+        )
         records.audit(
             session,
             at=clinic.now(),
             user_id=actor.id,
             role=str(actor.role),
             action="read",
-            what="trends",
+            what=what,
             patient_id=row.id,
         )
-    return build_trends(course, logs, history, summary, clinic.today())
+    return record
+
+
+def trends(clinic: Clinic, actor: Account, patient_id: int) -> Trends:
+    record = whole_record(clinic, actor, patient_id, "trends")
+    return build_trends(
+        record.course, record.dose_logs, record.checkins, record.summary, clinic.today()
+    )
 
 
 def fhir_record(clinic: Clinic, actor: Account, patient_id: int) -> dict[str, Any]:
     """The patient's record as a FHIR R4 Bundle."""
     from benzokit.interop.fhir_record import patient_record_bundle
 
-    with clinic.db.transaction() as session:
-        row = patient_for(session, actor, patient_id)
-        course = records.course(session, row.id)
-        logs = records.dose_logs(session, row.id)
-        history = records.checkins(session, row.id)
-        summary = records.summary_of(row)
-        records.audit(
-            session,
-            at=clinic.now(),
-            user_id=actor.id,
-            role=str(actor.role),
-            action="read",
-            what="fhir export",
-            patient_id=row.id,
-        )
-    plans = [v.plan for v in course.versions] if course else []
-    return patient_record_bundle(summary, plans, logs, history, generated_at=clinic.now())
+    record = whole_record(clinic, actor, patient_id, "fhir export")
+    plans = [v.plan for v in record.course.versions] if record.course else []
+    return patient_record_bundle(
+        record.summary, plans, record.dose_logs, record.checkins, generated_at=clinic.now()
+    )
