@@ -517,3 +517,40 @@ def test_refused_requests_are_audited(world: World) -> None:
         (alex.user_id, f"POST /api/v1/patients/{world.patients['alex']}/checkins", "answered 403"),
     ]
     assert all(r["patient_id"] is None for r in refused)
+
+
+def test_administrator_reads_the_audit_log(world: World) -> None:
+    alex = world.sign_in("alex")
+    patient = world.patients["alex"]
+    assert alex.get(f"/api/v1/patients/{patient}/today").status_code == 200
+    admin = world.sign_in("admin")
+    entries = admin.get(f"/api/v1/admin/audit?patient_id={patient}&limit=5").json()["entries"]
+    assert 1 <= len(entries) <= 5
+    assert entries[0]["username"] == "alex" and entries[0]["what"] == "today"
+    assert all(e["patient_id"] == patient for e in entries)
+    too_many = admin.get("/api/v1/admin/audit?limit=100000")
+    assert too_many.status_code == 422 and too_many.json()["error"]["fields"][0]["field"] == "limit"
+    page = admin.get("/admin/audit")
+    assert page.status_code == 200 and "Audit log" in page.text and "alex" in page.text
+
+
+def test_no_enrolment_where_the_crisis_lines_are_placeholders(world: World) -> None:
+    """The en-GB lines in handout_text.toml are placeholders: a patient there would see none."""
+    from benzokit.errors import InputError
+    from benzokit.service import schemas
+    from benzokit.service.enrol import SYSTEM, create_patient
+
+    form = schemas.NewPatient(
+        username="pat.gb",
+        password="long-enough-gb",
+        display_name="Robin Hale",
+        clinician="dr.rivera",
+        current_regimen="1 mg bid",
+        start_date=world.clinic.today(),
+        locale="en-GB",
+    )
+    before = world.counts()
+    with pytest.raises(InputError, match="crisis lines") as raised:
+        create_patient(world.clinic, SYSTEM, form)
+    assert raised.value.field == "locale" and "en-US" in raised.value.allowed
+    assert world.counts() == before

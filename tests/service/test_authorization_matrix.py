@@ -432,6 +432,18 @@ MATRIX: dict[tuple[str, str], tuple[Row, ...]] = {
     ("POST", "/api/v1/patients/{patient_id}/plan/resume"): (RESUME,),
     ("POST", "/api/v1/patients/{patient_id}/plan/slow"): (SLOW,),
     ("POST", "/api/v1/patients/{patient_id}/plan/adjust"): (ADJUST,),
+    ("GET", "/api/v1/admin/audit"): (
+        Row(
+            "none",
+            SIGN_IN,
+            FORBIDDEN,
+            FORBIDDEN,
+            OK,
+            get("/api/v1/admin/audit"),
+            audit="read",
+            audit_patient="none",
+        ),
+    ),
     # --- API: accounts
     ("POST", "/api/v1/admin/clinicians"): (
         Row(
@@ -576,6 +588,18 @@ MATRIX: dict[tuple[str, str], tuple[Row, ...]] = {
     ),
     # --- pages: administrator
     ("GET", "/admin"): (Row("none", TO_LOGIN, FORBIDDEN, FORBIDDEN, OK, get("/admin")),),
+    ("GET", "/admin/audit"): (
+        Row(
+            "none",
+            TO_LOGIN,
+            FORBIDDEN,
+            FORBIDDEN,
+            OK,
+            get("/admin/audit"),
+            audit="read",
+            audit_patient="none",
+        ),
+    ),
     ("POST", "/admin/clinicians"): (
         Row(
             "none",

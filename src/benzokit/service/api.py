@@ -10,13 +10,14 @@ from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
 from benzokit._disclaimer import DISCLAIMER
 from benzokit.monitor.course import Course
 from benzokit.service import schemas
+from benzokit.service.audit import MAX_ENTRIES, audit_entries
 from benzokit.service.records_view import fhir_record, trends
 from benzokit.service.views import PlanChange
 from benzokit.service.web import (
@@ -249,3 +250,15 @@ def new_patient(
 
     summary, findings = create_patient(clinic_of(request), visitor.account, body)
     return {"patient": _json(summary), "findings": [f.to_dict() for f in findings]}
+
+
+@router.get("/admin/audit", tags=["admin"])
+def audit_log(
+    request: Request,
+    visitor: VisitorDep,
+    patient_id: int | None = None,
+    limit: Annotated[int, Query(ge=1, le=MAX_ENTRIES)] = 200,
+) -> dict[str, Any]:
+    """The newest audit-log entries: who read or changed which record, and refused requests."""
+    entries = audit_entries(clinic_of(request), visitor.account, patient_id=patient_id, limit=limit)
+    return {"entries": _json(entries)}

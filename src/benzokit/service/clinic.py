@@ -136,6 +136,13 @@ class Clinic:
                 raise not_found("patient record of", actor.username)
             return row.id
 
+    def locale_of(self, actor: Account) -> str:
+        """The locale of the signed-in patient's record (for crisis lines and the clock)."""
+        require_role(actor, Role.PATIENT)
+        with self._tx() as session:
+            row = records.patient_of_user(session, actor.id)
+            return row.locale if row is not None else "en-US"
+
     def summary(self, actor: Account, patient_id: int) -> PatientSummary:
         with self._tx() as session:
             row = patient_for(session, actor, patient_id)

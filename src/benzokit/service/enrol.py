@@ -88,7 +88,7 @@ def create_patient(
         if error.field == "--from" or error.field.startswith("regimen"):
             raise InputError("current_regimen", error.value, error.allowed) from error
         raise
-    load_handout_text().locale(form.locale)
+    _require_crisis_lines(form.locale)
     with clinic.db.transaction() as session:
         clinician = accounts.find_account(session, form.clinician)
         if clinician is None or clinician.role is not Role.CLINICIAN:
@@ -135,6 +135,24 @@ def create_patient(
             detail=form.username,
         )
         return summary, plan.findings
+
+
+def _require_crisis_lines(locale: str) -> None:
+    """A patient is enrolled only where the service can show real crisis and emergency lines."""
+    text = load_handout_text()
+    where = text.locale(locale)
+    if any(s.placeholder for s in (*where.crisis, where.emergency)):
+        ready = [
+            code
+            for code, loc in text.locales.items()
+            if not any(s.placeholder for s in (*loc.crisis, loc.emergency))
+        ]
+        raise InputError(
+            "locale",
+            locale,
+            f"a locale whose crisis lines are filled in ({', '.join(ready)}); the clinic adds its "
+            "country's lines to interop/data/handout_text.toml first",
+        )
 
 
 def clinicians(clinic: Clinic) -> list[Account]:

@@ -161,11 +161,19 @@ async def logout(request: Request, visitor: VisitorDep) -> Response:
 
 @router.get("/help", response_class=HTMLResponse)
 def help_page(request: Request) -> Response:
-    """Where to get help now: open to everyone, signed in or not."""
-    locale = load_handout_text().locale("en-US")
+    """Where to get help now: open to everyone, signed in or not (a patient's own locale)."""
+    locale = load_handout_text().locale(_locale_of(request))
     return render(
         request, "help.html", crisis=locale.crisis, emergency=locale.emergency, guidance=()
     )
+
+
+def _locale_of(request: Request) -> str:
+    """The signed-in patient's locale (crisis lines differ by country); en-US for everyone else."""
+    visitor = find_visitor(request)
+    if visitor is None or visitor.account.role is not Role.PATIENT:
+        return "en-US"
+    return clinic_of(request).locale_of(visitor.account)
 
 
 # ----------------------------------------------------------------------------- patient pages
@@ -243,7 +251,7 @@ async def checkin_submit(request: Request, visitor: VisitorDep) -> Response:
             error=error,
         )
     if result.guidance:
-        locale = load_handout_text().locale("en-US")
+        locale = load_handout_text().locale(_locale_of(request))
         return render(
             request,
             "help.html",
@@ -391,3 +399,11 @@ async def admin_new_patient(request: Request, visitor: VisitorDep) -> Response:
     data["liquid"] = data.get("liquid") == "on"
     create_patient(clinic_of(request), visitor.account, parse(schemas.NewPatient, data))
     return redirect("/admin?done=patient")
+
+
+@router.get("/admin/audit", response_class=HTMLResponse)
+def admin_audit(request: Request, visitor: VisitorDep, patient_id: int | None = None) -> Response:
+    from benzokit.service.audit import audit_entries
+
+    entries = audit_entries(clinic_of(request), visitor.account, patient_id=patient_id)
+    return render(request, "audit.html", visitor=visitor, entries=entries, patient_id=patient_id)

@@ -142,7 +142,8 @@ def _digest(token: str) -> str:
 def open_session(
     session: Session, account: Account, now: datetime, lifetime: timedelta
 ) -> tuple[str, str]:
-    """A new login session: (token for the cookie, CSRF token)."""
+    """A new login session: (token for the cookie, CSRF token). Expired sessions are removed."""
+    session.execute(delete(SessionRow).where(SessionRow.expires_at <= now))
     token, csrf = secrets.token_urlsafe(32), secrets.token_urlsafe(32)
     session.add(
         SessionRow(
