@@ -554,3 +554,22 @@ def test_no_enrolment_where_the_crisis_lines_are_placeholders(world: World) -> N
         create_patient(world.clinic, SYSTEM, form)
     assert raised.value.field == "locale" and "en-US" in raised.value.allowed
     assert world.counts() == before
+
+
+def test_changing_the_password_ends_the_other_sessions(world: World) -> None:
+    phone, laptop = world.sign_in("alex"), world.sign_in("alex")
+    body = {"current_password": PASSWORDS["alex"], "new_password": "a-new-password-7"}
+    short = phone.post("/api/v1/me/password", json=body | {"new_password": "short"})
+    assert (
+        short.status_code == 422 and short.json()["error"]["fields"][0]["field"] == "new_password"
+    )
+    assert phone.post("/api/v1/me/password", json=body).status_code == 204
+    assert phone.get("/api/v1/me").status_code == 200  # this session stays
+    assert laptop.get("/api/v1/me").status_code == 401  # the other one ended
+    client = world.client()
+    old = client.post("/api/v1/session", json={"username": "alex", "password": PASSWORDS["alex"]})
+    assert old.status_code == 422
+    new = client.post("/api/v1/session", json={"username": "alex", "password": "a-new-password-7"})
+    assert new.status_code == 200
+    again = phone.post("/api/v1/me/password", json=body)  # the old one is no longer current
+    assert again.status_code == 422 and again.json()["error"]["field"] == "current_password"

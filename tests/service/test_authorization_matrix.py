@@ -215,6 +215,9 @@ PLAN_WRITES: dict[str, dict[str, int]] = {
 }
 
 
+WRONG_PASSWORD = {"current_password": "not-my-password", "new_password": "another-password-1"}
+
+
 def new_clinician(c: Context) -> dict[str, str]:
     return {
         "username": c.unique("clin.new"),
@@ -444,6 +447,16 @@ MATRIX: dict[tuple[str, str], tuple[Row, ...]] = {
             audit_patient="none",
         ),
     ),
+    ("POST", "/api/v1/me/password"): (
+        Row(
+            "none",
+            SIGN_IN,
+            REFUSED,
+            REFUSED,
+            REFUSED,
+            lambda c, t, _client: Req("POST", "/api/v1/me/password", json=WRONG_PASSWORD),
+        ),
+    ),
     # --- API: accounts
     ("POST", "/api/v1/admin/clinicians"): (
         Row(
@@ -588,6 +601,18 @@ MATRIX: dict[tuple[str, str], tuple[Row, ...]] = {
     ),
     # --- pages: administrator
     ("GET", "/admin"): (Row("none", TO_LOGIN, FORBIDDEN, FORBIDDEN, OK, get("/admin")),),
+    # --- own account (a wrong current password: reachable, refused, nothing changed)
+    ("GET", "/account"): (Row("none", TO_LOGIN, OK, OK, OK, get("/account")),),
+    ("POST", "/account/password"): (
+        Row(
+            "none",
+            TO_LOGIN,
+            REFUSED,
+            REFUSED,
+            REFUSED,
+            lambda c, t, _client: Req("POST", "/account/password", form=WRONG_PASSWORD),
+        ),
+    ),
     ("GET", "/admin/audit"): (
         Row(
             "none",

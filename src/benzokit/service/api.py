@@ -23,6 +23,7 @@ from benzokit.service.views import PlanChange
 from benzokit.service.web import (
     CSRF_HEADER,
     Visitor,
+    change_password,
     check_csrf,
     clinic_of,
     require_visitor,
@@ -109,6 +110,15 @@ def me(request: Request, visitor: VisitorDep) -> dict[str, Any]:
     if visitor.account.role == "patient":
         data["patient_id"] = clinic_of(request).my_patient_id(visitor.account)
     return data
+
+
+@router.post("/me/password", tags=["session"], status_code=204)
+def new_password(
+    request: Request, body: schemas.PasswordChange, visitor: ChangingVisitor
+) -> Response:
+    """Change your password (your other sessions end)."""
+    change_password(request, visitor, body.current_password, body.new_password)
+    return Response(status_code=204)
 
 
 @router.get("/scales", tags=["check-ins"])

@@ -26,6 +26,7 @@ from benzokit.service.records_view import trends
 from benzokit.service.web import (
     SESSION_COOKIE,
     Visitor,
+    change_password,
     check_csrf,
     clinic_of,
     find_visitor,
@@ -51,6 +52,7 @@ DONE = {
     "ack": "Alert acknowledged.",
     "clinician": "Clinician account created.",
     "patient": "Patient enrolled with their first plan.",
+    "password": "Your password is changed; your other sessions have ended.",
 }
 
 
@@ -157,6 +159,22 @@ async def logout(request: Request, visitor: VisitorDep) -> Response:
     response = redirect("/login")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response
+
+
+@router.get("/account", response_class=HTMLResponse)
+def account_page(request: Request, visitor: VisitorDep) -> Response:
+    return render(request, "account.html", visitor=visitor, error=None)
+
+
+@router.post("/account/password", response_class=HTMLResponse)
+async def account_password(request: Request, visitor: VisitorDep) -> Response:
+    data = await form_of(request, visitor)
+    try:
+        form = parse(schemas.PasswordChange, data)
+        change_password(request, visitor, form.current_password, form.new_password)
+    except InputError as error:
+        return render(request, "account.html", 422, visitor=visitor, error=error)
+    return redirect("/account?done=password")
 
 
 @router.get("/help", response_class=HTMLResponse)

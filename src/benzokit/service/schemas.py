@@ -38,6 +38,11 @@ class Login(_Input):
     password: str = Field(min_length=1, max_length=256)
 
 
+class PasswordChange(_Input):
+    current_password: str = Field(min_length=1, max_length=256)
+    new_password: str = Field(min_length=10, max_length=256)
+
+
 class DoseConfirmation(_Input):
     """One planned dose and what happened to it."""
 

@@ -113,6 +113,22 @@ def sign_in(request: Request, username: str, password: str) -> tuple[Account, st
     return account, token, csrf
 
 
+def change_password(request: Request, visitor: Visitor, current: str, new: str) -> None:
+    """The visitor's new password; their other sessions end, this one stays."""
+    clinic = clinic_of(request)
+    with clinic.db.transaction() as session:
+        accounts.change_password(session, visitor.account, current, new, keep_session=visitor.token)
+        records.audit(
+            session,
+            at=clinic.now(),
+            user_id=visitor.account.id,
+            role=str(visitor.account.role),
+            action="write",
+            what="password",
+            patient_id=None,
+        )
+
+
 def sign_out(request: Request, visitor: Visitor) -> None:
     with clinic_of(request).db.transaction() as session:
         accounts.close_session(session, visitor.token)

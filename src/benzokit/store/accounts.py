@@ -177,6 +177,26 @@ def close_session(session: Session, token: str) -> None:
     session.execute(delete(SessionRow).where(SessionRow.token_hash == _digest(token)))
 
 
+def change_password(
+    session: Session, account: Account, current: str, new: str, *, keep_session: str
+) -> None:
+    """Set a new password after checking the current one; every other session of the user ends."""
+    if verify_password(session, account.username, current) is None:
+        raise InputError("current_password", "(hidden)", "your current password")
+    if len(new) < MIN_PASSWORD:
+        raise InputError("new_password", "(hidden)", f"at least {MIN_PASSWORD} characters")
+    if new == current:
+        raise InputError("new_password", "(hidden)", "a password different from the current one")
+    user = session.get(User, account.id)
+    assert user is not None
+    user.password_hash = _hasher.hash(new)
+    session.execute(
+        delete(SessionRow).where(
+            SessionRow.user_id == account.id, SessionRow.token_hash != _digest(keep_session)
+        )
+    )
+
+
 def get_account(session: Session, user_id: int) -> Account | None:
     user = session.get(User, user_id)
     return None if user is None else _account(user)
