@@ -439,6 +439,12 @@ def unsafe_api_calls(w: World) -> list[tuple[str, str, str, dict[str, Any] | Non
         ("alex", "POST", f"/api/v1/patients/{alex_id}/doses", today_dose(w)),
         ("alex", "POST", f"/api/v1/patients/{alex_id}/checkins", {"scales": {"gad7": gad7()}}),
         ("alex", "DELETE", "/api/v1/session", None),
+        (
+            "alex",
+            "POST",
+            "/api/v1/me/password",
+            {"current_password": "demo-patient-alex", "new_password": "csrf-password-1"},
+        ),
         ("dr.rivera", "POST", f"/api/v1/alerts/{alert_id}/acknowledge", None),
         ("dr.rivera", "POST", f"/api/v1/patients/{alex_id}/plan/pause", {"reason": "csrf test"}),
         ("dr.rivera", "POST", f"/api/v1/patients/{alex_id}/plan/resume", {"reason": "csrf test"}),
