@@ -116,7 +116,11 @@ class DaskDispatcher(Dispatcher):
     ) -> None:
         from distributed import as_completed
 
-        plan_future = self.client.scatter(plan, broadcast=True, timeout=_SCATTER_TIMEOUT_S)
+        # a random key (hash=False): a run right after an interrupted one of the same trial must not
+        # share the plan's data with it, which the scheduler may still be releasing ("lost dependencies")
+        plan_future = self.client.scatter(
+            plan, broadcast=True, hash=False, timeout=_SCATTER_TIMEOUT_S
+        )
         run_token = uuid.uuid4().hex[:8]  # distinct task keys per run, even for the same trial
         futures = [
             self.client.submit(
