@@ -8,8 +8,9 @@ import pytest
 from interop_plans import dose, liquid, odt, tablet
 
 from benzokit.errors import DataError, InputError
+from benzokit.files import write_atomically
 from benzokit.interop import known_locales, load_handout_text, plan_csv
-from benzokit.interop._common import product_text, write_atomically
+from benzokit.interop._common import product_text
 from benzokit.interop.handout_text import load_handout_text_file
 from benzokit.interop.pdf_calendar import format_time
 from benzokit.plan import Plan, Step

@@ -4,6 +4,7 @@ Every export checks the plan first (bad input is an :class:`~benzokit.errors.Inp
 field), carries the decision-support statement, and writes its file atomically.
 """
 
+from benzokit.interop._common import products_text
 from benzokit.interop.csv_export import plan_csv, write_plan_csv
 from benzokit.interop.fhir import medication_request, medication_requests, write_fhir
 from benzokit.interop.handout_text import known_locales, load_handout_text
@@ -17,6 +18,7 @@ __all__ = [
     "medication_requests",
     "plan_calendar",
     "plan_csv",
+    "products_text",
     "write_calendar",
     "write_fhir",
     "write_handout",

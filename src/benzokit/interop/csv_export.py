@@ -13,13 +13,13 @@ import io
 from pathlib import Path
 
 from benzokit._disclaimer import DISCLAIMER
+from benzokit.files import write_atomically
 from benzokit.interop._common import (
     check_plan,
     days_of,
     mg,
     products_text,
     sorted_doses,
-    write_atomically,
 )
 from benzokit.plan.model import Plan
 

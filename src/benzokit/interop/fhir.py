@@ -23,6 +23,7 @@ from fhir.resources.R4B.medicationrequest import MedicationRequest
 
 from benzokit._disclaimer import DISCLAIMER
 from benzokit.errors import InputError
+from benzokit.files import write_atomically
 from benzokit.interop._common import (
     check_plan,
     drug_title,
@@ -31,7 +32,6 @@ from benzokit.interop._common import (
     plan_key,
     products_text,
     sorted_doses,
-    write_atomically,
 )
 from benzokit.plan.model import Plan, Step, StepKind
 

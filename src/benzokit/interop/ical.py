@@ -15,6 +15,7 @@ from icalendar import Calendar, Event
 
 from benzokit import __version__
 from benzokit._disclaimer import DISCLAIMER
+from benzokit.files import write_atomically
 from benzokit.interop._common import (
     check_plan,
     drug_title,
@@ -24,7 +25,6 @@ from benzokit.interop._common import (
     products_text,
     require_start_date,
     sorted_doses,
-    write_atomically,
 )
 from benzokit.interop.pdf_calendar import format_date, step_marker
 from benzokit.plan.model import Plan, Step, StepKind

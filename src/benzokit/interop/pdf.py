@@ -31,7 +31,8 @@ from reportlab.platypus import (
 
 from benzokit._disclaimer import DISCLAIMER
 from benzokit.drugs.models import ProductForm
-from benzokit.interop._common import check_plan, drug_title, drugs_of, mg, write_atomically
+from benzokit.files import write_atomically
+from benzokit.interop._common import check_plan, drug_title, drugs_of, mg
 from benzokit.interop.handout_text import (
     HandoutText,
     Locale,

@@ -16,7 +16,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from benzokit.errors import InputError
-from benzokit.interop._common import products_text
+from benzokit.interop import products_text
 from benzokit.interop.handout_text import load_handout_text
 from benzokit.monitor.alerts import checkin_alerts, daily_alerts, load_alert_rules
 from benzokit.monitor.course import (

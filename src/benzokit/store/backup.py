@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Date, Table, func, insert, select, text
 
 from benzokit.errors import InputError
-from benzokit.interop._common import write_atomically
+from benzokit.files import write_atomically
 from benzokit.store.db import Database, schema_revision
 from benzokit.store.tables import TABLES_IN_ORDER, Base, User, UTCDateTime
 

@@ -1,0 +1,30 @@
+"""Writing files so that nobody ever reads half of one."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+
+from benzokit.errors import InputError
+
+
+def write_atomically(path: Path, data: bytes) -> Path:
+    """Write ``data`` to ``path`` through a temporary file in the same folder, synced, then renamed.
+
+    A reader never sees half a file: either the old file or the whole new one.
+    """
+    path = Path(path)
+    if not path.parent.is_dir():
+        raise InputError("path", str(path), f"the folder {str(path.parent)!r} does not exist")
+    handle, temporary = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=path.parent)
+    try:
+        with os.fdopen(handle, "wb") as out:
+            out.write(data)
+            out.flush()
+            os.fsync(out.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        Path(temporary).unlink(missing_ok=True)
+        raise
+    return path
