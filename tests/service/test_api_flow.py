@@ -573,3 +573,14 @@ def test_changing_the_password_ends_the_other_sessions(world: World) -> None:
     assert new.status_code == 200
     again = phone.post("/api/v1/me/password", json=body)  # the old one is no longer current
     assert again.status_code == 422 and again.json()["error"]["field"] == "current_password"
+
+
+def test_every_response_carries_the_security_headers(world: World) -> None:
+    alex = world.sign_in("alex")
+    for url in ("/login", "/me", f"/api/v1/patients/{world.patients['alex']}/today", "/nowhere"):
+        headers = alex.get(url).headers
+        assert headers["x-frame-options"] == "DENY", url
+        assert headers["x-content-type-options"] == "nosniff", url
+        assert headers["cache-control"] == "no-store", url
+        assert "frame-ancestors 'none'" in headers["content-security-policy"], url
+        assert "script-src 'none'" in headers["content-security-policy"], url

@@ -18,6 +18,7 @@ from benzokit.service.clinic import Clinic
 from benzokit.service.settings import ServiceSettings
 from benzokit.service.web import (
     BodyLimit,
+    SecurityHeaders,
     benzokit_error_handler,
     http_error_handler,
     unexpected_error_handler,
@@ -50,6 +51,7 @@ def create_app(
     app.add_exception_handler(StarletteHTTPException, http_error_handler)
     app.add_exception_handler(Exception, unexpected_error_handler)
     app.add_middleware(BodyLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     static = Path(str(resources.files("benzokit.service") / "static"))
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
