@@ -584,3 +584,13 @@ def test_every_response_carries_the_security_headers(world: World) -> None:
         assert headers["cache-control"] == "no-store", url
         assert "frame-ancestors 'none'" in headers["content-security-policy"], url
         assert "script-src 'none'" in headers["content-security-policy"], url
+
+
+def test_a_page_form_with_a_bad_field_answers_with_a_page(world: World) -> None:
+    client = world.client()
+    response = client.post(
+        "/login", data={"username": "x" * 65, "password": "p", "login_csrf": "t"}
+    )
+    assert response.status_code == 422
+    assert response.headers["content-type"].startswith("text/html")
+    assert "username" in response.text and "Traceback" not in response.text

@@ -240,6 +240,12 @@ async def validation_error_handler(request: Request, error: Exception) -> Respon
     assert isinstance(error, RequestValidationError)
     fields = validation_fields(error)
     message = "; ".join(f"{f['field']}: {f['message']}" for f in fields)
+    if not _is_api(request):
+        from benzokit.service.pages import error_page
+
+        first = fields[0] if fields else {"field": "form", "value": None, "message": "invalid"}
+        problem = InputError(str(first["field"]), first["value"], str(first["message"]))
+        return error_page(request, problem, 422, None)
     return JSONResponse({"error": {"message": message, "fields": fields}}, status_code=422)
 
 
