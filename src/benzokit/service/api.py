@@ -19,7 +19,16 @@ from benzokit.monitor.course import Course
 from benzokit.service import schemas
 from benzokit.service.audit import MAX_ENTRIES, audit_entries
 from benzokit.service.records_view import fhir_record, trends
-from benzokit.service.views import PlanChange
+from benzokit.service.responses import (
+    AlertOut,
+    AlertsOut,
+    CheckInsOut,
+    DoseOut,
+    DosesOut,
+    PatientOut,
+    PatientsOut,
+)
+from benzokit.service.views import CheckInResult, PlanChange, Today
 from benzokit.service.web import (
     CSRF_HEADER,
     Visitor,
@@ -130,63 +139,63 @@ def scales(visitor: VisitorDep) -> dict[str, Any]:
 
 
 @router.get("/patients", tags=["patients"])
-def patients(request: Request, visitor: VisitorDep) -> dict[str, Any]:
+def patients(request: Request, visitor: VisitorDep) -> PatientsOut:
     """A clinician's patients with their flags (open alerts, adherence, last check-in)."""
-    return {"patients": _json(clinic_of(request).patient_list(visitor.account))}
+    return PatientsOut(patients=clinic_of(request).patient_list(visitor.account))
 
 
 @router.get("/patients/{patient_id}", tags=["patients"])
-def patient(request: Request, patient_id: int, visitor: VisitorDep) -> dict[str, Any]:
-    return {"patient": _json(clinic_of(request).summary(visitor.account, patient_id))}
+def patient(request: Request, patient_id: int, visitor: VisitorDep) -> PatientOut:
+    return PatientOut(patient=clinic_of(request).summary(visitor.account, patient_id))
 
 
 @router.get("/patients/{patient_id}/today", tags=["doses"])
-def today(
-    request: Request, patient_id: int, visitor: VisitorDep, day: date | None = None
-) -> dict[str, Any]:
+def today(request: Request, patient_id: int, visitor: VisitorDep, day: date | None = None) -> Today:
     """The planned doses of ``day`` (default today) and what was recorded for each."""
-    return _object(clinic_of(request).today_view(visitor.account, patient_id, day))
+    return clinic_of(request).today_view(visitor.account, patient_id, day)
 
 
 @router.post("/patients/{patient_id}/doses", tags=["doses"], status_code=201)
 def confirm_dose(
     request: Request, patient_id: int, body: schemas.DoseConfirmation, visitor: ChangingVisitor
-) -> dict[str, Any]:
+) -> DoseOut:
     """Confirm a planned dose: taken, missed, taken late or a different amount."""
-    return {"dose": _json(clinic_of(request).confirm_dose(visitor.account, patient_id, body))}
+    return DoseOut(dose=clinic_of(request).confirm_dose(visitor.account, patient_id, body))
 
 
 @router.get("/patients/{patient_id}/doses", tags=["doses"])
-def doses(request: Request, patient_id: int, visitor: VisitorDep) -> dict[str, Any]:
-    return {"doses": _json(clinic_of(request).dose_history(visitor.account, patient_id))}
+def doses(request: Request, patient_id: int, visitor: VisitorDep) -> DosesOut:
+    """Every dose confirmation, oldest first (corrections included: the latest counts)."""
+    return DosesOut(doses=clinic_of(request).dose_history(visitor.account, patient_id))
 
 
 @router.post("/patients/{patient_id}/checkins", tags=["check-ins"], status_code=201)
 def submit_checkin(
     request: Request, patient_id: int, body: schemas.CheckInForm, visitor: ChangingVisitor
-) -> dict[str, Any]:
+) -> CheckInResult:
     """A check-in; urgent answers raise an alert and return crisis guidance at once."""
-    result = clinic_of(request).submit_checkin(visitor.account, patient_id, body)
-    return _object(asdict(result))
+    return clinic_of(request).submit_checkin(visitor.account, patient_id, body)
 
 
 @router.get("/patients/{patient_id}/checkins", tags=["check-ins"])
-def checkins(request: Request, patient_id: int, visitor: VisitorDep) -> dict[str, Any]:
-    return {"checkins": _json(clinic_of(request).checkin_history(visitor.account, patient_id))}
+def checkins(request: Request, patient_id: int, visitor: VisitorDep) -> CheckInsOut:
+    """Every check-in with its scored scales, oldest first."""
+    return CheckInsOut(checkins=clinic_of(request).checkin_history(visitor.account, patient_id))
 
 
 @router.get("/patients/{patient_id}/alerts", tags=["alerts"])
 def alerts(
     request: Request, patient_id: int, visitor: VisitorDep, open_only: bool = False
-) -> dict[str, Any]:
-    return {
-        "alerts": _json(clinic_of(request).alerts(visitor.account, patient_id, open_only=open_only))
-    }
+) -> AlertsOut:
+    """The patient's alerts, most urgent and newest first, each with its source."""
+    found = clinic_of(request).alerts(visitor.account, patient_id, open_only=open_only)
+    return AlertsOut(alerts=found)
 
 
 @router.post("/alerts/{alert_id}/acknowledge", tags=["alerts"])
-def acknowledge(request: Request, alert_id: int, visitor: ChangingVisitor) -> dict[str, Any]:
-    return {"alert": _json(clinic_of(request).acknowledge(visitor.account, alert_id))}
+def acknowledge(request: Request, alert_id: int, visitor: ChangingVisitor) -> AlertOut:
+    """Mark an alert as seen by the patient's clinician (its text is kept)."""
+    return AlertOut(alert=clinic_of(request).acknowledge(visitor.account, alert_id))
 
 
 @router.get("/patients/{patient_id}/plan", tags=["plan"])
