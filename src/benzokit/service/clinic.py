@@ -7,10 +7,7 @@ or JSON. A record that is acknowledged to the user has been committed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from datetime import UTC, date, datetime, time, timedelta
-from typing import TypeVar
-from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from datetime import date, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -19,16 +16,7 @@ from benzokit.errors import InputError
 from benzokit.interop import products_text
 from benzokit.interop.handout_text import load_handout_text
 from benzokit.monitor.alerts import checkin_alerts, daily_alerts, load_alert_rules
-from benzokit.monitor.course import (
-    ChangeKind,
-    Course,
-    PlanVersion,
-    pause,
-    regimen_text,
-    remaining_plan,
-    resume,
-    slowed,
-)
+from benzokit.monitor.course import Course
 from benzokit.monitor.records import (
     Alert,
     CheckIn,
@@ -38,93 +26,25 @@ from benzokit.monitor.records import (
     ScaleScore,
 )
 from benzokit.monitor.scales import load_scales, score_scale
-from benzokit.plan.api import ProductChoice, plan_taper, with_safety_findings
-from benzokit.plan.model import Plan
-from benzokit.safety.context import PatientContext
 from benzokit.service import schemas
-from benzokit.service.access import AccessError, not_found, patient_for, require_role
+from benzokit.service.access import not_found, patient_for, require_role
+from benzokit.service.clinic_base import T
 from benzokit.service.dosing import planned_dose, taken_mg
+from benzokit.service.steering import PlanSteering
 from benzokit.service.views import (
     Adherence,
     CheckInResult,
     DoseSlot,
     PatientFlags,
-    PlanChange,
     Today,
 )
 from benzokit.store import records
 from benzokit.store.accounts import Account, Role
-from benzokit.store.db import Database
 from benzokit.store.tables import PatientRow
 
-Clock = Callable[[], datetime]
-T = TypeVar("T")
 
-
-def utc_now() -> datetime:
-    return datetime.now(UTC)
-
-
-class Clinic:
-    """The monitoring service's operations on a :class:`Database`."""
-
-    def __init__(self, db: Database, *, timezone: str = "UTC", clock: Clock = utc_now) -> None:
-        self.db = db
-        try:
-            self.zone = ZoneInfo(timezone)
-        except (ZoneInfoNotFoundError, ValueError) as error:
-            raise InputError(
-                "--timezone", timezone, "an IANA time zone such as Europe/Berlin or UTC"
-            ) from error
-        self.clock = clock
-
-    # ------------------------------------------------------------------ helpers
-
-    def now(self) -> datetime:
-        return self.clock().astimezone(UTC)
-
-    def today(self) -> date:
-        return self.clock().astimezone(self.zone).date()
-
-    def local_time(self, day: date, hhmm: str) -> datetime:
-        hour, minute = map(int, hhmm.split(":"))
-        return datetime.combine(day, time(hour, minute), self.zone).astimezone(UTC)
-
-    @contextmanager
-    def _tx(self) -> Iterator[Session]:
-        with self.db.transaction() as session:
-            yield session
-
-    def _audit(
-        self,
-        session: Session,
-        actor: Account,
-        action: str,
-        what: str,
-        patient_id: int | None,
-        *,
-        detail: str = "",
-    ) -> None:
-        records.audit(
-            session,
-            at=self.now(),
-            user_id=actor.id,
-            role=str(actor.role),
-            action=action,
-            what=what,
-            patient_id=patient_id,
-            detail=detail,
-        )
-
-    def context_of(self, row: PatientRow) -> PatientContext:
-        age = None if row.birth_year is None else float(self.today().year - row.birth_year)
-        return PatientContext.create(
-            age_y=age,
-            weight_kg=row.weight_kg,
-            comedications=row.comedications or (),
-            conditions=row.conditions or (),
-            indication=row.indication,
-        )
+class Clinic(PlanSteering):
+    """The monitoring service's operations on a :class:`Database`: what patients and clinicians do."""
 
     # ------------------------------------------------------------------ reading
 
@@ -379,124 +299,6 @@ class Clinic:
             raised = records.add_alerts(session, row.id, found, checkin_id=saved.id)
             self._audit(session, actor, "write", "checkin", row.id, detail=f"{len(scores)} scales")
             return CheckInResult(saved, tuple(raised), _guidance(raised, row.locale))
-
-    # ------------------------------------------------------------------ clinician actions
-
-    def acknowledge(self, actor: Account, alert_id: int) -> Alert:
-        require_role(actor, Role.CLINICIAN)
-        with self._tx() as session:
-            alert = records.alert_row(session, alert_id) if 0 < alert_id < 2**31 else None
-            if alert is None:
-                raise not_found("alert", alert_id)
-            try:
-                patient_for(session, actor, alert.patient_id)
-            except AccessError:
-                raise not_found("alert", alert_id) from None
-            if alert.acknowledged_at is None:
-                alert.acknowledged_at, alert.acknowledged_by = self.now(), actor.id
-            self._audit(
-                session,
-                actor,
-                "write",
-                "alert",
-                alert.patient_id,
-                detail=f"acknowledged {alert.code}",
-            )
-            return records.alert_of(alert)
-
-    def change_plan(
-        self,
-        actor: Account,
-        patient_id: int,
-        action: str,
-        make: Callable[[Course, PatientRow, date], tuple[Course, str]],
-    ) -> PlanChange:
-        """Apply a clinician's change (pause, resume, slow, adjust) and save it with its findings."""
-        require_role(actor, Role.CLINICIAN)
-
-        today = self.today()
-        with self._tx() as session:
-            row = patient_for(session, actor, patient_id)
-            course = records.course(session, row.id)
-            if course is None:
-                raise InputError("plan", "none", "a patient with a plan (create one first)")
-            changed, message = make(course, row, today)
-            if len(changed.versions) > len(course.versions):
-                version = changed.current
-                records.add_plan_version(session, row.id, version, by_user_id=actor.id)
-                findings = version.plan.findings
-            else:
-                records.save_pauses(
-                    session, row.id, changed.pauses, by_user_id=actor.id, now=self.now()
-                )
-                try:
-                    rest = remaining_plan(changed, today)
-                    findings = with_safety_findings(rest, self.context_of(row)).findings
-                except InputError:
-                    findings = ()
-            self._audit(session, actor, "write", "plan", row.id, detail=f"{action}: {message}")
-            return PlanChange(changed, tuple(findings), message)
-
-    def pause(self, actor: Account, patient_id: int, form: schemas.PauseForm) -> PlanChange:
-        def make(course: Course, _row: PatientRow, today: date) -> tuple[Course, str]:
-            return pause(
-                course, today, reason=form.reason, by=actor.display_name
-            ), f"paused from {today}"
-
-        return self.change_plan(actor, patient_id, "pause", make)
-
-    def resume(self, actor: Account, patient_id: int, form: schemas.ResumeForm) -> PlanChange:
-        def make(course: Course, _row: PatientRow, today: date) -> tuple[Course, str]:
-            return resume(course, today, by=actor.display_name), f"resumed on {today}"
-
-        return self.change_plan(actor, patient_id, "resume", make)
-
-    def slow(self, actor: Account, patient_id: int, form: schemas.SlowForm) -> PlanChange:
-
-        def make(course: Course, row: PatientRow, today: date) -> tuple[Course, str]:
-            plan = with_safety_findings(
-                slowed(remaining_plan(course, today), form.factor), self.context_of(row)
-            )
-            version = self._version(course, plan, actor, ChangeKind.SLOWED, form.reason)
-            return course.with_version(
-                version
-            ), f"version {version.number}: every step {form.factor:g} times as long"
-
-        return self.change_plan(actor, patient_id, "slow", make)
-
-    def adjust(self, actor: Account, patient_id: int, form: schemas.AdjustForm) -> PlanChange:
-
-        def make(course: Course, row: PatientRow, today: date) -> tuple[Course, str]:
-            step = course.step_on(today)
-            if step is None or not step.doses:
-                raise InputError("plan", "completed", "a course with a current dose to taper from")
-            plan = plan_taper(
-                row.drug,
-                regimen_text(step),
-                form.strategy,
-                risk=form.risk,
-                start_date=today,
-                products=ProductChoice(liquid=form.liquid),
-                interval_days=form.interval_days,
-                reduction_fraction=None
-                if form.reduction_percent is None
-                else form.reduction_percent / 100,
-                hold_days_after_cut=form.hold_days,
-                context=self.context_of(row),
-            )
-            version = self._version(course, plan, actor, ChangeKind.ADJUSTED, form.reason)
-            return course.with_version(
-                version
-            ), f"version {version.number}: {form.strategy} taper from today"
-
-        return self.change_plan(actor, patient_id, "adjust", make)
-
-    def _version(
-        self, course: Course, plan: Plan, actor: Account, change: ChangeKind, reason: str
-    ) -> PlanVersion:
-        return PlanVersion(
-            course.current.number + 1, plan, self.now(), actor.display_name, change, reason
-        )
 
 
 def _slots(course: Course, day: date, latest: list[DoseLog]) -> Iterator[DoseSlot]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from benzokit.service.clinic import Clock, utc_now
+from benzokit.service.clinic_base import Clock, utc_now
 from benzokit.store.db import DEFAULT_URL
 
 
