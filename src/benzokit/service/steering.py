@@ -20,17 +20,13 @@ from benzokit.monitor.course import (
     resume,
     slowed,
 )
-from benzokit.monitor.records import (
-    Alert,
-)
+from benzokit.monitor.records import Alert
 from benzokit.plan.api import ProductChoice, plan_taper, with_safety_findings
 from benzokit.plan.model import Plan
 from benzokit.service import schemas
 from benzokit.service.access import AccessError, not_found, patient_for, require_role
 from benzokit.service.clinic_base import ClinicBase
-from benzokit.service.views import (
-    PlanChange,
-)
+from benzokit.service.views import PlanChange
 from benzokit.store import records
 from benzokit.store.accounts import Account, Role
 from benzokit.store.tables import PatientRow
