@@ -15,7 +15,6 @@ from benzokit.drugs import load_drug
 from benzokit.errors import InputError
 from benzokit.regimen import parse_regimen
 from benzokit.sim import TimeGrid, simulate
-from benzokit.viz import plot_concentration
 
 DEMO_REGIMEN = "1 mg bid"
 DEMO_DAYS = 28.0
@@ -28,6 +27,8 @@ def demo(
     ),
 ) -> None:
     """Simulate a clonazepam 2 mg/day (1 mg bid) patient for 4 weeks and plan a taper, with plots."""
+    from benzokit.viz import plot_concentration  # matplotlib: imported when a plot is made
+
     drug = guarded(lambda: load_drug("clonazepam"))
     result = guarded(
         lambda: simulate(drug, parse_regimen(DEMO_REGIMEN), grid=TimeGrid.days(DEMO_DAYS, 0.25))

@@ -12,7 +12,7 @@ from benzokit._disclaimer import DISCLAIMER
 from benzokit.cli.errors import guarded
 from benzokit.cli.render import console
 from benzokit.errors import InputError
-from benzokit.store.db import DEFAULT_URL
+from benzokit.store import DEFAULT_URL
 
 if TYPE_CHECKING:
     from pydantic import BaseModel

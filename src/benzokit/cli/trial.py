@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -11,10 +11,12 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from benzokit.cli.errors import guarded
 from benzokit.cli.render import console, print_disclaimer
 from benzokit.errors import InputError
-from benzokit.sim.trial import TrialRun, TrialSpec, load_trial_spec, run_trial
-from benzokit.sim.trial.dispatch import DaskDispatcher, Dispatcher, SerialDispatcher
-from benzokit.sim.trial.plan import plan_trial
-from benzokit.sim.trial.store import prepare_folder
+
+if (
+    TYPE_CHECKING
+):  # the trial engine (pyarrow, numba) is imported when a trial runs, not at start-up
+    from benzokit.sim.trial import TrialRun, TrialSpec
+    from benzokit.sim.trial.dispatch import Dispatcher
 
 _MAX_LOCAL_WORKERS = 256
 
@@ -38,6 +40,10 @@ def trial_command(
     ] = None,
 ) -> None:
     """Run a virtual trial: Parquet per-subject results, a summary with confidence intervals, plots."""
+    from benzokit.sim.trial import run_trial
+    from benzokit.sim.trial.plan import plan_trial
+    from benzokit.sim.trial.store import prepare_folder
+
     loaded = guarded(lambda: _load(spec, subjects, seed, workers, scheduler))
     folder = out or Path("results") / loaded.trial.name
     # Every check of the spec and the folder before a cluster starts or anything is printed.
@@ -97,10 +103,14 @@ def _load(
         raise InputError("--subjects", subjects, "a number of subjects of at least 1")
     if seed is not None and seed < 0:
         raise InputError("--seed", seed, "a seed of 0 or more")
+    from benzokit.sim.trial import load_trial_spec
+
     return load_trial_spec(spec).with_overrides(subjects=subjects, seed=seed)
 
 
 def _dispatcher(workers: int | None, scheduler: str | None) -> Dispatcher:
+    from benzokit.sim.trial.dispatch import DaskDispatcher, SerialDispatcher
+
     if workers is None and scheduler is None:
         return SerialDispatcher()
     try:

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 from datetime import timedelta
 
 from benzokit.service.clinic_base import Clock, utc_now
-from benzokit.store.db import DEFAULT_URL
+from benzokit.store import DEFAULT_URL
 
 
 @dataclass(frozen=True, slots=True)

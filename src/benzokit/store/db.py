@@ -23,7 +23,6 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from benzokit.errors import InputError
 
-DEFAULT_URL = "sqlite:///benzokit-clinic.db"
 ALLOWED = "sqlite:///path/to/file.db or postgresql+psycopg://user@host/dbname"
 
 
