@@ -594,3 +594,22 @@ def test_a_page_form_with_a_bad_field_answers_with_a_page(world: World) -> None:
     assert response.status_code == 422
     assert response.headers["content-type"].startswith("text/html")
     assert "username" in response.text and "Traceback" not in response.text
+
+
+def test_new_plans_made_one_after_another_are_judged_together(world: World) -> None:
+    """Each new plan cuts on its first day: two on one day fall faster than the guideline allows."""
+    rivera = world.sign_in("dr.rivera")
+    sam = world.patients["sam"]
+    body = {"strategy": "guideline", "reason": "first change"}
+    first = rivera.post(f"/api/v1/patients/{sam}/plan/adjust", json=body).json()
+    codes = [[f["code"] for f in r["findings"]] for r in (first,)]
+    second = rivera.post(
+        f"/api/v1/patients/{sam}/plan/adjust", json=body | {"reason": "again"}
+    ).json()
+    third = rivera.post(
+        f"/api/v1/patients/{sam}/plan/adjust", json=body | {"risk": "low", "reason": "and again"}
+    ).json()
+    assert "BZK-CHANGE-PACE" not in codes[0]
+    across = [f for f in third["findings"] if f["code"] == "BZK-CHANGE-PACE"]
+    assert across and across[0]["severity"] == "warning", (second["findings"], third["findings"])
+    assert world.clinic.today().isoformat() in across[0]["message"]

@@ -7,9 +7,11 @@ findings in one transaction, and audited.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import date
 
 from benzokit.errors import InputError
+from benzokit.monitor.change_check import change_pace_findings
 from benzokit.monitor.course import (
     ChangeKind,
     Course,
@@ -23,6 +25,7 @@ from benzokit.monitor.course import (
 from benzokit.monitor.records import Alert
 from benzokit.plan.api import ProductChoice, plan_taper, with_safety_findings
 from benzokit.plan.model import Plan
+from benzokit.safety.findings import sort_findings
 from benzokit.service import schemas
 from benzokit.service.access import AccessError, not_found, patient_for, require_role
 from benzokit.service.clinic_base import ClinicBase
@@ -149,6 +152,9 @@ class PlanSteering(ClinicBase):
     def _version(
         self, course: Course, plan: Plan, actor: Account, change: ChangeKind, reason: str
     ) -> PlanVersion:
+        """The next version; its findings include the pace across the change (with the last days)."""
+        across = change_pace_findings(course, plan, self.today())
+        plan = replace(plan, findings=sort_findings([*plan.findings, *across]))
         return PlanVersion(
             course.current.number + 1, plan, self.now(), actor.display_name, change, reason
         )
