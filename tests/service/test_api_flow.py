@@ -105,8 +105,8 @@ def assert_blocked_until_window_passes(w: World, clock: Clock, client: Any, bloc
     # the right password does not get through while the window lasts ...
     right = sign_in_response(w, "alex", PASSWORDS["alex"], client)
     assert right.status_code == 429 and "set-cookie" not in right.headers
-    # ... nor another account from the same client (the limit is per username or per client)
-    assert sign_in_response(w, "sam", PASSWORDS["sam"], client).status_code == 429
+    # ... while another account from the same address still can (a clinic shares one address)
+    assert sign_in_response(w, "sam", PASSWORDS["sam"], client).status_code == 200
     clock.advance(window - timedelta(minutes=1))
     assert sign_in_response(w, "alex", PASSWORDS["alex"], client).status_code == 429
     clock.advance(timedelta(minutes=2))  # now past the window of every failure
@@ -613,3 +613,50 @@ def test_new_plans_made_one_after_another_are_judged_together(world: World) -> N
     across = [f for f in third["findings"] if f["code"] == "BZK-CHANGE-PACE"]
     assert across and across[0]["severity"] == "warning", (second["findings"], third["findings"])
     assert world.clinic.today().isoformat() in across[0]["message"]
+
+
+def test_many_failures_from_one_address_block_every_account_there(world: World) -> None:
+    """Password spraying: the per-address limit is far higher than the per-username one."""
+    from benzokit.store import accounts
+
+    settings = world.app.state.settings
+    assert settings.login_failures_per_client > settings.login_failures_allowed
+    with world.clinic.db.transaction() as session:
+        for index in range(settings.login_failures_per_client):
+            accounts.record_attempt(session, f"guess{index}", "testclient", world.clock(), False)
+    blocked = sign_in_response(world, "sam", PASSWORDS["sam"], world.client())
+    assert blocked.status_code == 429
+    assert "15 minutes" in blocked.json()["error"]["message"]
+
+
+def test_guessing_the_current_password_is_limited_and_audited(world: World) -> None:
+    alex = world.sign_in("alex")
+    allowed = world.app.state.settings.login_failures_allowed
+    body = {"current_password": "a-wrong-guess", "new_password": "a-new-password-9"}
+    for _ in range(allowed):
+        wrong = alex.post("/api/v1/me/password", json=body)
+        assert wrong.status_code == 422 and wrong.json()["error"]["value"] == "(hidden)"
+    assert alex.post("/api/v1/me/password", json=body).status_code == 429
+    with world.clinic.db.engine.connect() as connection:
+        denied = connection.scalar(
+            text("SELECT count(*) FROM audit_log WHERE what = 'password' AND action = 'denied'")
+        )
+    assert denied == allowed
+
+
+def test_a_dose_above_every_labelled_maximum_is_refused_at_once(world: World) -> None:
+    admin = world.sign_in("admin")
+    body = {
+        "username": "pat.huge",
+        "password": "a-long-password",
+        "display_name": "Huge Dose",
+        "clinician": "dr.rivera",
+        "current_regimen": "500 mg bid",
+        "start_date": world.clinic.today().isoformat(),
+    }
+    before = world.counts()
+    refused = admin.post("/api/v1/admin/patients", json=body)
+    assert refused.status_code == 422
+    error = refused.json()["error"]
+    assert error["field"] == "current_regimen" and "mg/day" in error["allowed"]
+    assert world.counts() == before

@@ -49,7 +49,7 @@ def taken_mg(form: schemas.DoseConfirmation, planned_mg: float, drug: str) -> fl
         return planned_mg
     if form.taken_mg is None:
         raise InputError("taken_mg", None, "the amount taken in mg, for status 'different'")
-    ceiling = _highest_labelled_daily_mg(drug)
+    ceiling = highest_labelled_daily_mg(drug)
     if form.taken_mg > ceiling:
         raise InputError(
             "taken_mg", form.taken_mg, f"at most {ceiling:g} mg (the highest labelled daily dose)"
@@ -57,7 +57,7 @@ def taken_mg(form: schemas.DoseConfirmation, planned_mg: float, drug: str) -> fl
     return form.taken_mg
 
 
-def _highest_labelled_daily_mg(drug: str) -> float:
+def highest_labelled_daily_mg(drug: str) -> float:
     limits = [lim.max_daily_mg.require() for lim in load_drug(drug).dose_limits if lim.max_daily_mg]
     if not limits:
         raise InputError("drug", drug, "a drug with labelled daily maxima")

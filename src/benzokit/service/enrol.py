@@ -11,12 +11,13 @@ from benzokit.errors import InputError
 from benzokit.interop.handout_text import load_handout_text
 from benzokit.monitor.course import ChangeKind, PlanVersion
 from benzokit.monitor.records import PatientSummary
-from benzokit.plan.api import ProductChoice, plan_taper
+from benzokit.plan.api import ProductChoice, parse_from, plan_taper
 from benzokit.safety.context import PatientContext
 from benzokit.safety.findings import Finding
 from benzokit.service import schemas
 from benzokit.service.access import require_role
 from benzokit.service.clinic import Clinic
+from benzokit.service.dosing import highest_labelled_daily_mg
 from benzokit.store import accounts, records
 from benzokit.store.accounts import Account, Role
 
@@ -75,6 +76,7 @@ def create_patient(
         indication=form.indication,
     )
     try:
+        _require_plannable_dose(drug.name, form.current_regimen)
         plan = plan_taper(
             drug.name,
             form.current_regimen,
@@ -135,6 +137,18 @@ def create_patient(
             detail=form.username,
         )
         return summary, plan.findings
+
+
+def _require_plannable_dose(drug: str, regimen: str) -> None:
+    """Refuse at once a daily dose above every labelled maximum (the planner would search long)."""
+    daily_mg, _ = parse_from(regimen, None)
+    ceiling = highest_labelled_daily_mg(drug)
+    if daily_mg > ceiling:
+        raise InputError(
+            "current_regimen",
+            regimen,
+            f"at most {ceiling:g} mg/day, the highest labelled daily dose of {drug}",
+        )
 
 
 def _require_crisis_lines(locale: str) -> None:

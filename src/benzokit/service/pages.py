@@ -94,7 +94,8 @@ def parse(model: type[BaseModel], data: dict[str, Any]) -> Any:
     except ValidationError as error:
         first = error.errors()[0]
         field = ".".join(str(p) for p in first["loc"]) or "form"
-        raise InputError(field, first.get("input"), first["msg"]) from None
+        given = "(hidden)" if "password" in field else first.get("input")
+        raise InputError(field, given, first["msg"]) from None
 
 
 async def form_of(request: Request, visitor: Visitor) -> dict[str, Any]:

@@ -15,7 +15,8 @@ class ServiceSettings:
     timezone: str = "UTC"
     session_lifetime: timedelta = timedelta(hours=12)
     secure_cookies: bool = False  # set True behind HTTPS
-    login_failures_allowed: int = 5  # failed logins per username or client ...
+    login_failures_allowed: int = 5  # failed sign-ins per username ...
+    login_failures_per_client: int = 50  # ... or from one address (a clinic behind one NAT) ...
     login_window: timedelta = timedelta(minutes=15)  # ... within this window, then 429
     max_body_bytes: int = 64 * 1024
     clock: Clock = field(default=utc_now)

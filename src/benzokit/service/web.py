@@ -43,9 +43,8 @@ class CsrfError(BenzokitError):
 class RateLimitError(BenzokitError):
     def __init__(self, retry_after_s: int) -> None:
         self.retry_after_s = retry_after_s
-        super().__init__(
-            f"too many failed sign-ins; try again in {retry_after_s // 60 + 1} minutes"
-        )
+        minutes = math.ceil(retry_after_s / 60)
+        super().__init__(f"too many failed sign-ins; try again in {minutes} minutes")
 
 
 @dataclass(frozen=True, slots=True)
@@ -101,7 +100,10 @@ def sign_in(request: Request, username: str, password: str) -> tuple[Account, st
     client, now = client_of(request), clinic.now()
     with clinic.db.transaction() as session:
         failures = accounts.recent_failures(session, username, client, now - settings.login_window)
-    if failures >= settings.login_failures_allowed:
+    if (
+        failures.by_username >= settings.login_failures_allowed
+        or failures.by_client >= settings.login_failures_per_client
+    ):
         raise RateLimitError(int(settings.login_window.total_seconds()))
     with clinic.db.transaction() as session:
         account = accounts.verify_password(session, username, password)
@@ -114,19 +116,36 @@ def sign_in(request: Request, username: str, password: str) -> tuple[Account, st
 
 
 def change_password(request: Request, visitor: Visitor, current: str, new: str) -> None:
-    """The visitor's new password; their other sessions end, this one stays."""
-    clinic = clinic_of(request)
+    """The visitor's new password; their other sessions end, this one stays.
+
+    A wrong current password counts as a failed sign-in (the same limit guards both).
+    """
+    clinic, settings = clinic_of(request), settings_of(request)
+    client, now, name = client_of(request), clinic.now(), visitor.account.username
     with clinic.db.transaction() as session:
-        accounts.change_password(session, visitor.account, current, new, keep_session=visitor.token)
+        failures = accounts.recent_failures(session, name, client, now - settings.login_window)
+    if failures.by_username >= settings.login_failures_allowed:
+        raise RateLimitError(int(settings.login_window.total_seconds()))
+    with clinic.db.transaction() as session:
+        right = accounts.verify_password(session, name, current) is not None
+        if right:
+            accounts.change_password(
+                session, visitor.account, current, new, keep_session=visitor.token
+            )
+        else:
+            accounts.record_attempt(session, name, client, now, False)
         records.audit(
             session,
-            at=clinic.now(),
+            at=now,
             user_id=visitor.account.id,
             role=str(visitor.account.role),
-            action="write",
+            action="write" if right else "denied",
             what="password",
             patient_id=None,
+            detail="" if right else "wrong current password",
         )
+    if not right:  # raised after the failed attempt is committed, as at sign-in
+        raise InputError("current_password", "(hidden)", "your current password (it did not match)")
 
 
 def sign_out(request: Request, visitor: Visitor) -> None:
@@ -173,8 +192,17 @@ def _is_api(request: Request) -> bool:
 def error_body(error: BenzokitError) -> dict[str, Any]:
     body: dict[str, Any] = {"message": str(error)}
     if isinstance(error, InputError):
-        body |= {"field": error.field, "value": _jsonable(error.value), "allowed": error.allowed}
+        body |= {
+            "field": error.field,
+            "value": _shown(error.field, error.value),
+            "allowed": error.allowed,
+        }
     return {"error": body}
+
+
+def _shown(field: str, value: object) -> object:
+    """What an error may echo of a given value: never a password."""
+    return "(hidden)" if "password" in field else _jsonable(value)
 
 
 def _jsonable(value: object) -> object:
@@ -230,7 +258,7 @@ def validation_fields(error: RequestValidationError) -> list[dict[str, Any]]:
             {
                 "field": ".".join(location) or "body",
                 "message": item.get("msg", "invalid"),
-                "value": _jsonable(item.get("input")),
+                "value": _shown(".".join(location), item.get("input")),
             }
         )
     return fields

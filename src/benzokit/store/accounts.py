@@ -11,6 +11,7 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
+from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
@@ -115,24 +116,26 @@ def record_attempt(session: Session, username: str, client: str, now: datetime, 
     session.add(LoginAttemptRow(username=_key(username), client=client[:64], at=now, succeeded=ok))
 
 
-def recent_failures(session: Session, username: str, client: str, since: datetime) -> int:
-    """Failed logins since ``since`` for this username, or from this client, whichever is more."""
-    name = _key(username)
-    by_name = session.scalar(
-        select(func.count()).where(
-            LoginAttemptRow.username == name,
-            LoginAttemptRow.at >= since,
-            LoginAttemptRow.succeeded.is_(False),
+@dataclass(frozen=True, slots=True)
+class Failures:
+    """Failed sign-ins in the window: for one username, and from one client address."""
+
+    by_username: int
+    by_client: int
+
+
+def recent_failures(session: Session, username: str, client: str, since: datetime) -> Failures:
+    """Failed sign-ins since ``since`` for this username, and from this client."""
+
+    def count(*where: Any) -> int:
+        query = select(func.count()).where(
+            LoginAttemptRow.at >= since, LoginAttemptRow.succeeded.is_(False), *where
         )
+        return int(session.scalar(query) or 0)
+
+    return Failures(
+        count(LoginAttemptRow.username == _key(username)), count(LoginAttemptRow.client == client)
     )
-    by_client = session.scalar(
-        select(func.count()).where(
-            LoginAttemptRow.client == client,
-            LoginAttemptRow.at >= since,
-            LoginAttemptRow.succeeded.is_(False),
-        )
-    )
-    return max(by_name or 0, by_client or 0)
 
 
 def _digest(token: str) -> str:
