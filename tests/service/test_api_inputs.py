@@ -714,3 +714,26 @@ def test_any_json_object_gets_below_500(
         repeated = response.json()["repeated"]
         assert after["checkins"] == before["checkins"] + (0 if repeated else 1)
     assert NAMES["sam"] not in response.text and NAMES["quinn"] not in response.text
+
+
+@pytest.mark.parametrize(
+    ("extra", "field"),
+    [
+        ({"status": "late"}, "taken_time"),  # late: when, then?
+        ({"status": "late", "taken_time": "23:59"}, "taken_time"),  # not yet (clock at 12:00)
+        ({"status": "late", "taken_time": "11:00", "taken_mg": 0.5}, "taken_mg"),  # another amount?
+        ({"status": "taken", "taken_mg": 0.5}, "taken_mg"),
+        ({"status": "missed", "taken_time": "09:00"}, "taken_time"),
+    ],
+    ids=[
+        "late-without-time",
+        "late-in-the-future",
+        "late-with-mg",
+        "taken-with-mg",
+        "missed-with-time",
+    ],
+)
+def test_dose_details_must_fit_the_status(
+    module_world: World, alex: Signed, unchanged: None, extra: dict[str, Any], field: str
+) -> None:
+    refused(alex.post(doses_url(module_world), today_dose(module_world) | extra), 422, field)

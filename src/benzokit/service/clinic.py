@@ -7,7 +7,7 @@ or JSON. A record that is acknowledged to the user has been committed.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
-from datetime import date, datetime, timedelta
+from datetime import date, timedelta, tzinfo
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -21,7 +21,6 @@ from benzokit.monitor.records import (
     Alert,
     CheckIn,
     DoseLog,
-    DoseStatus,
     PatientSummary,
     ScaleScore,
 )
@@ -29,7 +28,7 @@ from benzokit.monitor.scales import load_scales, score_scale
 from benzokit.service import schemas
 from benzokit.service.access import not_found, patient_for, require_role
 from benzokit.service.clinic_base import T
-from benzokit.service.dosing import planned_dose, taken_mg
+from benzokit.service.dosing import planned_dose, taken_at, taken_mg
 from benzokit.service.steering import PlanSteering
 from benzokit.service.views import (
     Adherence,
@@ -76,7 +75,7 @@ class Clinic(PlanSteering):
             course = records.course(session, row.id)
             latest = records.latest_dose_logs(records.dose_logs(session, row.id, since=day))
             self._audit(session, actor, "read", "today", row.id)
-        slots = tuple(_slots(course, day, latest)) if course else ()
+        slots = tuple(_slots(course, day, latest, self.zone)) if course else ()
         step = course.step_on(day) if course else None
         return Today(
             patient=records.summary_of(row),
@@ -222,7 +221,7 @@ class Clinic(PlanSteering):
                 status=form.status,
                 recorded_at=self.now(),
                 taken_mg=taken_mg(form, dose.dose_mg, dose.drug),
-                taken_at=self._taken_at(form),
+                taken_at=taken_at(form, self.local_time, self.now()),
                 note=form.note,
             )
             saved = records.add_dose_log(session, row.id, log, client_token=form.client_token)
@@ -235,11 +234,6 @@ class Clinic(PlanSteering):
                 detail=f"{form.day} {form.time} {form.status}",
             )
             return saved
-
-    def _taken_at(self, form: schemas.DoseConfirmation) -> datetime | None:
-        if form.status is DoseStatus.MISSED:
-            return None
-        return self.local_time(form.day, form.taken_time or form.time)
 
     def submit_checkin(
         self, actor: Account, patient_id: int, form: schemas.CheckInForm
@@ -301,17 +295,12 @@ class Clinic(PlanSteering):
             return CheckInResult(saved, tuple(raised), _guidance(raised, row.locale))
 
 
-def _slots(course: Course, day: date, latest: list[DoseLog]) -> Iterator[DoseSlot]:
+def _slots(course: Course, day: date, latest: list[DoseLog], zone: tzinfo) -> Iterator[DoseSlot]:
     logs = {(d.day, d.time, d.drug): d for d in latest}
     for dose in course.doses_on(day):
-        yield DoseSlot(
-            day,
-            dose.time,
-            dose.drug,
-            dose.dose_mg,
-            products_text(dose),
-            logs.get((day, dose.time, dose.drug)),
-        )
+        log = logs.get((day, dose.time, dose.drug))
+        taken = log.taken_at.astimezone(zone).strftime("%H:%M") if log and log.taken_at else None
+        yield DoseSlot(day, dose.time, dose.drug, dose.dose_mg, products_text(dose), log, taken)
 
 
 def _guidance(raised: list[Alert], locale: str) -> tuple[str, ...]:

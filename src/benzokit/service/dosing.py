@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
 
 from benzokit.drugs.loader import load_drug
 from benzokit.errors import InputError
@@ -46,6 +47,10 @@ def taken_mg(form: schemas.DoseConfirmation, planned_mg: float, drug: str) -> fl
             raise InputError("taken_mg", form.taken_mg, "empty when the dose was missed")
         return None
     if form.status is not DoseStatus.DIFFERENT:
+        if form.taken_mg is not None:
+            raise InputError(
+                "taken_mg", form.taken_mg, "empty unless the status is 'different' (another amount)"
+            )
         return planned_mg
     if form.taken_mg is None:
         raise InputError("taken_mg", None, "the amount taken in mg, for status 'different'")
@@ -62,3 +67,19 @@ def highest_labelled_daily_mg(drug: str) -> float:
     if not limits:
         raise InputError("drug", drug, "a drug with labelled daily maxima")
     return max(limits)
+
+
+def taken_at(
+    form: schemas.DoseConfirmation, local_time: Callable[[date, str], datetime], now: datetime
+) -> datetime | None:
+    """When the dose was taken (UTC): the time given, else the planned time; never in the future."""
+    if form.status is DoseStatus.MISSED:
+        if form.taken_time is not None:
+            raise InputError("taken_time", form.taken_time, "empty when the dose was missed")
+        return None
+    if form.status is DoseStatus.LATE and form.taken_time is None:
+        raise InputError("taken_time", None, "the time the dose was taken, for status 'late'")
+    when = local_time(form.day, form.taken_time or form.time)
+    if form.taken_time is not None and when > now:
+        raise InputError("taken_time", form.taken_time, "a time that has already passed")
+    return when

@@ -37,6 +37,7 @@ from benzokit.service.web import (
     sign_out,
 )
 from benzokit.store.accounts import Role
+from benzokit.store.records import latest_dose_logs
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "benzokit_login_csrf"
@@ -341,7 +342,7 @@ def clinic_patient(request: Request, patient_id: int, visitor: VisitorDep) -> Re
         today=today,
         alerts=alerts,
         adherence=clinic.adherence_of(visitor.account, patient_id),
-        doses=list(reversed(doses))[:30],
+        doses=list(reversed(latest_dose_logs(doses)))[:30],
         strategies=[s.value for s in StrategyName if s != StrategyName.CUSTOM],
         risks=[r.value for r in Risk],
         slow_factor=load_alert_rules().actions.slow_factor.value,

@@ -20,6 +20,7 @@ class DoseSlot:
     dose_mg: float
     what_to_take: str
     log: DoseLog | None
+    taken_time: str | None = None  # when it was taken, clinic time ("HH:MM")
 
 
 @dataclass(frozen=True, slots=True)
