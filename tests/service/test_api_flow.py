@@ -660,3 +660,15 @@ def test_a_dose_above_every_labelled_maximum_is_refused_at_once(world: World) ->
     error = refused.json()["error"]
     assert error["field"] == "current_regimen" and "mg/day" in error["allowed"]
     assert world.counts() == before
+
+
+def test_a_dose_only_the_liquid_can_make_is_explained_in_the_forms_words(world: World) -> None:
+    rivera = world.sign_in("dr.rivera")
+    alex = world.patients["alex"]
+    url = f"/api/v1/patients/{alex}/plan/adjust"
+    liquid = rivera.post(url, json={"strategy": "guideline", "liquid": True, "reason": "liquid"})
+    assert liquid.status_code == 200, liquid.text
+    tablets = rivera.post(url, json={"strategy": "guideline", "reason": "tablets again"})
+    error = tablets.json()["error"]
+    assert tablets.status_code == 422 and error["field"] == "liquid", error
+    assert "oral liquid" in error["allowed"]

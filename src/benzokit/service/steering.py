@@ -128,20 +128,25 @@ class PlanSteering(ClinicBase):
             step = course.step_on(today)
             if step is None or not step.doses:
                 raise InputError("plan", "completed", "a course with a current dose to taper from")
-            plan = plan_taper(
-                row.drug,
-                regimen_text(step),
-                form.strategy,
-                risk=form.risk,
-                start_date=today,
-                products=ProductChoice(liquid=form.liquid),
-                interval_days=form.interval_days,
-                reduction_fraction=None
-                if form.reduction_percent is None
-                else form.reduction_percent / 100,
-                hold_days_after_cut=form.hold_days,
-                context=self.context_of(row),
-            )
+            try:
+                plan = plan_taper(
+                    row.drug,
+                    regimen_text(step),
+                    form.strategy,
+                    risk=form.risk,
+                    start_date=today,
+                    products=ProductChoice(liquid=form.liquid),
+                    interval_days=form.interval_days,
+                    reduction_fraction=None
+                    if form.reduction_percent is None
+                    else form.reduction_percent / 100,
+                    hold_days_after_cut=form.hold_days,
+                    context=self.context_of(row),
+                )
+            except (
+                InputError
+            ) as error:  # the planner names its CLI options; say it in the form's words
+                raise _in_form_terms(error, form, step.daily_dose_mg()) from error
             version = self._version(course, plan, actor, ChangeKind.ADJUSTED, form.reason)
             return course.with_version(
                 version
@@ -158,3 +163,24 @@ class PlanSteering(ClinicBase):
         return PlanVersion(
             course.current.number + 1, plan, self.now(), actor.display_name, change, reason
         )
+
+
+_FORM_FIELDS = {
+    "--interval-days": "interval_days",
+    "--reduction": "reduction_percent",
+    "--hold-days": "hold_days",
+    "--strategy": "strategy",
+}
+
+
+def _in_form_terms(error: InputError, form: schemas.AdjustForm, daily_mg: float) -> InputError:
+    if error.field == "--from":
+        if not form.liquid:
+            return InputError(
+                "liquid",
+                False,
+                f"the oral liquid: today's dose ({daily_mg:g} mg/day) cannot be made from tablets "
+                "alone; tick 'Use the oral liquid for small steps'",
+            )
+        return InputError("strategy", str(form.strategy), error.allowed)
+    return InputError(_FORM_FIELDS.get(error.field, error.field), error.value, error.allowed)
