@@ -21,10 +21,19 @@ COLOURS = {"dose": "#1f5fa8", "taken": "#0b7a3e", "model": "#9a5b00", "today": "
 SCALE_COLOURS = ("#5b2a86", "#00707a", "#a83279", "#4a5a00")
 
 
-def trends_svg(trends: Trends, scale_names: dict[str, str]) -> str:
-    """The two-panel trend chart as an SVG document (text)."""
-    fig = Figure(figsize=(8.0, 5.2))  # no pyplot: safe in server threads
-    fig.subplots_adjust(left=0.08, right=0.9, top=0.97, bottom=0.07, hspace=0.08)  # fixed: fast
+def trends_svg(trends: Trends, scale_names: dict[str, str], *, compact: bool = False) -> str:
+    """The two-panel trend chart as an SVG document (text); ``compact``: narrow, for a phone."""
+    with matplotlib.rc_context({"font.size": 11 if compact else 10}):
+        return _draw(trends, scale_names, compact)
+
+
+def _draw(trends: Trends, scale_names: dict[str, str], compact: bool) -> str:
+    # no pyplot: safe in server threads; a fixed layout (no constrained layout) keeps it fast
+    fig = Figure(figsize=(4.6, 6.2) if compact else (8.0, 5.2))
+    if compact:
+        fig.subplots_adjust(left=0.15, right=0.96, top=0.98, bottom=0.08, hspace=0.1)
+    else:
+        fig.subplots_adjust(left=0.08, right=0.9, top=0.97, bottom=0.07, hspace=0.08)
     top, bottom = fig.subplots(2, 1, sharex=True)
     days = [datetime.combine(d, datetime.min.time()) for d in trends.days]
     top.step(days, trends.planned_mg, where="post", color=COLOURS["dose"], label="planned mg/day")
@@ -76,10 +85,16 @@ def trends_svg(trends: Trends, scale_names: dict[str, str]) -> str:
         _legend(bottom, right, "upper left")
     elif trends.scales:
         bottom.legend(loc="upper left", fontsize=8)
+    else:
+        bottom.text(
+            0.5, 0.5, "no check-ins yet", ha="center", va="center", transform=bottom.transAxes
+        )
     today = datetime.combine(trends.today, datetime.min.time())
     for axis in (top, bottom):
         axis.axvline(today, color=COLOURS["today"], lw=1)
         axis.grid(alpha=0.3)
+    if compact:  # a narrow chart has room for few dates
+        bottom.xaxis.set_major_locator(mdates.AutoDateLocator(maxticks=4))  # type: ignore[no-untyped-call]
     bottom.xaxis.set_major_formatter(mdates.DateFormatter("%d %b"))  # type: ignore[no-untyped-call]
     out = io.StringIO()
     with matplotlib.rc_context({"svg.fonttype": "none", "svg.hashsalt": "benzokit"}):

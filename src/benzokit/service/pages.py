@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import secrets
 from collections.abc import Mapping
+from dataclasses import replace
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -288,21 +289,31 @@ async def checkin_submit(request: Request, visitor: VisitorDep) -> Response:
 def patient_history(request: Request, visitor: VisitorDep) -> Response:
     clinic = clinic_of(request)
     patient_id = clinic.my_patient_id(visitor.account)
-    return _history(request, visitor, patient_id, "patient_history.html")
+    return _history(request, visitor, patient_id, "patient_history.html", for_patient=True)
 
 
 def _history(
-    request: Request, visitor: Visitor, patient_id: int, template: str, **more: Any
+    request: Request,
+    visitor: Visitor,
+    patient_id: int,
+    template: str,
+    *,
+    for_patient: bool = False,
+    **more: Any,
 ) -> Response:
+    """The chart and check-ins; a patient's own view is phone-sized and leaves out the model."""
     clinic = clinic_of(request)
     series = trends(clinic, visitor.account, patient_id)
+    if for_patient:
+        series = replace(series, occupancy=None, withdrawal_index=None)
     names = {s.id: s.name for s in load_scales().patient_scales()}
     checkins = clinic.checkin_history(visitor.account, patient_id)
     return render(
         request,
         template,
         visitor=visitor,
-        chart=trends_svg(series, names),
+        chart=trends_svg(series, names, compact=for_patient),
+        for_patient=for_patient,
         chart_text=trends_text(series, names),
         checkins=list(reversed(checkins)),
         names=names,
