@@ -69,7 +69,43 @@ def _templates() -> Jinja2Templates:
     return templates
 
 
+FIELD_WORDS = {
+    "taken_mg": "amount taken (mg)",
+    "taken_time": "time taken",
+    "sleep_hours": "hours of sleep",
+    "sleep_quality": "how well you slept",
+    "current_password": "current password",
+    "new_password": "new password",
+    "current_regimen": "current regimen",
+    "display_name": "name",
+    "birth_year": "year of birth",
+    "weight_kg": "weight (kg)",
+    "factor": "slowing factor",
+    "liquid": "oral liquid",
+    "interval_days": "days between cuts",
+    "reduction_percent": "cut (% of the current dose)",
+    "hold_days": "hold days after each cut",
+}
+
+
+def field_words(field: str) -> str:
+    """A field as the page names it: ``gad7.item3`` is "GAD-7, question 3"."""
+    scale, dot, item = field.partition(".")
+    if dot and item.startswith("item") and item[4:].isdigit() and scale in load_scales().ids():
+        return f"{load_scales().get(scale).name}, question {item[4:]}"
+    return FIELD_WORDS.get(field, field.replace("_", " "))
+
+
+def error_text(error: BenzokitError) -> str:
+    """An error for a page: the field in words and what is allowed, without the code's names."""
+    if isinstance(error, InputError):
+        return f"{field_words(error.field)}: {error.allowed}."
+    return str(error)
+
+
 TEMPLATES = _templates()
+TEMPLATES.env.filters["field_words"] = field_words
+TEMPLATES.env.filters["error_text"] = error_text
 
 
 def render(request: Request, name: str, status: int = 200, **context: Any) -> HTMLResponse:
