@@ -513,8 +513,16 @@ def test_refused_requests_are_audited(world: World) -> None:
     assert no_csrf.status_code == 403
     refused = [r for r in world.audit_after(before) if r["action"] == "denied"]
     assert [(r["user_id"], r["what"], r["detail"]) for r in refused] == [
-        (alex.user_id, f"GET /api/v1/patients/{sam}/today", "answered 404"),
-        (alex.user_id, f"POST /api/v1/patients/{world.patients['alex']}/checkins", "answered 403"),
+        (
+            alex.user_id,
+            f"GET /api/v1/patients/{sam}/today",
+            f"answered 404; asked for patient {sam}",
+        ),
+        (
+            alex.user_id,
+            f"POST /api/v1/patients/{world.patients['alex']}/checkins",
+            f"answered 403; asked for patient {world.patients['alex']}",
+        ),
     ]
     assert all(r["patient_id"] is None for r in refused)
 

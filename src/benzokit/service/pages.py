@@ -443,6 +443,7 @@ def admin_home(request: Request, visitor: VisitorDep) -> Response:
         visitor=visitor,
         clinicians=clinicians(clinic_of(request)),
         strategies=[s.value for s in StrategyName if s != StrategyName.CUSTOM],
+        risks=[r.value for r in Risk],
         today=clinic_of(request).today().isoformat(),
     )
 
@@ -470,7 +471,16 @@ async def admin_new_patient(request: Request, visitor: VisitorDep) -> Response:
 
 @router.get("/admin/audit", response_class=HTMLResponse)
 def admin_audit(request: Request, visitor: VisitorDep, patient_id: int | None = None) -> Response:
-    from benzokit.service.audit import audit_entries
+    from benzokit.service.audit import MAX_ENTRIES, audit_entries
 
-    entries = audit_entries(clinic_of(request), visitor.account, patient_id=patient_id)
-    return render(request, "audit.html", visitor=visitor, entries=entries, patient_id=patient_id)
+    limit = 200
+    entries = audit_entries(clinic_of(request), visitor.account, patient_id=patient_id, limit=limit)
+    return render(
+        request,
+        "audit.html",
+        visitor=visitor,
+        entries=entries,
+        patient_id=patient_id,
+        limit=limit,
+        max_entries=MAX_ENTRIES,
+    )

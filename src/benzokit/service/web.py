@@ -165,6 +165,14 @@ def set_session_cookie(response: Response, token: str, settings: ServiceSettings
     )
 
 
+def _record_named(request: Request) -> str:
+    """The record the refused request asked for (in words: it may not exist)."""
+    for key in ("patient_id", "alert_id"):
+        if key in request.path_params:
+            return f"; asked for {key.removesuffix('_id')} {request.path_params[key]}"
+    return ""
+
+
 def audit_refusal(request: Request, status: int) -> None:
     """A refused request goes to the audit log too (who, what, the answer), in its own transaction."""
     visitor = find_visitor(request)
@@ -178,7 +186,7 @@ def audit_refusal(request: Request, status: int) -> None:
             action="denied",
             what=f"{request.method} {request.url.path}"[:64],
             patient_id=None,
-            detail=f"answered {status}",
+            detail=f"answered {status}" + _record_named(request),
         )
 
 
