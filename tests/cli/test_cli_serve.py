@@ -113,64 +113,30 @@ def test_admin_accounts_backup_and_restore(tmp_path: Path) -> None:
     assert "Traceback" not in again.stderr
 
 
+def patient_args(database: str, **options: str) -> list[str]:
+    """``admin create-patient`` with valid options, each of which ``options`` may replace."""
+    values = {
+        "username": "pat.c",
+        "name": "Pat C",
+        "clinician": "dr.c",
+        "from": "1 mg bid",
+        "start": "2027-01-04",
+        "password": "long-enough-3",
+        "database": database,
+    } | options
+    return ["admin", "create-patient", *[x for k, v in values.items() for x in (f"--{k}", v)]]
+
+
 def test_admin_bad_input_names_the_option(tmp_path: Path) -> None:
     database = f"sqlite:///{tmp_path / 'c.db'}"
     short = invoke_benzokit(
-        [
-            "admin",
-            "create-clinician",
-            "--username",
-            "dr.c",
-            "--name",
-            "C",
-            "--password",
-            "short",
-            "--database",
-            database,
-        ]
-    )
+        ["admin", "create-clinician", "--username", "dr.c", "--name", "C", "--password", "short",
+         "--database", database]
+    )  # fmt: skip
     assert short.exit_code == 2 and "password" in short.stderr
-    unknown = invoke_benzokit(
-        [
-            "admin",
-            "create-patient",
-            "--username",
-            "pat.c",
-            "--name",
-            "Pat C",
-            "--clinician",
-            "nobody",
-            "--from",
-            "1 mg bid",
-            "--start",
-            "2027-01-04",
-            "--password",
-            "long-enough-3",
-            "--database",
-            database,
-        ]
-    )
+    unknown = invoke_benzokit(patient_args(database, clinician="nobody"))
     assert unknown.exit_code == 2 and "clinician" in unknown.stderr
-    bad_date = invoke_benzokit(
-        [
-            "admin",
-            "create-patient",
-            "--username",
-            "pat.c",
-            "--name",
-            "Pat C",
-            "--clinician",
-            "nobody",
-            "--from",
-            "1 mg bid",
-            "--start",
-            "4 Jan",
-            "--password",
-            "long-enough-3",
-            "--database",
-            database,
-        ]
-    )
+    bad_date = invoke_benzokit(patient_args(database, start="4 Jan"))
     assert bad_date.exit_code == 2 and "--start" in bad_date.stderr
     url = invoke_benzokit(["admin", "migrate", "--database", "oracle://x"])
     assert url.exit_code == 2 and "--database" in url.stderr

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import io
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
 import matplotlib
 import matplotlib.dates as mdates
@@ -45,17 +45,9 @@ def _draw(trends: Trends, scale_names: dict[str, str], compact: bool) -> str:
     top.set_ylabel("mg/day")
     top.set_ylim(bottom=0)
     if trends.occupancy is not None:
-        right = top.twinx()
-        right.plot(
-            days,
-            trends.occupancy,
-            "--",
-            color=COLOURS["model"],
-            lw=1,
-            label="model: occupancy (daily mean)",
+        right = _model_line(
+            top, days, trends.occupancy, "occupancy (daily mean)", "occupancy (0-1)"
         )
-        right.set_ylabel("model occupancy (0-1)")
-        right.set_ylim(0, max(max(trends.occupancy) * 1.2, 0.05))
         _legend(top, right, "lower left")
     else:
         top.legend(loc="lower left", fontsize=8)
@@ -71,17 +63,13 @@ def _draw(trends: Trends, scale_names: dict[str, str], compact: bool) -> str:
     bottom.set_ylabel("scale total")
     bottom.set_ylim(bottom=0)
     if trends.withdrawal_index is not None:
-        right = bottom.twinx()
-        right.plot(
+        right = _model_line(
+            bottom,
             days,
             trends.withdrawal_index,
-            "--",
-            color=COLOURS["model"],
-            lw=1,
-            label="model: withdrawal index (daily peak)",
+            "withdrawal index (daily peak)",
+            "withdrawal index",
         )
-        right.set_ylabel("model withdrawal index")
-        right.set_ylim(0, max(max(trends.withdrawal_index) * 1.2, 0.02))
         _legend(bottom, right, "upper left")
     elif trends.scales:
         bottom.legend(loc="upper left", fontsize=8)
@@ -103,6 +91,17 @@ def _draw(trends: Trends, scale_names: dict[str, str], compact: bool) -> str:
         )  # text stays text: smaller, faster, readable by assistive tech
     text = out.getvalue()
     return text[text.index("<svg") :]
+
+
+def _model_line(
+    axis: Axes, days: list[Any], values: tuple[float, ...], label: str, unit: str
+) -> Axes:
+    """The model's series, dashed, on its own right-hand scale (from 0, with headroom)."""
+    right = axis.twinx()
+    right.plot(days, values, "--", color=COLOURS["model"], lw=1, label=f"model: {label}")
+    right.set_ylabel(f"model {unit}")
+    right.set_ylim(0, max(values) * 1.2 or 1.0)
+    return right
 
 
 def _legend(left: Axes, right: Axes, where: Literal["lower left", "upper left"]) -> None:
