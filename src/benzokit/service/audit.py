@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from benzokit.service.access import require_role
 from benzokit.service.clinic import Clinic
-from benzokit.store import records
 from benzokit.store.accounts import Account, Role
 from benzokit.store.tables import AuditRow, User
 
@@ -45,14 +44,12 @@ def audit_entries(
             AuditEntry(row.at, username, row.role, row.action, row.what, row.patient_id, row.detail)
             for row, username in session.execute(query)
         ]
-        records.audit(
+        clinic.audit(
             session,
-            at=clinic.now(),
-            user_id=actor.id,
-            role=str(actor.role),
-            action="read",
-            what="audit log",
-            patient_id=None,
+            actor,
+            "read",
+            "audit log",
+            None,
             detail=f"patient {patient_id}" if patient_id else "all",
         )
     return entries

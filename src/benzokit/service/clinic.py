@@ -65,7 +65,7 @@ class Clinic(PlanSteering):
     def summary(self, actor: Account, patient_id: int) -> PatientSummary:
         with self._tx() as session:
             row = patient_for(session, actor, patient_id)
-            self._audit(session, actor, "read", "patient", row.id)
+            self.audit(session, actor, "read", "patient", row.id)
             return records.summary_of(row)
 
     def today_view(self, actor: Account, patient_id: int, day: date | None = None) -> Today:
@@ -74,7 +74,7 @@ class Clinic(PlanSteering):
             row = patient_for(session, actor, patient_id)
             course = records.course(session, row.id)
             latest = records.latest_dose_logs(records.dose_logs(session, row.id, since=day))
-            self._audit(session, actor, "read", "today", row.id)
+            self.audit(session, actor, "read", "today", row.id)
         slots = tuple(_slots(course, day, latest, self.zone)) if course else ()
         step = course.step_on(day) if course else None
         return Today(
@@ -89,26 +89,26 @@ class Clinic(PlanSteering):
     def course(self, actor: Account, patient_id: int) -> Course | None:
         with self._tx() as session:
             row = patient_for(session, actor, patient_id)
-            self._audit(session, actor, "read", "plan", row.id)
+            self.audit(session, actor, "read", "plan", row.id)
             return records.course(session, row.id)
 
     def dose_history(self, actor: Account, patient_id: int) -> list[DoseLog]:
         with self._tx() as session:
             row = patient_for(session, actor, patient_id)
-            self._audit(session, actor, "read", "doses", row.id)
+            self.audit(session, actor, "read", "doses", row.id)
             return records.dose_logs(session, row.id)
 
     def checkin_history(self, actor: Account, patient_id: int) -> list[CheckIn]:
         with self._tx() as session:
             row = patient_for(session, actor, patient_id)
-            self._audit(session, actor, "read", "checkins", row.id)
+            self.audit(session, actor, "read", "checkins", row.id)
             return records.checkins(session, row.id)
 
     def alerts(self, actor: Account, patient_id: int, *, open_only: bool = False) -> list[Alert]:
         with self._tx() as session:
             row = patient_for(session, actor, patient_id)
             self._refresh_daily_alerts(session, row)
-            self._audit(session, actor, "read", "alerts", row.id)
+            self.audit(session, actor, "read", "alerts", row.id)
             return records.alerts(session, row.id, open_only=open_only)
 
     def adherence(self, session: Session, row: PatientRow, course: Course | None) -> Adherence:
@@ -133,7 +133,7 @@ class Clinic(PlanSteering):
         """Doses recorded as taken over the alert window (days before today)."""
         with self._tx() as session:
             row = patient_for(session, actor, patient_id)
-            self._audit(session, actor, "read", "adherence", row.id)
+            self.audit(session, actor, "read", "adherence", row.id)
             return self.adherence(session, row, records.course(session, row.id))
 
     def patient_list(self, actor: Account) -> list[PatientFlags]:
@@ -156,7 +156,7 @@ class Clinic(PlanSteering):
                         last_checkin=records.last_checkin_at(session, row.id),
                     )
                 )
-            self._audit(
+            self.audit(
                 session, actor, "read", "patient list", None, detail=f"{len(flags)} patients"
             )
         return sorted(
@@ -194,7 +194,7 @@ class Clinic(PlanSteering):
             if earlier is None:
                 raise
             with self._tx() as session:
-                self._audit(session, actor, "write", "dose", patient_id, detail="repeated token")
+                self.audit(session, actor, "write", "dose", patient_id, detail="repeated token")
             return earlier
 
     def _by_token(
@@ -225,7 +225,7 @@ class Clinic(PlanSteering):
                 note=form.note,
             )
             saved = records.add_dose_log(session, row.id, log, client_token=form.client_token)
-            self._audit(
+            self.audit(
                 session,
                 actor,
                 "write",
@@ -255,7 +255,7 @@ class Clinic(PlanSteering):
             if earlier is None:
                 raise
             with self._tx() as session:
-                self._audit(session, actor, "write", "checkin", patient_id, detail="repeated token")
+                self.audit(session, actor, "write", "checkin", patient_id, detail="repeated token")
             return CheckInResult(earlier, (), (), repeated=True)
 
     def _submit_checkin(
@@ -270,7 +270,7 @@ class Clinic(PlanSteering):
             if form.client_token:
                 earlier = records.find_checkin_by_token(session, row.id, form.client_token)
                 if earlier is not None:
-                    self._audit(session, actor, "write", "checkin", row.id, detail="repeated token")
+                    self.audit(session, actor, "write", "checkin", row.id, detail="repeated token")
                     return CheckInResult(earlier, (), (), repeated=True)
             checkin = CheckIn(
                 recorded_at=self.now(),
@@ -291,7 +291,7 @@ class Clinic(PlanSteering):
             found = checkin_alerts(row.display_name, checkin, history, course, self.today())
             saved = records.add_checkin(session, row.id, checkin, client_token=form.client_token)
             raised = records.add_alerts(session, row.id, found, checkin_id=saved.id)
-            self._audit(session, actor, "write", "checkin", row.id, detail=f"{len(scores)} scales")
+            self.audit(session, actor, "write", "checkin", row.id, detail=f"{len(scores)} scales")
             return CheckInResult(saved, tuple(raised), _guidance(raised, row.locale))
 
 

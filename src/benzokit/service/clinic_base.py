@@ -55,7 +55,7 @@ class ClinicBase:
         with self.db.transaction() as session:
             yield session
 
-    def _audit(
+    def audit(
         self,
         session: Session,
         actor: Account,
@@ -65,10 +65,11 @@ class ClinicBase:
         *,
         detail: str = "",
     ) -> None:
+        """One audit-log row for ``actor``, in ``session``'s transaction (the system actor has no id)."""
         records.audit(
             session,
             at=self.now(),
-            user_id=actor.id,
+            user_id=actor.id or None,
             role=str(actor.role),
             action=action,
             what=what,

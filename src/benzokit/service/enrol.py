@@ -48,15 +48,8 @@ def create_clinician(clinic: Clinic, actor: Account, form: schemas.NewClinician)
             display_name=form.display_name,
             now=clinic.now(),
         )
-        records.audit(
-            session,
-            at=clinic.now(),
-            user_id=actor.id or None,
-            role=str(actor.role),
-            action="write",
-            what="account",
-            patient_id=None,
-            detail=f"clinician {account.username}",
+        clinic.audit(
+            session, actor, "write", "account", None, detail=f"clinician {account.username}"
         )
         return account
 
@@ -126,16 +119,7 @@ def create_patient(
             1, plan, clinic.now(), clinician.display_name, ChangeKind.INITIAL, "enrolment"
         )
         records.add_plan_version(session, summary.id, version, by_user_id=clinician.id)
-        records.audit(
-            session,
-            at=clinic.now(),
-            user_id=actor.id or None,
-            role=str(actor.role),
-            action="write",
-            what="enrolment",
-            patient_id=summary.id,
-            detail=form.username,
-        )
+        clinic.audit(session, actor, "write", "enrolment", summary.id, detail=form.username)
         return summary, plan.findings
 
 

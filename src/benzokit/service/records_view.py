@@ -104,15 +104,7 @@ def whole_record(clinic: Clinic, actor: Account, patient_id: int, what: str) -> 
             records.dose_logs(session, row.id),
             records.checkins(session, row.id),
         )
-        records.audit(
-            session,
-            at=clinic.now(),
-            user_id=actor.id,
-            role=str(actor.role),
-            action="read",
-            what=what,
-            patient_id=row.id,
-        )
+        clinic.audit(session, actor, "read", what, row.id)
     return record
 
 

@@ -52,7 +52,7 @@ class PlanSteering(ClinicBase):
                 raise not_found("alert", alert_id) from None
             if alert.acknowledged_at is None:
                 alert.acknowledged_at, alert.acknowledged_by = self.now(), actor.id
-            self._audit(
+            self.audit(
                 session,
                 actor,
                 "write",
@@ -92,7 +92,7 @@ class PlanSteering(ClinicBase):
                     findings = with_safety_findings(rest, self.context_of(row)).findings
                 except InputError:
                     findings = ()
-            self._audit(session, actor, "write", "plan", row.id, detail=f"{action}: {message}")
+            self.audit(session, actor, "write", "plan", row.id, detail=f"{action}: {message}")
             return PlanChange(changed, tuple(findings), message)
 
     def pause(self, actor: Account, patient_id: int, form: schemas.PauseForm) -> PlanChange:

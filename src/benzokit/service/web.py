@@ -134,16 +134,8 @@ def change_password(request: Request, visitor: Visitor, current: str, new: str) 
             )
         else:
             accounts.record_attempt(session, name, client, now, False)
-        records.audit(
-            session,
-            at=now,
-            user_id=visitor.account.id,
-            role=str(visitor.account.role),
-            action="write" if right else "denied",
-            what="password",
-            patient_id=None,
-            detail="" if right else "wrong current password",
-        )
+        action, detail = ("write", "") if right else ("denied", "wrong current password")
+        clinic.audit(session, visitor.account, action, "password", None, detail=detail)
     if not right:  # raised after the failed attempt is committed, as at sign-in
         raise InputError("current_password", "(hidden)", "your current password (it did not match)")
 
