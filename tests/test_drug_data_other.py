@@ -15,7 +15,7 @@ from pydantic import BaseModel
 
 from benzokit import TimeGrid, parse_regimen, simulate
 from benzokit.drugs import Drug, Figure, load_agents, load_drug_file
-from benzokit.drugs.loader import _data_dir
+from benzokit.knowledge import Knowledge
 from benzokit.sim.result import Summary
 
 DEFAULT_TOLERANCE = 0.35
@@ -79,7 +79,7 @@ DRUGS = tuple(ref.drug for ref in REFERENCES)
 
 
 def _path(name: str) -> Path:
-    return _data_dir() / f"{name}.toml"
+    return Knowledge.shipped().path(f"{name}.toml")
 
 
 def _figures(value: object) -> list[Figure]:

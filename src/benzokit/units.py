@@ -10,19 +10,16 @@ import re
 from dataclasses import dataclass
 from typing import overload
 
-import numpy as np
-from numpy.typing import NDArray
-
 from benzokit.errors import InputError
+from benzokit.types import FloatArray
 
-FloatArray = NDArray[np.float64]
 _NUMBER = r"(?P<num>\d+(?:\.\d+)?|\.\d+)"
 _MICRO = ("µg", "μg", "ug", "mcg", "microgram", "micrograms")
 _MILLI = ("mg", "milligram", "milligrams")
 
 MG_PER_UG = 1e-3
 KG_PER_LB = 0.45359237
-HOURS_PER_DAY = 24.0
+HOURS_PER_DAY = 24  # an int, so that day counts times it stay whole hours
 
 DOSE_UNITS_ALLOWED = "a positive number with a unit: mg, µg (ug, mcg), or mg/kg with a body weight"
 

@@ -17,14 +17,14 @@ from benzokit.drugs import (
     load_drug_file,
     resolve_agents,
 )
-from benzokit.drugs.loader import _data_dir
 from benzokit.errors import DataError, PlaceholderValueError, UnknownNameError
+from benzokit.knowledge import Knowledge
 
 REQUIRED_DRUGS = {
     "clonazepam", "diazepam", "alprazolam", "lorazepam", "oxazepam", "temazepam",
     "chlordiazepoxide", "clobazam", "zolpidem", "zopiclone", "eszopiclone",
 }  # fmt: skip
-CLONAZEPAM_FILE = _data_dir() / "clonazepam.toml"
+CLONAZEPAM_FILE = Knowledge.shipped().path("clonazepam.toml")
 
 
 def _figures(value: object) -> list[Figure]:

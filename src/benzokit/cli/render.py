@@ -13,10 +13,10 @@ from rich.table import Table
 from benzokit._disclaimer import DISCLAIMER
 from benzokit.pd import PDResult
 from benzokit.sim import SimulationResult
+from benzokit.units import HOURS_PER_DAY
 
 console = Console(highlight=False)
 _TABLE_ROWS = 16
-HOURS_PER_DAY = 24.0
 
 
 def print_disclaimer() -> None:

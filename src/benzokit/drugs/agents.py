@@ -7,27 +7,23 @@ Classes are what interactions and safety rules refer to (``opioid``,
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from benzokit.drugs.loader import _data_dir, read_toml, validation_to_data_error
 from benzokit.drugs.models import Source
-from benzokit.errors import DataError, UnknownNameError
+from benzokit.errors import UnknownNameError
+from benzokit.knowledge import Knowledge, read_toml, validation_to_data_error
+from benzokit.types import FrozenModel
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class AgentClass(_Frozen):
+class AgentClass(FrozenModel):
     description: str
     source: str
 
 
-class Agent(_Frozen):
+class Agent(FrozenModel):
     """A substance a patient may take alongside the benzodiazepine."""
 
     name: str = ""
@@ -36,7 +32,7 @@ class Agent(_Frozen):
     source: str
 
 
-class AgentCatalogue(_Frozen):
+class AgentCatalogue(FrozenModel):
     schema_version: Literal[1]
     data_version: str
     sources: dict[str, Source]
@@ -73,10 +69,9 @@ def load_agent_file(path: Path) -> AgentCatalogue:
         raise validation_to_data_error(path, exc) from exc
 
 
-@cache
-def load_agents() -> AgentCatalogue:
-    """The agent catalogue shipped with benzokit."""
-    return load_agent_file(_data_dir() / "agents.toml")
+def load_agents(knowledge: Knowledge | None = None) -> AgentCatalogue:
+    """The agent catalogue (co-medications and their classes) of ``knowledge`` (default: shipped)."""
+    return (knowledge or Knowledge.shipped()).load("agents.toml", load_agent_file)
 
 
 def resolve_agents(names: Iterable[str], *, field: str = "co-medication") -> tuple[Agent, ...]:
@@ -92,9 +87,3 @@ def resolve_agents(names: Iterable[str], *, field: str = "co-medication") -> tup
         if table[key] not in found:
             found.append(table[key])
     return tuple(found)
-
-
-def require_class(catalogue: AgentCatalogue, name: str) -> AgentClass:
-    if name not in catalogue.classes:
-        raise DataError("agents.toml", f"classes.{name}", "is referred to but not defined")
-    return catalogue.classes[name]

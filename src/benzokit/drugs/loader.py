@@ -1,48 +1,27 @@
-"""Loading and validating the knowledge-base data files shipped inside the package."""
+"""The drug files of the knowledge base: listing, loading and validating them."""
 
 from __future__ import annotations
 
-import tomllib
-from functools import cache
-from importlib import resources
 from pathlib import Path
 
 from pydantic import ValidationError
 
 from benzokit.drugs.models import Drug
 from benzokit.errors import DataError, UnknownNameError
+from benzokit.knowledge import Knowledge, read_toml, validation_to_data_error
 
-_DATA_PACKAGE = "benzokit.drugs"
-_NON_DRUG_FILES = frozenset({"agents", "pd", "population"})
-
-
-def _data_dir() -> Path:
-    return Path(str(resources.files(_DATA_PACKAGE).joinpath("data")))
+DRUGS_PACKAGE = "benzokit.drugs"
+_NON_DRUG_FILES = frozenset({"agents.toml", "pd.toml", "population.toml"})
 
 
-def list_drugs() -> tuple[str, ...]:
+def list_drugs(knowledge: Knowledge | None = None) -> tuple[str, ...]:
     """Names of every drug in the knowledge base, sorted."""
-    stems = (p.stem for p in _data_dir().glob("*.toml"))
-    return tuple(sorted(s for s in stems if s not in _NON_DRUG_FILES))
+    return (knowledge or Knowledge.shipped()).cached(_drug_names)
 
 
-def read_toml(path: Path) -> dict[str, object]:
-    """Parse a TOML file, turning syntax errors into a :class:`DataError` naming the file."""
-    try:
-        with path.open("rb") as handle:
-            return tomllib.load(handle)
-    except FileNotFoundError as exc:
-        raise DataError(str(path), "(file)", "does not exist") from exc
-    except tomllib.TOMLDecodeError as exc:
-        raise DataError(str(path), "(syntax)", f"is not valid TOML: {exc}") from exc
-
-
-def validation_to_data_error(path: Path, exc: ValidationError) -> DataError:
-    """The first validation problem of a data file, as a :class:`DataError` with its field path."""
-    first = exc.errors()[0]
-    field = ".".join(str(part) for part in first["loc"]) or "(top level)"
-    extra = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
-    return DataError(str(path), field, f"{first['msg']}{extra}")
+def _drug_names(knowledge: Knowledge) -> tuple[str, ...]:
+    names = knowledge.names(DRUGS_PACKAGE)
+    return tuple(name.removesuffix(".toml") for name in names if name not in _NON_DRUG_FILES)
 
 
 def load_drug_file(path: Path) -> Drug:
@@ -57,11 +36,11 @@ def load_drug_file(path: Path) -> Drug:
     return drug
 
 
-@cache
-def load_drug(name: str) -> Drug:
+def load_drug(name: str, knowledge: Knowledge | None = None) -> Drug:
     """The knowledge-base entry for ``name`` (case-insensitive), e.g. ``load_drug("clonazepam")``."""
+    knowledge = knowledge or Knowledge.shipped()
     key = name.strip().lower()
-    known = list_drugs()
+    known = list_drugs(knowledge)
     if key not in known:
         raise UnknownNameError("drug", name, known)
-    return load_drug_file(_data_dir() / f"{key}.toml")
+    return knowledge.load(f"{key}.toml", load_drug_file)

@@ -12,13 +12,10 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, Field, model_validator
 
 from benzokit.errors import PlaceholderValueError
-
-
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
+from benzokit.types import FrozenModel
 
 
 class SourceKind(StrEnum):
@@ -30,7 +27,7 @@ class SourceKind(StrEnum):
     ASSUMPTION = "assumption"
 
 
-class Source(_Frozen):
+class Source(FrozenModel):
     """A citable origin of figures: a label, a paper, a guideline, or a documented derivation."""
 
     citation: str = Field(min_length=3)
@@ -40,7 +37,7 @@ class Source(_Frozen):
     note: str = ""
 
 
-class Figure(_Frozen):
+class Figure(FrozenModel):
     """A sourced number: ``value`` and/or a ``low``–``high`` range, never without a source."""
 
     value: float | None = None
@@ -85,7 +82,7 @@ class PKStructure(StrEnum):
     TWO_COMPARTMENT = "two_compartment"
 
 
-class PKParameters(_Frozen):
+class PKParameters(FrozenModel):
     """Typical-adult PK parameters (systemic, not apparent: ``clearance_l_h`` is CL, not CL/F)."""
 
     structure: PKStructure
@@ -115,7 +112,7 @@ class PKParameters(_Frozen):
         return self
 
 
-class Metabolite(_Frozen):
+class Metabolite(FrozenModel):
     name: str
     active: bool
     half_life_h: Figure
@@ -132,7 +129,7 @@ class ProductForm(StrEnum):
 _SPLITS = (1.0, 0.5, 0.25)
 
 
-class Product(_Frozen):
+class Product(FrozenModel):
     """A marketed form: strengths (solid forms) or a concentration (liquids)."""
 
     form: ProductForm
@@ -166,7 +163,7 @@ class Population(StrEnum):
     ELDERLY = "elderly"
 
 
-class DoseLimit(_Frozen):
+class DoseLimit(FrozenModel):
     """Labelled dosing for one indication and population.
 
     ``max_age_y`` / ``max_weight_kg`` are the population's labelled upper bounds (years, kg; e.g.
@@ -191,13 +188,13 @@ class DoseLimit(_Frozen):
     population_note: str = ""
 
 
-class EquivalenceValue(_Frozen):
+class EquivalenceValue(FrozenModel):
     source: str
     dose_mg: float = Field(gt=0)
     note: str = ""
 
 
-class Equivalence(_Frozen):
+class Equivalence(FrozenModel):
     """Doses (one per source) held equivalent to ``reference_diazepam_mg`` of diazepam."""
 
     reference_diazepam_mg: float = Field(gt=0)
@@ -215,7 +212,7 @@ class InteractionEffect(StrEnum):
     NONE = "none"
 
 
-class PKInteraction(_Frozen):
+class PKInteraction(FrozenModel):
     """A co-medication's effect on this drug's exposure; unquantified effects carry no number."""
 
     agents: tuple[str, ...] = ()
@@ -234,7 +231,7 @@ class PKInteraction(_Frozen):
         return self
 
 
-class YukawaCovariates(_Frozen):
+class YukawaCovariates(FrozenModel):
     """Yukawa et al. 2002 CL/F covariate model (weight and antiepileptic co-medication)."""
 
     source: str
@@ -247,7 +244,7 @@ class YukawaCovariates(_Frozen):
     iiv_clearance_cv: Figure
 
 
-class LabelTaper(_Frozen):
+class LabelTaper(FrozenModel):
     """The label's own discontinuation schedule: ``step_daily_mg`` less every ``interval_days``."""
 
     indication: str
@@ -256,7 +253,7 @@ class LabelTaper(_Frozen):
     source: str
 
 
-class ReferenceRange(_Frozen):
+class ReferenceRange(FrozenModel):
     """A plasma concentration range reported by a laboratory or label (for display, not targets)."""
 
     label: str
@@ -266,7 +263,7 @@ class ReferenceRange(_Frozen):
     verified: bool = True
 
 
-class Drug(_Frozen):
+class Drug(FrozenModel):
     """One drug of the knowledge base, as loaded from ``drugs/data/<name>.toml``."""
 
     schema_version: Literal[1]

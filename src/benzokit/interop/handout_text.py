@@ -6,23 +6,18 @@ crisis and emergency lines (real numbers only where sourced, clearly marked plac
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from benzokit.drugs.loader import read_toml, validation_to_data_error
 from benzokit.drugs.models import Source
 from benzokit.errors import UnknownNameError
+from benzokit.knowledge import Knowledge, read_toml, validation_to_data_error
+from benzokit.types import FrozenModel
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Statement(_Frozen):
+class Statement(FrozenModel):
     """One sentence for the patient and the key of the source it rests on."""
 
     text: str = Field(min_length=3)
@@ -32,12 +27,12 @@ class Statement(_Frozen):
     note: str = ""
 
 
-class Section(_Frozen):
+class Section(FrozenModel):
     title: str = Field(min_length=3)
     items: tuple[Statement, ...] = Field(min_length=1)
 
 
-class Locale(_Frozen):
+class Locale(FrozenModel):
     """What differs by country: paper, clock style, and where to get help."""
 
     name: str
@@ -47,7 +42,7 @@ class Locale(_Frozen):
     emergency: Statement
 
 
-class HandoutText(_Frozen):
+class HandoutText(FrozenModel):
     schema_version: Literal[1]
     data_version: str
     sources: dict[str, Source]
@@ -79,12 +74,6 @@ class HandoutText(_Frozen):
         return self.locales[code]
 
 
-def _data_file() -> Path:
-    return Path(
-        str(resources.files("benzokit.interop").joinpath("data").joinpath("handout_text.toml"))
-    )
-
-
 def load_handout_text_file(path: Path) -> HandoutText:
     """Load and validate a handout wording file; a malformed file raises a DataError naming the field."""
     raw = read_toml(path)
@@ -94,10 +83,9 @@ def load_handout_text_file(path: Path) -> HandoutText:
         raise validation_to_data_error(path, exc) from exc
 
 
-@cache
-def load_handout_text() -> HandoutText:
-    """The shipped handout wording (cached)."""
-    return load_handout_text_file(_data_file())
+def load_handout_text(knowledge: Knowledge | None = None) -> HandoutText:
+    """The handout wording (``handout_text.toml``) of ``knowledge`` (default: shipped)."""
+    return (knowledge or Knowledge.shipped()).load("handout_text.toml", load_handout_text_file)
 
 
 def known_locales() -> tuple[str, ...]:

@@ -10,25 +10,20 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from datetime import date, datetime, timedelta
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import Field, ValidationError
 
-from benzokit.drugs.loader import read_toml, validation_to_data_error
 from benzokit.drugs.models import Source
+from benzokit.knowledge import Knowledge, read_toml, validation_to_data_error
 from benzokit.monitor.course import Course
 from benzokit.monitor.records import Alert, AlertLevel, CheckIn, DoseLog, DoseStatus
 from benzokit.monitor.scales import escalation_rules, load_scales
+from benzokit.types import FrozenModel
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Setting(_Frozen):
+class Setting(FrozenModel):
     """A number of the alert rules; ``policy`` marks a clinic setting rather than clinical evidence."""
 
     value: int = Field(ge=1)
@@ -36,7 +31,7 @@ class Setting(_Frozen):
     policy: bool = False
 
 
-class AlertRule(_Frozen):
+class AlertRule(FrozenModel):
     code: str = Field(pattern=r"^MON-[A-Z0-9-]+$")
     level: AlertLevel
     source: str
@@ -60,11 +55,11 @@ class NoCheckinRule(AlertRule):
     days: Setting
 
 
-class ActionDefaults(_Frozen):
+class ActionDefaults(FrozenModel):
     slow_factor: Setting
 
 
-class AlertRules(_Frozen):
+class AlertRules(FrozenModel):
     schema_version: Literal[1]
     data_version: str
     sources: dict[str, Source]
@@ -87,10 +82,9 @@ def load_alert_rule_file(path: Path) -> AlertRules:
         raise validation_to_data_error(path, error) from error
 
 
-@cache
-def load_alert_rules() -> AlertRules:
-    path = Path(str(resources.files("benzokit.monitor") / "data" / "alerts.toml"))
-    return load_alert_rule_file(path)
+def load_alert_rules(knowledge: Knowledge | None = None) -> AlertRules:
+    """The alert rules (``alerts.toml``) of ``knowledge`` (default: shipped)."""
+    return (knowledge or Knowledge.shipped()).load("alerts.toml", load_alert_rule_file)
 
 
 def _alert(rules: AlertRules, rule: AlertRule, at: datetime, key: str, **values: object) -> Alert:

@@ -5,8 +5,6 @@ from __future__ import annotations
 from typing import Any, Literal, Self
 
 from pydantic import (
-    BaseModel,
-    ConfigDict,
     Field,
     ValidationInfo,
     model_validator,
@@ -14,16 +12,13 @@ from pydantic import (
 
 from benzokit.drugs.models import Source
 from benzokit.errors import InputError, UnknownNameError
+from benzokit.types import FrozenModel
 
 LOINC_SYSTEM = "http://loinc.org"
 _ID = r"^[a-z][a-z0-9_]*$"
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Code(_Frozen):
+class Code(FrozenModel):
     """A LOINC code, the source it was read in, and whether that source is primary."""
 
     code: str = Field(pattern=r"^[0-9]{1,7}-[0-9]$")
@@ -32,12 +27,8 @@ class Code(_Frozen):
     verified: bool = True
     note: str = ""
 
-    @property
-    def system(self) -> str:
-        return LOINC_SYSTEM
 
-
-class Option(_Frozen):
+class Option(FrozenModel):
     """One response option: the value it scores and the label the patient reads."""
 
     value: int = Field(ge=0, le=100)
@@ -48,7 +39,7 @@ class Option(_Frozen):
     note: str = ""
 
 
-class Item(_Frozen):
+class Item(FrozenModel):
     """One question. ``observer`` items are rated by a clinician and never part of a self-report."""
 
     id: str = Field(pattern=_ID)
@@ -61,7 +52,7 @@ class Item(_Frozen):
     note: str = ""
 
 
-class Range(_Frozen):
+class Range(FrozenModel):
     """The inclusive range of a total, stated in the file and checked against the items."""
 
     low: int = Field(ge=0)
@@ -71,7 +62,7 @@ class Range(_Frozen):
     note: str = ""
 
 
-class Band(_Frozen):
+class Band(FrozenModel):
     """A severity band: totals ``low`` to ``high`` inclusive."""
 
     low: int = Field(ge=0)
@@ -91,7 +82,7 @@ class Band(_Frozen):
         return self.low <= total <= self.high
 
 
-class Licence(_Frozen):
+class Licence(FrozenModel):
     """The terms an instrument may be used under, as far as a source confirms them."""
 
     status: Literal["free", "unconfirmed", "restricted"]
@@ -109,7 +100,7 @@ class Licence(_Frozen):
         return self
 
 
-class EscalationRule(_Frozen):
+class EscalationRule(FrozenModel):
     """An answer that always goes to the clinician: ``item`` answered above ``above``."""
 
     item: str = Field(pattern=_ID)
@@ -119,7 +110,7 @@ class EscalationRule(_Frozen):
     verified: bool = True
 
 
-class Scale(_Frozen):
+class Scale(FrozenModel):
     """One instrument, validated: items, options, totals and bands agree with each other."""
 
     id: str = Field(pattern=_ID)
@@ -289,7 +280,7 @@ def _check_bands(name: str, bands: tuple[Band, ...], within: Range) -> None:
             )
 
 
-class ScaleFile(_Frozen):
+class ScaleFile(FrozenModel):
     """One scale file: its sources and scales (each scale's ``id`` is its table name)."""
 
     schema_version: Literal[1]

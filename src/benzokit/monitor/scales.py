@@ -20,17 +20,15 @@ import operator
 import re
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
-from functools import cache
-from importlib import resources
 from pathlib import Path
 
 from pydantic import (
     ValidationError,
 )
 
-from benzokit.drugs.loader import read_toml, validation_to_data_error
 from benzokit.drugs.models import Source
 from benzokit.errors import DataError, InputError, PlaceholderValueError, UnknownNameError
+from benzokit.knowledge import Knowledge, read_toml, validation_to_data_error
 from benzokit.monitor.records import ScaleScore
 from benzokit.monitor.scale_models import (
     EscalationRule,
@@ -128,20 +126,28 @@ def load_scale_file(path: Path) -> ScaleFile:
 
 def load_scale_dir(directory: Path) -> ScaleSet:
     """``scales.toml`` of ``directory`` plus every optional ``scale_*.toml`` there (not cached)."""
-    main = directory / MAIN_FILE
+    return _scale_set_of(directory / MAIN_FILE, sorted(directory.glob(OPTIONAL_FILES)))
+
+
+def _scale_set_of(main: Path, optional: list[Path]) -> ScaleSet:
     loaded = [(main, load_scale_file(main))]
     if loaded[0][1].optional:
         raise DataError(
             str(main), "optional", f"{MAIN_FILE} holds the core scales and cannot be optional"
         )
-    loaded += [(p, load_scale_file(p)) for p in sorted(directory.glob(OPTIONAL_FILES))]
+    loaded += [(p, load_scale_file(p)) for p in optional]
     return ScaleSet.from_files(loaded)
 
 
-@cache
-def load_scales() -> ScaleSet:
-    """The scales shipped with benzokit (cached)."""
-    return load_scale_dir(Path(str(resources.files("benzokit.monitor").joinpath("data"))))
+def load_scales(knowledge: Knowledge | None = None) -> ScaleSet:
+    """The scales of ``knowledge`` (default: shipped): ``scales.toml`` plus every ``scale_*.toml``."""
+    return (knowledge or Knowledge.shipped()).cached(_scale_set)
+
+
+def _scale_set(knowledge: Knowledge) -> ScaleSet:
+    main = knowledge.path(MAIN_FILE)
+    optional = [knowledge.path(n) for n in knowledge.names("benzokit.monitor", OPTIONAL_FILES)]
+    return _scale_set_of(main, optional)
 
 
 def score_scale(

@@ -14,9 +14,9 @@ from benzokit.drugs.loader import load_drug
 from benzokit.drugs.models import Drug
 from benzokit.pd.params import OccupancySet
 from benzokit.pk.model import PKModel
+from benzokit.units import HOURS_PER_DAY
 
 NG_ML_PER_MG_L = 1000.0
-HOURS_PER_DAY = 24.0
 
 
 def equivalent_dose_mg(drug: Drug) -> float:

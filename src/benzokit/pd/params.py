@@ -2,21 +2,18 @@
 
 from __future__ import annotations
 
-from functools import cache
+from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, ValidationError, model_validator
+from pydantic import ValidationError, model_validator
 
-from benzokit.drugs.loader import _data_dir, read_toml, validation_to_data_error
 from benzokit.drugs.models import Figure, Source
 from benzokit.errors import UnknownNameError
+from benzokit.knowledge import Knowledge, read_toml, validation_to_data_error
+from benzokit.types import FrozenModel
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class OccupancySet(_Frozen):
+class OccupancySet(FrozenModel):
     """A human anchor: ``anchor_daily_dose_mg`` of ``anchor_drug`` occupies ``anchor_occupancy``."""
 
     description: str
@@ -25,19 +22,19 @@ class OccupancySet(_Frozen):
     anchor_occupancy: Figure
 
 
-class EffectParameters(_Frozen):
+class EffectParameters(FrozenModel):
     emax: Figure
     occupancy_at_half_effect: Figure
 
 
-class ModeratorParameters(_Frozen):
+class ModeratorParameters(FrozenModel):
     description: str
     source: str
     half_life_days: Figure
     max_fraction_lost: Figure
 
 
-class TurnoverFeedbackParameters(_Frozen):
+class TurnoverFeedbackParameters(FrozenModel):
     description: str
     source: str
     half_life_days: Figure
@@ -45,16 +42,16 @@ class TurnoverFeedbackParameters(_Frozen):
     feedback_exponent: Figure
 
 
-class ToleranceParameters(_Frozen):
+class ToleranceParameters(FrozenModel):
     moderator: ModeratorParameters
     turnover_feedback: TurnoverFeedbackParameters
 
 
-class AnalysisParameters(_Frozen):
+class AnalysisParameters(FrozenModel):
     withdrawal_threshold: Figure
 
 
-class PDParameters(_Frozen):
+class PDParameters(FrozenModel):
     schema_version: Literal[1]
     data_version: str
     default_occupancy_set: str
@@ -77,9 +74,13 @@ class PDParameters(_Frozen):
         return self.occupancy_sets[key]
 
 
-@cache
-def load_pd_parameters() -> PDParameters:
-    path = _data_dir() / "pd.toml"
+def load_pd_parameters(knowledge: Knowledge | None = None) -> PDParameters:
+    """The PD parameters (``pd.toml``) of ``knowledge`` (default: shipped)."""
+    return (knowledge or Knowledge.shipped()).load("pd.toml", load_pd_file)
+
+
+def load_pd_file(path: Path) -> PDParameters:
+    """Load and validate a PD parameter file; a problem is a DataError naming the field."""
     try:
         return PDParameters.model_validate(read_toml(path))
     except ValidationError as exc:

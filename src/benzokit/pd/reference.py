@@ -8,15 +8,14 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from numpy.typing import NDArray
 from scipy.integrate import solve_ivp
 
 from benzokit.pd.tolerance import LN2, Moderator, ToleranceModel, TurnoverFeedback
 from benzokit.pk.model import Compartment, PKModel
 from benzokit.pk.ode import dose_jump
 from benzokit.regimen.events import EventTable
+from benzokit.types import FloatArray
 
-FloatArray = NDArray[np.float64]
 NG_ML_PER_MG_L = 1000.0
 
 

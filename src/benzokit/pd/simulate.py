@@ -7,16 +7,15 @@ from enum import StrEnum
 from typing import Any
 
 import numpy as np
-from numpy.typing import NDArray
 
 from benzokit.drugs.models import Drug, Figure, SourceKind
 from benzokit.pd.occupancy import occupancy_c50_unbound_ng_ml
 from benzokit.pd.params import PDParameters, load_pd_parameters
 from benzokit.pd.tolerance import Moderator, ToleranceModel, TurnoverFeedback
 from benzokit.sim.result import SimulationResult
+from benzokit.types import FloatArray
+from benzokit.units import HOURS_PER_DAY
 
-FloatArray = NDArray[np.float64]
-HOURS_PER_DAY = 24.0
 PD_ARRAYS = ("occupancy", "effect", "adaptation", "net_effect", "withdrawal_index")
 """The PD trajectories, in the order of the JSON keys and CSV columns."""
 _UNIT_SUFFIXES = (("_days", "days"), ("_h", "h"), ("_mg", "mg"))

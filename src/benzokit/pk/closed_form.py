@@ -14,12 +14,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
-from numpy.typing import NDArray
 
 from benzokit.pk.model import PKModel
 from benzokit.regimen.events import Route
+from benzokit.types import FloatArray
 
-FloatArray = NDArray[np.float64]
 _MIN_RELATIVE_RATE_GAP = 1e-7
 
 
@@ -29,10 +28,6 @@ class ExponentialSum:
 
     coefficients: FloatArray
     rates_per_h: FloatArray
-
-    @property
-    def n_terms(self) -> int:
-        return int(self.rates_per_h.size)
 
 
 @dataclass(frozen=True, slots=True)

@@ -75,10 +75,6 @@ class PKModel:
     def n_states(self) -> int:
         return 3 if self.two_compartment else 2
 
-    @property
-    def steady_state_volume_l(self) -> float:
-        return self.central_volume_l + self.peripheral_volume_l
-
     def scaled(self, *, clearance: float = 1.0, volume: float = 1.0) -> PKModel:
         """The model with clearances multiplied by ``clearance`` and volumes by ``volume``."""
         return replace(

@@ -9,13 +9,11 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
-from numpy.typing import NDArray
 from scipy.integrate import solve_ivp
 
 from benzokit.pk.model import PKModel
 from benzokit.regimen.events import EventTable
-
-FloatArray = NDArray[np.float64]
+from benzokit.types import FloatArray
 
 
 def solve_amounts_ode(

@@ -13,7 +13,9 @@ from typing import Any
 
 from benzokit._disclaimer import DISCLAIMER
 from benzokit.drugs.models import ProductForm
+from benzokit.regimen.regimen import Phase, Regimen, Slot
 from benzokit.safety.findings import Finding
+from benzokit.units import HOURS_PER_DAY, DoseAmount, parse_clock_h
 
 
 @dataclass(frozen=True, slots=True)
@@ -122,6 +124,26 @@ class Plan:
     @property
     def total_days(self) -> int:
         return self.steps[-1].end_day if self.steps else 0
+
+    def to_regimen(self, drug: str | None = None) -> Regimen:
+        """The plan's doses of ``drug`` (default: the plan's drug) as a :class:`Regimen`, step by step.
+
+        Built directly from the steps (never through prescription text): each step is a phase of its
+        daily administrations, repeated every 24 h for the step's days.
+        """
+        name = drug or self.drug
+        phases = tuple(
+            Phase(
+                slots=tuple(
+                    Slot(parse_clock_h(a.time), DoseAmount(a.dose_mg))
+                    for a in step.doses
+                    if a.drug == name
+                ),
+                duration_h=step.days * HOURS_PER_DAY,
+            )
+            for step in self.steps
+        )
+        return Regimen(phases)
 
     def date_of(self, day: int) -> date | None:
         return None if self.start_date is None else self.start_date + timedelta(days=day)

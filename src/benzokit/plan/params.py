@@ -2,42 +2,37 @@
 
 from __future__ import annotations
 
-from functools import cache
-from importlib import resources
 from pathlib import Path
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import ValidationError
 
-from benzokit.drugs.loader import read_toml, validation_to_data_error
 from benzokit.drugs.models import Figure, Source
+from benzokit.knowledge import Knowledge, read_toml, validation_to_data_error
+from benzokit.types import FrozenModel
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class GuidelineLimits(_Frozen):
+class GuidelineLimits(FrozenModel):
     max_reduction_fraction: Figure
     window_days: Figure
     low_dose_final_step_note: str
 
 
-class RiskPace(_Frozen):
+class RiskPace(FrozenModel):
     reduction_fraction: Figure
     interval_days: Figure
 
 
-class DoseBands(_Frozen):
+class DoseBands(FrozenModel):
     low_max_daily_mg: Figure
     moderate_max_daily_mg: Figure
 
 
-class SwitchParameters(_Frozen):
+class SwitchParameters(FrozenModel):
     stages: Figure
     stage_days: Figure
 
 
-class StrategyParameters(_Frozen):
+class StrategyParameters(FrozenModel):
     schema_version: int
     data_version: str
     sources: dict[str, Source]
@@ -50,9 +45,13 @@ class StrategyParameters(_Frozen):
         return self.sources[figure.source].citation
 
 
-@cache
-def load_strategy_parameters() -> StrategyParameters:
-    path = Path(str(resources.files("benzokit.plan").joinpath("data/strategies.toml")))
+def load_strategy_parameters(knowledge: Knowledge | None = None) -> StrategyParameters:
+    """The taper strategies' parameters (``strategies.toml``) of ``knowledge`` (default: shipped)."""
+    return (knowledge or Knowledge.shipped()).load("strategies.toml", load_strategy_file)
+
+
+def load_strategy_file(path: Path) -> StrategyParameters:
+    """Load and validate a strategy-parameter file; a problem is a DataError naming the field."""
     try:
         return StrategyParameters.model_validate(read_toml(path))
     except ValidationError as exc:

@@ -83,9 +83,6 @@ class ProductSet:
             candidates.append(self.liquid.step_ug)
         return min(candidates) / UG_PER_MG
 
-    def solid_doses_mg(self) -> tuple[float, ...]:
-        return tuple(sorted(k / UG_PER_MG for k in self._solid_table if k > 0))
-
     def is_feasible(self, dose_mg: float) -> bool:
         ug = round(dose_mg * UG_PER_MG)
         if ug in self._solid_table:

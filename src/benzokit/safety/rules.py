@@ -9,17 +9,16 @@ fails on load, not in the middle of a check.
 from __future__ import annotations
 
 import string
-from functools import cache
-from importlib import resources
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import Field, ValidationError, model_validator
 
-from benzokit.drugs.loader import read_toml, validation_to_data_error
 from benzokit.drugs.models import Drug, Figure, Source, SourceKind
 from benzokit.errors import DataError, UnknownNameError
+from benzokit.knowledge import Knowledge, read_toml, validation_to_data_error
 from benzokit.safety.findings import Finding, Severity
+from benzokit.types import FrozenModel
 
 DRUG_LABEL = "@drug_label"
 """Source key meaning: the US prescribing information of the drug being checked."""
@@ -39,11 +38,7 @@ REQUIRED_PARAMETERS = frozenset({"elderly_age_y", "adult_age_y"})
 _RULES_FILE = "rules.toml"
 
 
-class _Frozen(BaseModel):
-    model_config = ConfigDict(frozen=True, extra="forbid")
-
-
-class Rule(_Frozen):
+class Rule(FrozenModel):
     """One rule: a stable code, a severity, message and action templates, a source, its numbers."""
 
     code: str = Field(pattern=r"^BZK(-[A-Z0-9]+)+$")
@@ -91,7 +86,7 @@ class Rule(_Frozen):
         return Finding(self.code, self.severity, message, citation, action)
 
 
-class Condition(_Frozen):
+class Condition(FrozenModel):
     """A patient condition the checker knows, with its rules (a drug-specific rule wins)."""
 
     label: str = Field(min_length=3)
@@ -105,7 +100,7 @@ class Condition(_Frozen):
         return chosen[0] if chosen else None
 
 
-class RuleSet(_Frozen):
+class RuleSet(FrozenModel):
     """The whole rule file."""
 
     schema_version: Literal[1]
@@ -193,9 +188,6 @@ def load_rule_file(path: Path) -> RuleSet:
         raise validation_to_data_error(path, exc) from exc
 
 
-@cache
-def load_rules() -> RuleSet:
-    """The rule set shipped with benzokit."""
-    return load_rule_file(
-        Path(str(resources.files("benzokit.safety").joinpath("data", _RULES_FILE)))
-    )
+def load_rules(knowledge: Knowledge | None = None) -> RuleSet:
+    """The safety rule set (``rules.toml``) of ``knowledge`` (default: shipped)."""
+    return (knowledge or Knowledge.shipped()).load(_RULES_FILE, load_rule_file)

@@ -49,10 +49,3 @@ def patient_for(session: Session, actor: Account, patient_id: int) -> PatientRow
     if row is None or not can_see(actor, row):
         raise not_found("patient", patient_id)
     return row
-
-
-def patient_for_change(session: Session, actor: Account, patient_id: int) -> PatientRow:
-    """As :func:`patient_for`, and the actor must be the patient's clinician (plan changes)."""
-    row = patient_for(session, actor, patient_id)
-    require_role(actor, Role.CLINICIAN)
-    return row

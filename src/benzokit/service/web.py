@@ -29,7 +29,6 @@ from benzokit.store.accounts import Account, LoginSession
 
 SESSION_COOKIE = "benzokit_session"
 CSRF_HEADER = "x-csrf-token"
-SAFE_METHODS = {"GET", "HEAD", "OPTIONS"}
 
 
 class SignInRequiredError(BenzokitError):

@@ -5,19 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-import numpy as np
-from numpy.typing import NDArray
-
 from benzokit._disclaimer import DISCLAIMER
 from benzokit.patient import Patient
 from benzokit.pk.covariates import CovariateNote, InteractionNote
 from benzokit.pk.model import PKModel
 from benzokit.regimen.events import EventTable
+from benzokit.types import FloatArray
 
 if TYPE_CHECKING:
     import pandas as pd
 
-FloatArray = NDArray[np.float64]
 JSON_SCHEMA_VERSION = 1
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
 
 from benzokit.drugs.loader import load_drug
 from benzokit.drugs.models import Drug, Figure
@@ -15,9 +14,9 @@ from benzokit.regimen.events import EventTable, Route, expand_events
 from benzokit.regimen.regimen import Regimen
 from benzokit.sim.grid import TimeGrid
 from benzokit.sim.result import ParameterRecord, SimulationResult, Summary
+from benzokit.types import FloatArray
 from benzokit.units import ng_ml_to_nmol_l
 
-FloatArray = NDArray[np.float64]
 NG_ML_PER_MG_L = 1000.0
 _LAST_DAY_H = 24.0
 

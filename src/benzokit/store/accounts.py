@@ -200,11 +200,6 @@ def change_password(
     )
 
 
-def get_account(session: Session, user_id: int) -> Account | None:
-    user = session.get(User, user_id)
-    return None if user is None else _account(user)
-
-
 def find_account(session: Session, username: str) -> Account | None:
     user = session.scalar(select(User).where(User.username == username.strip().lower()))
     return None if user is None else _account(user)

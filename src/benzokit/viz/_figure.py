@@ -10,12 +10,11 @@ import matplotlib
 matplotlib.use("Agg")
 import numpy as np
 from matplotlib.figure import Figure
-from numpy.typing import NDArray
 
 from benzokit._disclaimer import DISCLAIMER
+from benzokit.types import FloatArray
+from benzokit.units import HOURS_PER_DAY
 
-FloatArray = NDArray[np.float64]
-HOURS_PER_DAY = 24.0
 DAYS_AXIS_FROM_H = 72.0
 
 

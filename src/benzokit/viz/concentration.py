@@ -12,7 +12,8 @@ from matplotlib.axes import Axes
 
 from benzokit.drugs.models import Drug
 from benzokit.sim.result import SimulationResult
-from benzokit.viz._figure import FloatArray, TimeAxis, add_disclaimer, save
+from benzokit.types import FloatArray
+from benzokit.viz._figure import TimeAxis, add_disclaimer, save
 
 _RANGE_COLOURS = ("#d9ead3", "#cfe2f3", "#f4cccc", "#fff2cc")
 

@@ -17,8 +17,8 @@ from numpy.typing import NDArray
 
 from benzokit.errors import ModelError
 from benzokit.sim.population.rng import ADHERENCE_STREAM, OCCASION_STREAM, normal, uniform
+from benzokit.types import FloatArray
 
-FloatArray = NDArray[np.float64]
 METRICS = (
     "peak_withdrawal_index",
     "peak_withdrawal_time_h",

@@ -17,8 +17,8 @@ from benzokit.pk.covariates import individualize
 from benzokit.pk.model import PKModel
 from benzokit.sim.population.rng import Stream, normals, uniforms
 from benzokit.sim.population.settings import PK_PARAMETERS, PopulationSettings
+from benzokit.types import FloatArray
 
-FloatArray = NDArray[np.float64]
 IntArray = NDArray[np.int64]
 _COVARIATE_DRAWS = 3  # weight, age, sex; then one per co-medication
 

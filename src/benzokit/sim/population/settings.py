@@ -6,13 +6,12 @@ the drug file when a population PK study gives it; a trial spec may override any
 
 from __future__ import annotations
 
-from functools import cache
 from typing import Any, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 
-from benzokit.drugs.loader import _data_dir, read_toml, validation_to_data_error
 from benzokit.drugs.models import Drug
+from benzokit.knowledge import Knowledge, read_toml
 
 PK_PARAMETERS = (
     "clearance", "central_volume", "peripheral_volume", "intercompartmental_clearance", "absorption_rate",
@@ -82,9 +81,8 @@ class PopulationSettings(_Strict):
         return self
 
 
-@cache
-def _population_defaults() -> dict[str, Any]:
-    return read_toml(_data_dir() / "population.toml")
+def _population_defaults(knowledge: Knowledge | None = None) -> dict[str, Any]:
+    return (knowledge or Knowledge.shipped()).load("population.toml", read_toml)
 
 
 def _value(table: dict[str, Any], key: str) -> float:
@@ -119,13 +117,3 @@ def build_settings(drug: Drug, overrides: dict[str, object] | None = None) -> Po
         else:
             merged[key] = value
     return PopulationSettings.model_validate(merged)
-
-
-def validate_population_file() -> None:
-    """Fail with a DataError if the shipped population defaults do not validate (used in tests)."""
-    from benzokit.drugs.loader import load_drug
-
-    try:
-        build_settings(load_drug("clonazepam"))
-    except ValidationError as exc:
-        raise validation_to_data_error(_data_dir() / "population.toml", exc) from exc

@@ -7,11 +7,10 @@ compartment the β term is zero. Textbook forms (Gibaldi & Perrier) — checked 
 from __future__ import annotations
 
 import numpy as np
-from numpy.typing import NDArray
 
 from benzokit.sim.population.sample import Subjects
+from benzokit.types import FloatArray
 
-FloatArray = NDArray[np.float64]
 NG_ML_PER_MG_L = 1000.0
 _MIN_RELATIVE_GAP = 1e-7
 

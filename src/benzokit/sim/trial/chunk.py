@@ -13,8 +13,6 @@ from benzokit.sim.population.sample import sample_subjects
 from benzokit.sim.population.terms import oral_terms
 from benzokit.sim.trial.plan import TrialPlan
 
-COVARIATE_COLUMNS = ("weight_kg", "age_y", "female", "clearance_l_h")
-
 
 @dataclass(frozen=True, slots=True)
 class ChunkResult:

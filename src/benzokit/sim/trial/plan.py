@@ -27,8 +27,8 @@ from benzokit.sim.population.kernel import (
 from benzokit.sim.population.schedule import hourly_schedule
 from benzokit.sim.population.settings import PopulationSettings, build_settings
 from benzokit.sim.trial.spec import Strategy, TrialSpec
+from benzokit.units import HOURS_PER_DAY
 
-HOURS_PER_DAY = 24
 _TARGET_CHUNKS = 64
 _MIN_CHUNK = 4096
 _MAX_CHUNK = 131_072

@@ -9,14 +9,13 @@ from typing import Any
 import numpy as np
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
-from numpy.typing import NDArray
 
 from benzokit.sim.population.kernel import BAND_SERIES, METRICS
 from benzokit.sim.trial.store import BANDS_DIR, SUBJECTS_DIR
+from benzokit.types import FloatArray
 
 Z95 = 1.959963984540054
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
-FloatArray = NDArray[np.float64]
 
 
 def describe(values: FloatArray) -> dict[str, float]:

@@ -1,0 +1,189 @@
+"""The knowledge base as one object: every data file benzokit reads, found, validated and cached once.
+
+A :class:`Knowledge` is *passed in* to whatever needs clinical figures or rules; nothing below the CLI and
+the service reaches for a global. The shipped files live in the ``data/`` folders of the packages that
+define their schemas; a clinic may lay its own adjusted copies over them with an *overlay* folder::
+
+    knowledge = Knowledge.with_overlay(Path("clinic-knowledge"))   # e.g. a stricter rules.toml
+
+An overlay file replaces the shipped file of the same name, whole, and is validated exactly as the shipped
+one is (the same schema, the same loader). A file name that replaces nothing is refused, so a misspelt file
+cannot be silently ignored. :attr:`Knowledge.version` names the exact set of files in use (benzokit's version
+and a digest of every file's bytes); plans, findings and audit rows carry it.
+
+Each schema's package owns a small typed accessor, e.g. ``load_rules(knowledge)``, that calls
+:meth:`Knowledge.load` with its file name and its validating builder; this module knows only files.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import hashlib
+import threading
+import tomllib
+from collections.abc import Callable
+from functools import cache
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any, TypeVar, cast
+
+from pydantic import ValidationError
+
+from benzokit.errors import DataError
+
+T = TypeVar("T")
+
+#: The package whose ``data/`` folder ships each kind of file. Drug files (``<drug>.toml``) and the
+#: optional scale files (``scale_*.toml``) are found by listing their folder.
+SHIPPED_PACKAGES = (
+    "benzokit.drugs",
+    "benzokit.plan",
+    "benzokit.safety",
+    "benzokit.monitor",
+    "benzokit.interop",
+)
+
+
+def read_toml(path: Path) -> dict[str, Any]:
+    """Parse a TOML file, turning syntax errors into a :class:`DataError` naming the file."""
+    try:
+        with path.open("rb") as handle:
+            return tomllib.load(handle)
+    except FileNotFoundError as exc:
+        raise DataError(str(path), "(file)", "does not exist") from exc
+    except tomllib.TOMLDecodeError as exc:
+        raise DataError(str(path), "(syntax)", f"is not valid TOML: {exc}") from exc
+
+
+def validation_to_data_error(path: Path, exc: ValidationError) -> DataError:
+    """The first validation problem of a data file, as a :class:`DataError` with its field path."""
+    first = exc.errors()[0]
+    field = ".".join(str(part) for part in first["loc"]) or "(top level)"
+    extra = f" (and {exc.error_count() - 1} more problem(s))" if exc.error_count() > 1 else ""
+    return DataError(str(path), field, f"{first['msg']}{extra}")
+
+
+def shipped_folder(package: str) -> Path:
+    """The ``data/`` folder shipped inside ``package`` (e.g. ``benzokit.safety``)."""
+    return Path(str(resources.files(package).joinpath("data")))
+
+
+def _package_version() -> str:
+    try:
+        return metadata.version("benzokit")
+    except metadata.PackageNotFoundError:  # running from a source tree that was never installed
+        return "0+unknown"
+
+
+class Knowledge:
+    """Every data file in use (shipped, or overlaid by a clinic's folder), each loaded once.
+
+    Instances are cheap to create and safe to share between threads; what they load is immutable.
+    """
+
+    __slots__ = ("_cache", "_files", "_lock", "overlay", "version")
+
+    def __init__(self, overlay: Path | None = None) -> None:
+        self.overlay = overlay
+        self._files = _effective_files(overlay)
+        self._cache: dict[tuple[str, Callable[..., object]], object] = {}
+        self._lock = threading.RLock()
+        self.version = _version(self._files, overlay)
+
+    @staticmethod
+    def shipped() -> Knowledge:
+        """The files shipped with benzokit (one shared instance)."""
+        return _shipped()
+
+    @classmethod
+    def with_overlay(cls, overlay: Path | None) -> Knowledge:
+        """The shipped files with ``overlay``'s files laid over them (``None``: the shipped files)."""
+        return _shipped() if overlay is None else cls(overlay)
+
+    def path(self, name: str) -> Path:
+        """The file in use for ``name`` (e.g. ``"rules.toml"``): the overlay's copy if it has one."""
+        if name not in self._files:
+            raise DataError(name, "(file)", "is not a knowledge-base file benzokit knows")
+        return self._files[name]
+
+    def names(self, folder: str, pattern: str = "*.toml") -> tuple[str, ...]:
+        """File names in use that belong to ``folder`` (a package, e.g. ``benzokit.drugs``), sorted."""
+        return tuple(
+            sorted(
+                name
+                for name in self._files
+                if _folder_of(name) == folder and fnmatch.fnmatchcase(name, pattern)
+            )
+        )
+
+    def load(self, name: str, build: Callable[[Path], T]) -> T:
+        """``build(path)`` for the file in use for ``name``, computed once per knowledge base."""
+        key = (name, build)
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = build(self.path(name))
+            return cast(T, self._cache[key])
+
+    def cached(self, build: Callable[[Knowledge], T]) -> T:
+        """``build(self)`` computed once per knowledge base (for values made of several files)."""
+        key = ("", build)
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = build(self)
+            return cast(T, self._cache[key])
+
+    def __repr__(self) -> str:
+        where = f"overlay={str(self.overlay)!r}" if self.overlay else "shipped"
+        return f"Knowledge({where}, version={self.version!r})"
+
+
+SCALE_FILES = "scale_*.toml"
+
+
+@cache
+def _shipped_files() -> dict[str, tuple[str, Path]]:
+    """Every shipped file by name, with the package that ships it."""
+    return {
+        path.name: (package, path)
+        for package in SHIPPED_PACKAGES
+        for path in sorted(shipped_folder(package).glob("*.toml"))
+    }
+
+
+def _folder_of(name: str) -> str | None:
+    shipped = _shipped_files().get(name)
+    if shipped is not None:
+        return shipped[0]
+    return "benzokit.monitor" if fnmatch.fnmatchcase(name, SCALE_FILES) else None
+
+
+def _effective_files(overlay: Path | None) -> dict[str, Path]:
+    files = {name: path for name, (_, path) in _shipped_files().items()}
+    if overlay is None:
+        return files
+    if not overlay.is_dir():
+        raise DataError(str(overlay), "(folder)", "is not a folder of knowledge-base files")
+    for path in sorted(overlay.glob("*.toml")):
+        if _folder_of(path.name) is None:
+            raise DataError(
+                str(path),
+                "(file name)",
+                "replaces no shipped file; an overlay file takes the name of the file it adjusts "
+                f"(one of: {', '.join(sorted(files))}), or is a scale file named {SCALE_FILES}",
+            )
+        files[path.name] = path
+    return files
+
+
+def _version(files: dict[str, Path], overlay: Path | None) -> str:
+    digest = hashlib.sha256()
+    for name in sorted(files):
+        digest.update(name.encode())
+        digest.update(files[name].read_bytes())
+    kind = "clinic" if overlay is not None else "shipped"
+    return f"{_package_version()}+{kind}.{digest.hexdigest()[:12]}"
+
+
+@cache
+def _shipped() -> Knowledge:
+    return Knowledge()

@@ -1,0 +1,57 @@
+"""The knowledge base as one object: shipped files, a clinic's overlay, one load per file, a version."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from benzokit.drugs import list_drugs, load_drug
+from benzokit.errors import DataError
+from benzokit.knowledge import Knowledge
+from benzokit.safety.rules import load_rules
+
+
+def test_the_shipped_knowledge_is_one_instance_and_loads_each_file_once() -> None:
+    shipped = Knowledge.shipped()
+    assert Knowledge.with_overlay(None) is shipped
+    assert load_rules(shipped) is load_rules(shipped)
+    assert load_drug("clonazepam", shipped) is load_drug("Clonazepam ", shipped)
+    assert "clonazepam" in list_drugs(shipped)
+    assert "agents" not in list_drugs(shipped)
+
+
+def test_an_overlay_file_replaces_the_shipped_one_and_changes_the_version(tmp_path: Path) -> None:
+    shipped_rules = Knowledge.shipped().path("rules.toml").read_text(encoding="utf-8")
+    (tmp_path / "rules.toml").write_text(shipped_rules, encoding="utf-8")
+    same = Knowledge.with_overlay(tmp_path)
+    assert same.path("rules.toml") == tmp_path / "rules.toml"
+    assert same.path("clonazepam.toml") == Knowledge.shipped().path("clonazepam.toml")
+    assert same.version != Knowledge.shipped().version  # same bytes, but a clinic's set of files
+    assert "+clinic." in same.version and "+shipped." in Knowledge.shipped().version
+
+    (tmp_path / "rules.toml").write_text(shipped_rules + "\n# adjusted\n", encoding="utf-8")
+    assert Knowledge.with_overlay(tmp_path).version != same.version
+
+
+def test_an_overlay_file_that_replaces_nothing_is_refused_by_name(tmp_path: Path) -> None:
+    (tmp_path / "rule.toml").write_text("", encoding="utf-8")
+    with pytest.raises(DataError) as caught:
+        Knowledge.with_overlay(tmp_path)
+    assert caught.value.path == str(tmp_path / "rule.toml")
+    assert "rules.toml" in caught.value.problem
+
+
+def test_an_overlay_is_validated_as_the_shipped_file_is(tmp_path: Path) -> None:
+    (tmp_path / "rules.toml").write_text(
+        'schema_version = 1\ndata_version = "x"\n', encoding="utf-8"
+    )
+    knowledge = Knowledge.with_overlay(tmp_path)
+    with pytest.raises(DataError) as caught:
+        load_rules(knowledge)
+    assert caught.value.path == str(tmp_path / "rules.toml")
+
+
+def test_a_missing_overlay_folder_is_a_data_error(tmp_path: Path) -> None:
+    with pytest.raises(DataError, match="not a folder"):
+        Knowledge.with_overlay(tmp_path / "absent")
