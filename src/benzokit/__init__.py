@@ -7,6 +7,7 @@ proposes stopping a benzodiazepine abruptly. See :data:`DISCLAIMER`.
 from __future__ import annotations
 
 from benzokit._disclaimer import DISCLAIMER
+from benzokit._version import __version__
 from benzokit.drugs import Drug, list_drugs, load_drug
 from benzokit.errors import (
     BenzokitError,
@@ -20,8 +21,6 @@ from benzokit.errors import (
 from benzokit.patient import Patient
 from benzokit.regimen import DoseEvent, Regimen, Route, parse_regimen
 from benzokit.sim import SimulationResult, TimeGrid, simulate
-
-__version__ = "0.1.0"
 
 __all__ = [
     "DISCLAIMER",

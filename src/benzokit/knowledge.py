@@ -23,12 +23,13 @@ import threading
 import tomllib
 from collections.abc import Callable
 from functools import cache
-from importlib import metadata, resources
+from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
 from pydantic import ValidationError
 
+from benzokit._version import __version__
 from benzokit.errors import DataError
 
 T = TypeVar("T")
@@ -66,13 +67,6 @@ def validation_to_data_error(path: Path, exc: ValidationError) -> DataError:
 def shipped_folder(package: str) -> Path:
     """The ``data/`` folder shipped inside ``package`` (e.g. ``benzokit.safety``)."""
     return Path(str(resources.files(package).joinpath("data")))
-
-
-def _package_version() -> str:
-    try:
-        return metadata.version("benzokit")
-    except metadata.PackageNotFoundError:  # running from a source tree that was never installed
-        return "0+unknown"
 
 
 class Knowledge:
@@ -181,7 +175,7 @@ def _version(files: dict[str, Path], overlay: Path | None) -> str:
         digest.update(name.encode())
         digest.update(files[name].read_bytes())
     kind = "clinic" if overlay is not None else "shipped"
-    return f"{_package_version()}+{kind}.{digest.hexdigest()[:12]}"
+    return f"{__version__}+{kind}.{digest.hexdigest()[:12]}"
 
 
 @cache

@@ -13,8 +13,8 @@ from pathlib import Path
 
 from icalendar import Calendar, Event
 
-from benzokit import __version__
 from benzokit._disclaimer import DISCLAIMER
+from benzokit._version import __version__
 from benzokit.files import write_atomically
 from benzokit.interop._common import (
     check_plan,

@@ -10,8 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from benzokit import __version__
 from benzokit._disclaimer import DISCLAIMER
+from benzokit._version import __version__
 from benzokit.errors import BenzokitError
 from benzokit.service import api, pages
 from benzokit.service.clinic import Clinic
