@@ -100,15 +100,20 @@ class Knowledge:
             raise DataError(name, "(file)", "is not a knowledge-base file benzokit knows")
         return self._files[name]
 
-    def names(self, folder: str, pattern: str = "*.toml") -> tuple[str, ...]:
-        """File names in use that belong to ``folder`` (a package, e.g. ``benzokit.drugs``), sorted."""
+    def names(self, folder: str | None = None, pattern: str = "*.toml") -> tuple[str, ...]:
+        """File names in use, sorted; ``folder`` (a package, e.g. ``benzokit.drugs``) keeps its own."""
         return tuple(
             sorted(
                 name
                 for name in self._files
-                if _folder_of(name) == folder and fnmatch.fnmatchcase(name, pattern)
+                if (folder is None or _folder_of(name) == folder)
+                and fnmatch.fnmatchcase(name, pattern)
             )
         )
+
+    def overlaid(self) -> tuple[str, ...]:
+        """The names of the files the overlay replaced or added, sorted (none for the shipped set)."""
+        return tuple(sorted(n for n, p in self._files.items() if p.parent == self.overlay))
 
     def load(self, name: str, build: Callable[[Path], T]) -> T:
         """``build(path)`` for the file in use for ``name``, computed once per knowledge base."""

@@ -8,6 +8,7 @@ from typing import NoReturn, TypeVar
 
 from rich.console import Console
 
+from benzokit.cli.context import is_overlay_file
 from benzokit.errors import BenzokitError, DataError, InputError
 
 EXIT_INPUT = 2
@@ -22,7 +23,14 @@ def fail(error: BenzokitError) -> NoReturn:
     kind = "input error" if isinstance(error, InputError) else "error"
     _stderr.print(f"[bold red]{kind}:[/] {error}", markup=True)
     if isinstance(error, DataError):
-        _stderr.print("The knowledge base shipped with benzokit is damaged; please report this.")
+        if is_overlay_file(error):
+            _stderr.print(
+                "The folder given with --knowledge (or BENZOKIT_KNOWLEDGE) has this problem; fix it."
+            )
+        else:
+            _stderr.print(
+                "The knowledge base shipped with benzokit is damaged; please report this."
+            )
         sys.exit(EXIT_DATA)
     sys.exit(EXIT_INPUT)
 
