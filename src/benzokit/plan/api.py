@@ -11,7 +11,7 @@ from benzokit.drugs.models import Drug, ProductForm
 from benzokit.errors import InputError
 from benzokit.pd.occupancy import half_occupancy_daily_dose_mg
 from benzokit.pd.params import load_pd_parameters
-from benzokit.plan.daily import administrations
+from benzokit.plan.daily import administrations, require_feasible
 from benzokit.plan.model import Plan, Step, StepKind
 from benzokit.plan.params import load_strategy_parameters
 from benzokit.plan.products import ProductSet, product_set
@@ -267,7 +267,7 @@ def _build_taper(
 
 
 _CUSTOM_STEP = re.compile(
-    r"^\s*(?:(?P<dose>[\d.]+)\s*mg\s*/\s*day|(?P<hold>hold))\s*(?:x|for)\s*(?P<days>\d+)\s*(?:days?|d)\s*$",
+    r"^\s*(?:(?P<dose>\d+(?:\.\d+)?|\.\d+)\s*mg\s*/\s*day|(?P<hold>hold))\s*(?:x|for)\s*(?P<days>\d+)\s*(?:days?|d)\s*$",
     re.IGNORECASE,
 )
 
@@ -299,6 +299,8 @@ def custom_plan(
             raise InputError(
                 f"--steps step {index + 1}", part, f"a dose at most the previous {current:g} mg/day"
             )
+        if dose > 0:
+            require_feasible(products, dose, len(settings.times), f"--steps step {index + 1}")
         doses = administrations(products, dose, settings.times) if dose > 0 else ()
         steps.append(Step(day, day + days, doses, kind, "hold" if kind is StepKind.HOLD else ""))
         day, current = day + days, dose

@@ -66,9 +66,7 @@ def switch_plan(
             else 0.0
         )
         wanted = start * ratio * k / stages
-        diazepam_daily = (
-            feasible_daily_at_or_above(diazepam_products, wanted, len(settings.times)) or wanted
-        )
+        diazepam_daily = _diazepam_daily(diazepam_products, wanted, start, len(settings.times))
         doses = (
             *(administrations(products, original or 0.0, settings.times) if original else ()),
             *administrations(diazepam_products, diazepam_daily, settings.times),
@@ -111,3 +109,16 @@ def switch_plan(
             "stage_days": stage_days,
         },
     )
+
+
+def _diazepam_daily(products: ProductSet, wanted_mg: float, start_mg: float, n_times: int) -> float:
+    """The smallest diazepam daily dose (mg) ≥ ``wanted_mg`` the products make; else an InputError."""
+    daily = feasible_daily_at_or_above(products, wanted_mg, n_times)
+    if daily is None:
+        raise InputError(
+            "--from",
+            f"{start_mg:g} mg/day",
+            f"a starting dose whose diazepam equivalent ({wanted_mg:g} mg/day) the diazepam "
+            f"products can make over {n_times} dose(s) a day",
+        )
+    return daily

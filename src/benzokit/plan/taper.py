@@ -18,7 +18,7 @@ from benzokit.plan.daily import (
     administrations,
     feasible_daily_at_or_above,
     feasible_daily_below,
-    split_daily,
+    require_feasible,
 )
 from benzokit.plan.model import Plan, Step, StepKind
 from benzokit.plan.params import load_strategy_parameters
@@ -56,9 +56,9 @@ def _window_floor(
 def taper_plan(drug: Drug, products: ProductSet, pace: Pace, settings: TaperSettings) -> Plan:
     """The plan for ``pace`` from ``settings.start_daily_mg`` down to ``settings.target_daily_mg``."""
     n_times = len(settings.times)
-    _require_feasible(products, settings.start_daily_mg, n_times, "--from")
+    require_feasible(products, settings.start_daily_mg, n_times, "--from")
     if settings.target_daily_mg > 0:
-        _require_feasible(products, settings.target_daily_mg, n_times, "--target")
+        require_feasible(products, settings.target_daily_mg, n_times, "--target")
     if settings.target_daily_mg >= settings.start_daily_mg:
         raise InputError(
             "--target",
@@ -130,17 +130,6 @@ def taper_plan(drug: Drug, products: ProductSet, pace: Pace, settings: TaperSett
             **settings.parameters,
         },
     )
-
-
-def _require_feasible(products: ProductSet, daily_mg: float, n_times: int, field: str) -> None:
-    if split_daily(products, daily_mg, n_times) is None:
-        nearest = feasible_daily_at_or_above(products, daily_mg, n_times)
-        hint = f"; the nearest the products make is {nearest:g} mg/day" if nearest else ""
-        raise InputError(
-            field,
-            f"{daily_mg:g} mg/day",
-            f"a daily dose the chosen products can make over {n_times} dose(s) a day{hint}",
-        )
 
 
 def _product_limited(
