@@ -194,8 +194,7 @@ def slowed(plan: Plan, factor: float) -> Plan:
         steps.append(replace(step, start_day=day, end_day=day + days))
         day += days
     notes = (*plan.notes, f"slowed: every step {factor:g} times as long")
-    parameters = {**plan.parameters, "slowed_by": factor}
-    return replace(plan, steps=tuple(steps), notes=notes, parameters=parameters, findings=())
+    return replace(plan, steps=tuple(steps), notes=notes, slowed_by=factor, findings=())
 
 
 def regimen_text(step: Step) -> str:

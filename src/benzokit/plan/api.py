@@ -158,9 +158,7 @@ def with_safety_findings(plan: Plan, context: PatientContext | None) -> Plan:
     """The plan with the safety checker's findings on its schedule and starting dose added."""
     if not plan.steps:
         return plan
-    start_mg = float(
-        plan.parameters.get("start_daily_mg") or plan.steps[0].daily_dose_mg(plan.drug)
-    )
+    start_mg = plan.first_daily_mg
     if plan.strategy == StrategyName.DIAZEPAM_SWITCH:
         # the cross-over replaces the original drug stage by stage; the schedule to check is diazepam's
         diazepam_steps = [
@@ -173,7 +171,7 @@ def with_safety_findings(plan: Plan, context: PatientContext | None) -> Plan:
         # the stop after the last step is part of the schedule (unless the plan keeps a target dose)
         final = (plan.total_days, plan.total_days + 1, 0.0)
         spans = [(s.start_day, s.end_day, s.daily_dose_mg(plan.drug)) for s in plan.steps]
-        spans += [] if plan.parameters.get("target_daily_mg") else [final]
+        spans += [] if plan.target_daily_mg else [final]
         reason = (
             "the label's own discontinuation schedule ends here"
             if plan.strategy == StrategyName.LABEL
@@ -222,11 +220,9 @@ def _build_taper(
         hold_days_after_cut,
         start_date,
         window_limit=strategy is not StrategyName.LABEL,
-        parameters={
-            "risk": str(chosen_risk),
-            "products_market": products.market,
-            "liquid": products.liquid,
-        },
+        risk=str(chosen_risk),
+        products_market=products.market,
+        liquid=products.liquid,
     )
     if strategy is StrategyName.CUSTOM:
         return custom_plan(drug, product_set_, settings, custom_steps)
@@ -309,11 +305,9 @@ def custom_plan(
         strategy="custom",
         steps=tuple(steps),
         start_date=settings.start_date,
-        parameters={
-            "start_daily_mg": settings.start_daily_mg,
-            "steps": text,
-            "times": list(settings.times),
-        },
+        start_daily_mg=settings.start_daily_mg,
+        times=settings.times,
+        custom_steps=text,
     )
 
 

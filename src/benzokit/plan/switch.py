@@ -12,7 +12,7 @@ from benzokit.drugs.loader import load_drug
 from benzokit.drugs.models import Drug
 from benzokit.errors import InputError
 from benzokit.plan.daily import administrations, feasible_daily_at_or_above
-from benzokit.plan.model import Plan, Step
+from benzokit.plan.model import Plan, Step, SwitchTerms
 from benzokit.plan.params import load_strategy_parameters
 from benzokit.plan.products import ProductSet
 from benzokit.plan.strategies import Pace
@@ -93,21 +93,14 @@ def switch_plan(
         drug.sources[used].citation if used in drug.sources else used,
         "choose the equivalence with --equivalence",
     )
-    return Plan(
+    return replace(
+        taper,
         drug=drug.name,
         strategy="diazepam-switch",
         steps=tuple(steps),
         findings=sort_findings([finding, *taper.findings]),
-        start_date=settings.start_date,
-        parameters={
-            **taper.parameters,
-            "start_daily_mg": start,
-            "diazepam_mg_per_mg": ratio,
-            "equivalence_source": used,
-            "equivalence_range_diazepam_mg_per_mg": [low, high],
-            "cross_over_stages": stages,
-            "stage_days": stage_days,
-        },
+        start_daily_mg=start,
+        switch=SwitchTerms(ratio, used, (low, high), stages, stage_days),
     )
 
 

@@ -9,7 +9,7 @@ Guideline-paced strategies also never reduce more than the guideline fraction wi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 
 from benzokit.drugs.models import Drug
@@ -40,7 +40,9 @@ class TaperSettings:
     hold_days_after_cut: int = 0
     start_date: date | None = None
     window_limit: bool = True
-    parameters: dict[str, object] = field(default_factory=dict)
+    risk: str | None = None
+    products_market: str | None = None
+    liquid: bool | None = None
 
 
 def _window_floor(
@@ -122,13 +124,13 @@ def taper_plan(drug: Drug, products: ProductSet, pace: Pace, settings: TaperSett
         steps=tuple(steps),
         findings=sort_findings(findings),
         start_date=settings.start_date,
-        parameters={
-            "start_daily_mg": settings.start_daily_mg,
-            "target_daily_mg": settings.target_daily_mg,
-            "times": list(settings.times),
-            "interval_days": pace.interval_days,
-            **settings.parameters,
-        },
+        start_daily_mg=settings.start_daily_mg,
+        target_daily_mg=settings.target_daily_mg,
+        times=settings.times,
+        interval_days=pace.interval_days,
+        risk=settings.risk,
+        products_market=settings.products_market,
+        liquid=settings.liquid,
     )
 
 
