@@ -12,7 +12,7 @@ from benzokit.errors import InputError
 from benzokit.pd.occupancy import half_occupancy_daily_dose_mg
 from benzokit.pd.params import load_pd_parameters
 from benzokit.plan.daily import administrations, require_feasible
-from benzokit.plan.model import Plan, Step, StepKind
+from benzokit.plan.model import DailyDose, Plan, Step, StepKind
 from benzokit.plan.params import load_strategy_parameters
 from benzokit.plan.products import ProductSet, product_set
 from benzokit.plan.strategies import (
@@ -118,7 +118,7 @@ def _pace(
 
 def plan_taper(
     drug_name: str,
-    from_text: str,
+    from_text: str | DailyDose,
     strategy: StrategyName,
     *,
     risk: Risk | None = None,
@@ -134,7 +134,11 @@ def plan_taper(
     custom_steps: str | None = None,
     context: PatientContext | None = None,
 ) -> Plan:
-    """A taper plan for ``drug_name`` from ``from_text`` ('2 mg/day' or '1 mg bid'), checked for safety."""
+    """A taper plan for ``drug_name`` from ``from_text``, checked for safety.
+
+    ``from_text`` is the current dose as written ('2 mg/day' or '1 mg bid') or as a :class:`DailyDose`
+    (e.g. a course's current step); ``times`` overrides its dose times.
+    """
     plan = _build_taper(
         drug_name,
         from_text,
@@ -186,7 +190,7 @@ def with_safety_findings(plan: Plan, context: PatientContext | None) -> Plan:
 
 def _build_taper(
     drug_name: str,
-    from_text: str,
+    from_text: str | DailyDose,
     strategy: StrategyName,
     *,
     risk: Risk | None,
@@ -202,7 +206,10 @@ def _build_taper(
     custom_steps: str | None,
 ) -> Plan:
     drug = load_drug(drug_name)
-    start_mg, dose_times = parse_from(from_text, times)
+    if isinstance(from_text, DailyDose):
+        start_mg, dose_times = from_text.daily_mg, times or from_text.times
+    else:
+        start_mg, dose_times = parse_from(from_text, times)
     if interval_days is not None and interval_days < 1:
         raise InputError("--interval-days", interval_days, "a whole number of days, at least 1")
     if reduction_fraction is not None and not 0 < reduction_fraction < 1:

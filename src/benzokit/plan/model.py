@@ -13,6 +13,7 @@ from typing import Any
 
 from benzokit._disclaimer import DISCLAIMER
 from benzokit.drugs.models import ProductForm
+from benzokit.errors import InputError
 from benzokit.regimen.regimen import Phase, Regimen, Slot
 from benzokit.safety.findings import Finding
 from benzokit.units import HOURS_PER_DAY, DoseAmount, parse_clock_h
@@ -92,6 +93,10 @@ class Step:
     def daily_dose_mg(self, drug: str | None = None) -> float:
         """mg per day of ``drug`` (default: all drugs — meaningful only for single-drug steps)."""
         return sum(a.dose_mg for a in self.doses if drug is None or a.drug == drug)
+
+    def doses_of(self, drug: str) -> tuple[Administration, ...]:
+        """This step's administrations of ``drug``, in time order."""
+        return tuple(sorted((a for a in self.doses if a.drug == drug), key=lambda a: a.time))
 
     def daily_dose_by_drug(self) -> dict[str, float]:
         drugs = dict.fromkeys(a.drug for a in self.doses)
@@ -206,21 +211,13 @@ class Plan:
         """The plan's doses of ``drug`` (default: the plan's drug) as a :class:`Regimen`, step by step.
 
         Built directly from the steps (never through prescription text): each step is a phase of its
-        daily administrations, repeated every 24 h for the step's days.
+        daily administrations of ``drug``, repeated every 24 h for the step's days. Steps without a dose
+        of ``drug`` (a switch's diazepam taper, for the original drug) are phases without doses; those
+        at the end are left out, so the regimen ends with the drug's last dose day. A plan with no dose
+        of ``drug`` at all is an :class:`InputError`.
         """
         name = drug or self.drug
-        phases = tuple(
-            Phase(
-                slots=tuple(
-                    Slot(parse_clock_h(a.time), DoseAmount(a.dose_mg))
-                    for a in step.doses
-                    if a.drug == name
-                ),
-                duration_h=step.days * HOURS_PER_DAY,
-            )
-            for step in self.steps
-        )
-        return Regimen(phases)
+        return regimen_of_days([(step.doses_of(name), step.days) for step in self.steps], name)
 
     def date_of(self, day: int) -> date | None:
         return None if self.start_date is None else self.start_date + timedelta(days=day)
@@ -236,3 +233,26 @@ class Plan:
             "notes": list(self.notes),
             "disclaimer": DISCLAIMER,
         }
+
+
+@dataclass(frozen=True, slots=True)
+class DailyDose:
+    """What a patient takes of one drug each day: ``daily_mg`` (mg/day) spread over ``times``."""
+
+    daily_mg: float
+    times: tuple[str, ...]
+
+
+def daily_phase(doses: tuple[Administration, ...], days: int) -> Phase:
+    """``doses`` (one day's administrations) every 24 h for ``days`` days; no doses: a gap."""
+    slots = tuple(Slot(parse_clock_h(a.time), DoseAmount(a.dose_mg)) for a in doses)
+    return Phase(slots=slots, duration_h=days * HOURS_PER_DAY)
+
+
+def regimen_of_days(runs: list[tuple[tuple[Administration, ...], int]], drug: str) -> Regimen:
+    """A regimen of consecutive (day's administrations, days) runs; trailing runs without doses dropped."""
+    while runs and not runs[-1][0]:
+        runs = runs[:-1]
+    if not runs:
+        raise InputError("plan", drug, f"a plan with at least one dose of {drug}")
+    return Regimen(tuple(daily_phase(doses, days) for doses, days in runs))
