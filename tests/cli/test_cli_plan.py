@@ -447,6 +447,10 @@ BAD: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
         ),
         ("--steps step 2", "at most the previous 1.5 mg/day"),
     ),
+    "custom-step-not-makeable": (  # issue 9: was a traceback (a bare ValueError)
+        (*TAPER, "--from", "1 mg bid", "--strategy", "custom", "--steps", "1.33 mg/day x 14 days"),
+        ("--steps step 1", "1.33 mg/day", "products can make"),
+    ),
     "target-above-from": (
         (*TAPER, *FROM, "--target", "3 mg/day"),
         ("--target", "3 mg/day", "below the starting dose"),
@@ -475,7 +479,13 @@ DOCUMENTS = (
     "--csv",
     "{tmp}/plan.csv",
 )
-END_TO_END = ("unknown-strategy", "from-banana", "strength-missing", "ics-without-start")
+END_TO_END = (
+    "unknown-strategy",
+    "from-banana",
+    "strength-missing",
+    "ics-without-start",
+    "custom-step-not-makeable",
+)
 
 
 def _bad_args(case: str, tmp_path: Path) -> list[str]:

@@ -39,7 +39,7 @@ def clonazepam_taper() -> Plan:
         Step(56, 70, (dose("08:00", odt(0.25)), mixed)),
         Step(70, 84, (dose("08:00", liquid(0.1)), dose("20:00", liquid(0.1)))),
     )
-    return Plan("clonazepam", "hyperbolic", steps, start_date=date(2026, 1, 5), parameters={"a": 1})
+    return Plan("clonazepam", "hyperbolic", steps, start_date=date(2026, 1, 5), start_daily_mg=2.0)
 
 
 def undated_plan() -> Plan:

@@ -14,13 +14,13 @@ from benzokit.monitor.course import (
     Course,
     CourseStatus,
     PlanVersion,
+    current_dose,
     pause,
-    regimen_text,
     remaining_plan,
     resume,
     slowed,
 )
-from benzokit.plan.api import parse_from, plan_taper
+from benzokit.plan.api import plan_taper
 from benzokit.plan.model import Plan
 from benzokit.plan.serialize import plan_from_dict
 from benzokit.plan.strategies import StrategyName
@@ -130,11 +130,20 @@ def test_last_cut_is_found_within_the_lookback(plan: Plan) -> None:
     assert course.last_cut_before(cut - timedelta(days=1), lookback_days=5) is None
 
 
-def test_regimen_text_reproduces_the_step(plan: Plan) -> None:
+def test_the_current_dose_reproduces_the_step(plan: Plan) -> None:
     step = plan.steps[1]
-    daily, times = parse_from(regimen_text(step), None)
-    assert daily == pytest.approx(step.daily_dose_mg())
-    assert times == tuple(sorted(a.time for a in step.doses))
+    dose = current_dose(step, plan.drug)
+    assert dose.daily_mg == pytest.approx(step.daily_dose_mg())
+    assert dose.times == tuple(sorted(a.time for a in step.doses))
+    again = plan_taper(plan.drug, dose, StrategyName.GUIDELINE)
+    written = plan_taper(plan.drug, f"{step.daily_dose_mg():g} mg/day", StrategyName.GUIDELINE)
+    assert again.steps == written.steps
+
+
+def test_a_step_without_the_drug_has_no_current_dose() -> None:
+    switch = plan_taper("clonazepam", "1 mg bid", StrategyName.DIAZEPAM_SWITCH)
+    with pytest.raises(InputError, match="a current dose of clonazepam"):
+        current_dose(switch.steps[-1], "clonazepam")
 
 
 @pytest.mark.parametrize("strategy", list(StrategyName)[:4])

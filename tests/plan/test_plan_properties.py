@@ -59,10 +59,7 @@ def test_plans_never_rise_use_real_products_and_end_at_zero(
             assert sum(p.dose_mg for p in dose.products) == pytest.approx(dose.dose_mg)
     label_step = CLONAZEPAM.label_taper.step_daily_mg.require() if CLONAZEPAM.label_taper else 0.0
     last_allowed = label_step if strategy is StrategyName.LABEL else 0.0
-    assert (
-        daily[-1][2]
-        <= max(last_allowed, products.smallest_dose_mg * len(plan.parameters["times"])) + 1e-9
-    )
+    assert daily[-1][2] <= max(last_allowed, products.smallest_dose_mg * len(plan.times)) + 1e-9
     assert {f.source for f in plan.findings} and all(f.source for f in plan.findings)
 
 

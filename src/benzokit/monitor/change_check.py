@@ -23,7 +23,7 @@ def _dose_in_force(course: Course, day: date) -> float:
     """mg/day on ``day``; before the course, the dose its first plan started from."""
     first = course.versions[0]
     if day < first.start:
-        return float(first.plan.parameters.get("start_daily_mg") or 0.0)
+        return first.plan.start_daily_mg or 0.0
     return course.daily_dose_mg(day)
 
 

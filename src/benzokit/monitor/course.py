@@ -14,7 +14,7 @@ from datetime import date, datetime, timedelta
 from enum import StrEnum
 
 from benzokit.errors import InputError
-from benzokit.plan.model import Administration, Plan, Step
+from benzokit.plan.model import Administration, DailyDose, Plan, Step
 
 
 class ChangeKind(StrEnum):
@@ -194,13 +194,13 @@ def slowed(plan: Plan, factor: float) -> Plan:
         steps.append(replace(step, start_day=day, end_day=day + days))
         day += days
     notes = (*plan.notes, f"slowed: every step {factor:g} times as long")
-    parameters = {**plan.parameters, "slowed_by": factor}
-    return replace(plan, steps=tuple(steps), notes=notes, parameters=parameters, findings=())
+    return replace(plan, steps=tuple(steps), notes=notes, slowed_by=factor, findings=())
 
 
-def regimen_text(step: Step) -> str:
-    """The step's daily pattern in the prescription language ('0.5 mg at 08:00 and 0.5 mg at 20:00 daily')."""
-    doses = " and ".join(
-        f"{a.dose_mg:.6g} mg at {a.time}" for a in sorted(step.doses, key=lambda a: a.time)
-    )
-    return f"{doses} daily"
+def current_dose(step: Step, drug: str) -> DailyDose:
+    """What ``step`` gives of ``drug`` each day (mg/day and the dose times), to plan a new taper from."""
+    doses = step.doses_of(drug)
+    if not doses:
+        others = ", ".join(step.daily_dose_by_drug()) or "no drug"
+        raise InputError("plan", others, f"a current dose of {drug} to taper from")
+    return DailyDose(sum(a.dose_mg for a in doses), tuple(a.time for a in doses))

@@ -21,8 +21,8 @@ from benzokit.monitor.course import Course
 from benzokit.patient import Patient
 from benzokit.pd.params import load_pd_parameters
 from benzokit.pd.simulate import simulate_pd
-from benzokit.plan.model import Administration
-from benzokit.regimen.language import parse_regimen
+from benzokit.plan.model import Administration, regimen_of_days
+from benzokit.regimen.regimen import Regimen
 from benzokit.sim.grid import TimeGrid
 from benzokit.sim.simulate import simulate
 
@@ -43,19 +43,10 @@ class CoursePrediction:
         return [self.first_day + timedelta(days=i) for i in range(len(self.daily_dose_mg))]
 
 
-def _pattern_text(doses: tuple[Administration, ...]) -> str:
-    return " and ".join(f"{a.dose_mg:.6g} mg at {a.time}" for a in doses)
-
-
-def _regimen_text(patterns: list[tuple[Administration, ...]]) -> str:
-    """Consecutive days of the same doses as phases; days without doses may only come last."""
-    while patterns and not patterns[-1]:
-        patterns = patterns[:-1]
-    phases = [
-        f"{_pattern_text(doses)} x {len(list(run))} days"
-        for doses, run in itertools.groupby(patterns)
-    ]
-    return ", then ".join(phases)
+def _regimen(patterns: list[tuple[Administration, ...]], drug: str) -> Regimen:
+    """Consecutive days of the same doses as phases (days without doses at the end are left out)."""
+    runs = [(doses, len(list(run))) for doses, run in itertools.groupby(patterns)]
+    return regimen_of_days(runs, drug)
 
 
 def run_in_days() -> int:
@@ -83,9 +74,9 @@ def predict_course(
         )
     patterns = [first] * dosed[0] + patterns[dosed[0] :]
     lead = run_in_days()
-    text = _regimen_text([first] * lead + patterns)
+    regimen = _regimen([first] * lead + patterns, drug.name)
     hours = (lead + len(days)) * 24.0
-    pk = simulate(drug, parse_regimen(text), grid=TimeGrid(hours, 1.0), patient=patient)
+    pk = simulate(drug, regimen, grid=TimeGrid(hours, 1.0), patient=patient)
     pd = simulate_pd(pk, drug)
     start = lead * 24
     occupancy = pd.occupancy[start : start + len(days) * 24].reshape(len(days), 24).mean(axis=1)

@@ -11,8 +11,8 @@ from benzokit.drugs.models import Drug, ProductForm
 from benzokit.errors import InputError
 from benzokit.pd.occupancy import half_occupancy_daily_dose_mg
 from benzokit.pd.params import load_pd_parameters
-from benzokit.plan.daily import administrations
-from benzokit.plan.model import Plan, Step, StepKind
+from benzokit.plan.daily import administrations, require_feasible
+from benzokit.plan.model import DailyDose, Plan, Step, StepKind
 from benzokit.plan.params import load_strategy_parameters
 from benzokit.plan.products import ProductSet, product_set
 from benzokit.plan.strategies import (
@@ -118,7 +118,7 @@ def _pace(
 
 def plan_taper(
     drug_name: str,
-    from_text: str,
+    from_text: str | DailyDose,
     strategy: StrategyName,
     *,
     risk: Risk | None = None,
@@ -134,7 +134,11 @@ def plan_taper(
     custom_steps: str | None = None,
     context: PatientContext | None = None,
 ) -> Plan:
-    """A taper plan for ``drug_name`` from ``from_text`` ('2 mg/day' or '1 mg bid'), checked for safety."""
+    """A taper plan for ``drug_name`` from ``from_text``, checked for safety.
+
+    ``from_text`` is the current dose as written ('2 mg/day' or '1 mg bid') or as a :class:`DailyDose`
+    (e.g. a course's current step); ``times`` overrides its dose times.
+    """
     plan = _build_taper(
         drug_name,
         from_text,
@@ -158,9 +162,7 @@ def with_safety_findings(plan: Plan, context: PatientContext | None) -> Plan:
     """The plan with the safety checker's findings on its schedule and starting dose added."""
     if not plan.steps:
         return plan
-    start_mg = float(
-        plan.parameters.get("start_daily_mg") or plan.steps[0].daily_dose_mg(plan.drug)
-    )
+    start_mg = plan.first_daily_mg
     if plan.strategy == StrategyName.DIAZEPAM_SWITCH:
         # the cross-over replaces the original drug stage by stage; the schedule to check is diazepam's
         diazepam_steps = [
@@ -173,7 +175,7 @@ def with_safety_findings(plan: Plan, context: PatientContext | None) -> Plan:
         # the stop after the last step is part of the schedule (unless the plan keeps a target dose)
         final = (plan.total_days, plan.total_days + 1, 0.0)
         spans = [(s.start_day, s.end_day, s.daily_dose_mg(plan.drug)) for s in plan.steps]
-        spans += [] if plan.parameters.get("target_daily_mg") else [final]
+        spans += [] if plan.target_daily_mg else [final]
         reason = (
             "the label's own discontinuation schedule ends here"
             if plan.strategy == StrategyName.LABEL
@@ -188,7 +190,7 @@ def with_safety_findings(plan: Plan, context: PatientContext | None) -> Plan:
 
 def _build_taper(
     drug_name: str,
-    from_text: str,
+    from_text: str | DailyDose,
     strategy: StrategyName,
     *,
     risk: Risk | None,
@@ -204,7 +206,10 @@ def _build_taper(
     custom_steps: str | None,
 ) -> Plan:
     drug = load_drug(drug_name)
-    start_mg, dose_times = parse_from(from_text, times)
+    if isinstance(from_text, DailyDose):
+        start_mg, dose_times = from_text.daily_mg, times or from_text.times
+    else:
+        start_mg, dose_times = parse_from(from_text, times)
     if interval_days is not None and interval_days < 1:
         raise InputError("--interval-days", interval_days, "a whole number of days, at least 1")
     if reduction_fraction is not None and not 0 < reduction_fraction < 1:
@@ -222,11 +227,9 @@ def _build_taper(
         hold_days_after_cut,
         start_date,
         window_limit=strategy is not StrategyName.LABEL,
-        parameters={
-            "risk": str(chosen_risk),
-            "products_market": products.market,
-            "liquid": products.liquid,
-        },
+        risk=str(chosen_risk),
+        products_market=products.market,
+        liquid=products.liquid,
     )
     if strategy is StrategyName.CUSTOM:
         return custom_plan(drug, product_set_, settings, custom_steps)
@@ -267,7 +270,7 @@ def _build_taper(
 
 
 _CUSTOM_STEP = re.compile(
-    r"^\s*(?:(?P<dose>[\d.]+)\s*mg\s*/\s*day|(?P<hold>hold))\s*(?:x|for)\s*(?P<days>\d+)\s*(?:days?|d)\s*$",
+    r"^\s*(?:(?P<dose>\d+(?:\.\d+)?|\.\d+)\s*mg\s*/\s*day|(?P<hold>hold))\s*(?:x|for)\s*(?P<days>\d+)\s*(?:days?|d)\s*$",
     re.IGNORECASE,
 )
 
@@ -299,6 +302,8 @@ def custom_plan(
             raise InputError(
                 f"--steps step {index + 1}", part, f"a dose at most the previous {current:g} mg/day"
             )
+        if dose > 0:
+            require_feasible(products, dose, len(settings.times), f"--steps step {index + 1}")
         doses = administrations(products, dose, settings.times) if dose > 0 else ()
         steps.append(Step(day, day + days, doses, kind, "hold" if kind is StepKind.HOLD else ""))
         day, current = day + days, dose
@@ -307,11 +312,9 @@ def custom_plan(
         strategy="custom",
         steps=tuple(steps),
         start_date=settings.start_date,
-        parameters={
-            "start_daily_mg": settings.start_daily_mg,
-            "steps": text,
-            "times": list(settings.times),
-        },
+        start_daily_mg=settings.start_daily_mg,
+        times=settings.times,
+        custom_steps=text,
     )
 
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 
+from benzokit.errors import InputError, ModelError
 from benzokit.plan.model import Administration
 from benzokit.plan.products import UG_PER_MG, ProductSet
 
@@ -20,6 +21,9 @@ def split_daily(products: ProductSet, daily_mg: float, n_times: int) -> tuple[fl
     target = round(daily_mg * UG_PER_MG)
     if target == 0:
         return (0.0,) * n_times
+    largest = products.largest_dose_ug
+    if largest is not None and target > largest * n_times:
+        return None  # more than every administration at its largest: no split (and no long search)
     best: tuple[int, ...] | None = None
     grain = _grain(products)
     for n_given in range(n_times, 0, -1):
@@ -76,13 +80,31 @@ def feasible_daily_at_most(products: ProductSet, daily_mg: float, n_times: int) 
     return feasible_daily_below(products, daily_mg, n_times)
 
 
+def require_feasible(products: ProductSet, daily_mg: float, n_times: int, field: str) -> None:
+    """An :class:`InputError` naming ``field`` unless the products can make ``daily_mg`` (mg/day)."""
+    if round(daily_mg * UG_PER_MG) <= 0 or split_daily(products, daily_mg, n_times) is None:
+        nearest = feasible_daily_at_or_above(products, daily_mg, n_times)
+        hint = f"; the nearest the products make is {nearest:g} mg/day" if nearest else ""
+        raise InputError(
+            field,
+            f"{daily_mg:g} mg/day",
+            f"a daily dose the chosen products can make over {n_times} dose(s) a day{hint}",
+        )
+
+
 def administrations(
     products: ProductSet, daily_mg: float, times: tuple[str, ...]
 ) -> tuple[Administration, ...]:
-    """The administrations of one day; zero doses are left out."""
+    """The administrations of one day; zero doses are left out.
+
+    ``daily_mg`` must be feasible (callers validate user doses with :func:`require_feasible` first, or
+    take them from the ``feasible_daily_*`` searches); anything else is a planner defect, a ModelError.
+    """
     split = split_daily(products, daily_mg, len(times))
     if split is None:
-        raise ValueError(f"{daily_mg:g} mg/day cannot be made from the chosen products")
+        raise ModelError(
+            f"{daily_mg:g} mg/day cannot be made from the chosen products over {len(times)} dose(s)"
+        )
     return tuple(
         Administration(products.drug, time, dose, products.make(dose))
         for time, dose in zip(times, split, strict=True)

@@ -83,6 +83,11 @@ class ProductSet:
             candidates.append(self.liquid.step_ug)
         return min(candidates) / UG_PER_MG
 
+    @property
+    def largest_dose_ug(self) -> int | None:
+        """The largest single administration the products make (µg); None when a liquid has no limit."""
+        return None if self.liquid is not None else max(self._solid_table)
+
     def is_feasible(self, dose_mg: float) -> bool:
         ug = round(dose_mg * UG_PER_MG)
         if ug in self._solid_table:

@@ -8,7 +8,15 @@ from typing import Any
 
 from benzokit.drugs.models import ProductForm
 from benzokit.errors import InputError
-from benzokit.plan.model import Administration, Plan, ProductUse, Step, StepKind
+from benzokit.plan.model import (
+    Administration,
+    Plan,
+    ProductUse,
+    Step,
+    StepKind,
+    SwitchTerms,
+    TitrationTerms,
+)
 from benzokit.safety.findings import Finding, Severity
 
 
@@ -22,13 +30,45 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
             steps=tuple(_step(s) for s in data["steps"]),
             findings=tuple(_finding(f) for f in data.get("findings", ())),
             start_date=date.fromisoformat(start) if start else None,
-            parameters=dict(data.get("parameters", {})),
             notes=tuple(str(n) for n in data.get("notes", ())),
+            **_parameters(data.get("parameters") or {}),
         )
     except (KeyError, TypeError, ValueError) as error:
         raise InputError(
             "plan", type(error).__name__ + f": {error}", "a plan as benzokit writes it (Plan JSON)"
         ) from error
+
+
+def _parameters(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The plan's typed planner inputs from the JSON view's ``"parameters"`` (see :attr:`Plan.parameters`)."""
+    fields: dict[str, Any] = {
+        "start_daily_mg": _optional(data, "start_daily_mg", float),
+        "target_daily_mg": float(data.get("target_daily_mg") or 0.0),
+        "times": tuple(str(t) for t in data.get("times", ())),
+        "interval_days": _optional(data, "interval_days", int),
+        "risk": _optional(data, "risk", str),
+        "products_market": _optional(data, "products_market", str),
+        "liquid": _optional(data, "liquid", bool),
+        "custom_steps": _optional(data, "steps", str),
+        "slowed_by": _optional(data, "slowed_by", float),
+    }
+    if "diazepam_mg_per_mg" in data:
+        low, high = data["equivalence_range_diazepam_mg_per_mg"]
+        fields["switch"] = SwitchTerms(
+            float(data["diazepam_mg_per_mg"]),
+            str(data["equivalence_source"]),
+            (float(low), float(high)),
+            int(data["cross_over_stages"]),
+            int(data["stage_days"]),
+        )
+    if "indication" in data:
+        fields["titration"] = TitrationTerms(str(data["indication"]), str(data["population"]))
+    return fields
+
+
+def _optional(data: Mapping[str, Any], key: str, kind: type[Any]) -> Any:
+    value = data.get(key)
+    return None if value is None else kind(value)
 
 
 def _step(data: Mapping[str, Any]) -> Step:

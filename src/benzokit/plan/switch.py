@@ -12,7 +12,7 @@ from benzokit.drugs.loader import load_drug
 from benzokit.drugs.models import Drug
 from benzokit.errors import InputError
 from benzokit.plan.daily import administrations, feasible_daily_at_or_above
-from benzokit.plan.model import Plan, Step
+from benzokit.plan.model import Plan, Step, SwitchTerms
 from benzokit.plan.params import load_strategy_parameters
 from benzokit.plan.products import ProductSet
 from benzokit.plan.strategies import Pace
@@ -66,9 +66,7 @@ def switch_plan(
             else 0.0
         )
         wanted = start * ratio * k / stages
-        diazepam_daily = (
-            feasible_daily_at_or_above(diazepam_products, wanted, len(settings.times)) or wanted
-        )
+        diazepam_daily = _diazepam_daily(diazepam_products, wanted, start, len(settings.times))
         doses = (
             *(administrations(products, original or 0.0, settings.times) if original else ()),
             *administrations(diazepam_products, diazepam_daily, settings.times),
@@ -95,19 +93,25 @@ def switch_plan(
         drug.sources[used].citation if used in drug.sources else used,
         "choose the equivalence with --equivalence",
     )
-    return Plan(
+    return replace(
+        taper,
         drug=drug.name,
         strategy="diazepam-switch",
         steps=tuple(steps),
         findings=sort_findings([finding, *taper.findings]),
-        start_date=settings.start_date,
-        parameters={
-            **taper.parameters,
-            "start_daily_mg": start,
-            "diazepam_mg_per_mg": ratio,
-            "equivalence_source": used,
-            "equivalence_range_diazepam_mg_per_mg": [low, high],
-            "cross_over_stages": stages,
-            "stage_days": stage_days,
-        },
+        start_daily_mg=start,
+        switch=SwitchTerms(ratio, used, (low, high), stages, stage_days),
     )
+
+
+def _diazepam_daily(products: ProductSet, wanted_mg: float, start_mg: float, n_times: int) -> float:
+    """The smallest diazepam daily dose (mg) ≥ ``wanted_mg`` the products make; else an InputError."""
+    daily = feasible_daily_at_or_above(products, wanted_mg, n_times)
+    if daily is None:
+        raise InputError(
+            "--from",
+            f"{start_mg:g} mg/day",
+            f"a starting dose whose diazepam equivalent ({wanted_mg:g} mg/day) the diazepam "
+            f"products can make over {n_times} dose(s) a day",
+        )
+    return daily

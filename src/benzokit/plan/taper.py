@@ -9,7 +9,7 @@ Guideline-paced strategies also never reduce more than the guideline fraction wi
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from datetime import date
 
 from benzokit.drugs.models import Drug
@@ -18,7 +18,7 @@ from benzokit.plan.daily import (
     administrations,
     feasible_daily_at_or_above,
     feasible_daily_below,
-    split_daily,
+    require_feasible,
 )
 from benzokit.plan.model import Plan, Step, StepKind
 from benzokit.plan.params import load_strategy_parameters
@@ -40,7 +40,9 @@ class TaperSettings:
     hold_days_after_cut: int = 0
     start_date: date | None = None
     window_limit: bool = True
-    parameters: dict[str, object] = field(default_factory=dict)
+    risk: str | None = None
+    products_market: str | None = None
+    liquid: bool | None = None
 
 
 def _window_floor(
@@ -56,9 +58,9 @@ def _window_floor(
 def taper_plan(drug: Drug, products: ProductSet, pace: Pace, settings: TaperSettings) -> Plan:
     """The plan for ``pace`` from ``settings.start_daily_mg`` down to ``settings.target_daily_mg``."""
     n_times = len(settings.times)
-    _require_feasible(products, settings.start_daily_mg, n_times, "--from")
+    require_feasible(products, settings.start_daily_mg, n_times, "--from")
     if settings.target_daily_mg > 0:
-        _require_feasible(products, settings.target_daily_mg, n_times, "--target")
+        require_feasible(products, settings.target_daily_mg, n_times, "--target")
     if settings.target_daily_mg >= settings.start_daily_mg:
         raise InputError(
             "--target",
@@ -122,25 +124,14 @@ def taper_plan(drug: Drug, products: ProductSet, pace: Pace, settings: TaperSett
         steps=tuple(steps),
         findings=sort_findings(findings),
         start_date=settings.start_date,
-        parameters={
-            "start_daily_mg": settings.start_daily_mg,
-            "target_daily_mg": settings.target_daily_mg,
-            "times": list(settings.times),
-            "interval_days": pace.interval_days,
-            **settings.parameters,
-        },
+        start_daily_mg=settings.start_daily_mg,
+        target_daily_mg=settings.target_daily_mg,
+        times=settings.times,
+        interval_days=pace.interval_days,
+        risk=settings.risk,
+        products_market=settings.products_market,
+        liquid=settings.liquid,
     )
-
-
-def _require_feasible(products: ProductSet, daily_mg: float, n_times: int, field: str) -> None:
-    if split_daily(products, daily_mg, n_times) is None:
-        nearest = feasible_daily_at_or_above(products, daily_mg, n_times)
-        hint = f"; the nearest the products make is {nearest:g} mg/day" if nearest else ""
-        raise InputError(
-            field,
-            f"{daily_mg:g} mg/day",
-            f"a daily dose the chosen products can make over {n_times} dose(s) a day{hint}",
-        )
 
 
 def _product_limited(

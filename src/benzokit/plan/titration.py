@@ -8,7 +8,7 @@ from datetime import date
 from benzokit.drugs.models import DoseLimit, Drug, Population
 from benzokit.errors import InputError
 from benzokit.plan.daily import administrations, feasible_daily_at_most
-from benzokit.plan.model import Plan, Step
+from benzokit.plan.model import Plan, Step, TitrationTerms
 from benzokit.plan.products import ProductSet
 from benzokit.safety.findings import Finding, Severity
 
@@ -135,12 +135,9 @@ def titration_plan(drug: Drug, products: ProductSet, request: TitrationRequest) 
         steps=tuple(steps),
         findings=(note,),
         start_date=request.start_date,
-        parameters={
-            "indication": limit.indication,
-            "population": str(limit.population),
-            "target_daily_mg": dose,
-            "times": list(request.times),
-        },
+        target_daily_mg=dose,
+        times=request.times,
+        titration=TitrationTerms(limit.indication, str(limit.population)),
     )
 
 

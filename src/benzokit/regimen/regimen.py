@@ -25,7 +25,9 @@ class Slot:
 class Phase:
     """Doses at ``slots`` repeated every ``period_h`` (``None``: given once) for ``duration_h``.
 
-    ``duration_h = None`` means "until the end of the simulation" and is allowed only last.
+    ``duration_h = None`` means "until the end of the simulation" and is allowed only last. A phase built
+    in code may give no doses (``slots = ()``) for a set duration: a gap, e.g. the days of a plan on which
+    another drug is taken.
     """
 
     slots: tuple[Slot, ...]
@@ -37,13 +39,15 @@ class Phase:
     def __post_init__(self) -> None:
         field = "regimen phase"
         written = self.text or "(built in code)"
-        if not self.slots:
+        if not self.slots and (self.duration_h is None or self.period_h is None):
             raise InputError(field, written, "a phase gives at least one dose")
         if self.period_h is not None and self.period_h <= 0:
             raise InputError(field, written, "a dosing interval greater than 0 h")
         if self.duration_h is not None and self.duration_h <= 0:
             raise InputError(field, written, "a phase duration greater than 0")
         offsets = sorted(s.offset_h for s in self.slots)
+        if not offsets:
+            return
         if offsets[0] < 0:
             raise InputError(field, written, "dose times at or after the start of the phase")
         if any(b - a < _SAME_TIME_TOLERANCE_H for a, b in itertools.pairwise(offsets)):
@@ -78,6 +82,8 @@ class Phase:
         return events
 
     def describe(self) -> str:
+        if not self.slots:
+            return f"no doses for {(self.duration_h or 0.0) / 24:g} days"
         doses = " and ".join(f"{s.dose} at {format_clock(s.offset_h)}" for s in self.slots)
         every = "once" if self.period_h is None else f"every {self.period_h:g} h"
         span = "until the end" if self.duration_h is None else f"for {self.duration_h / 24:g} days"
@@ -106,7 +112,7 @@ class Regimen:
                     phase.text or phase.describe(),
                     "every phase but the last needs a duration (e.g. 'x 14 days')",
                 )
-        if self.steady_state and self.phases[0].period_h is None:
+        if self.steady_state and (self.phases[0].period_h is None or not self.phases[0].slots):
             raise InputError("steady state", self.phases[0].text, "a repeating first phase")
 
     @property

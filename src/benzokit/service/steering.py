@@ -16,8 +16,8 @@ from benzokit.monitor.course import (
     ChangeKind,
     Course,
     PlanVersion,
+    current_dose,
     pause,
-    regimen_text,
     remaining_plan,
     resume,
     slowed,
@@ -131,7 +131,7 @@ class PlanSteering(ClinicBase):
             try:
                 plan = plan_taper(
                     row.drug,
-                    regimen_text(step),
+                    current_dose(step, row.drug),
                     form.strategy,
                     risk=form.risk,
                     start_date=today,

@@ -5,17 +5,23 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 
 import numpy as np
 from numpy.typing import NDArray
 from pydantic import ValidationError
 
 from benzokit.drugs.loader import load_drug
+from benzokit.drugs.models import Drug
 from benzokit.errors import InputError
 from benzokit.pd.occupancy import occupancy_c50_unbound_ng_ml
 from benzokit.pd.params import load_pd_parameters
+from benzokit.plan.api import ProductChoice, parse_from, plan_taper
+from benzokit.plan.daily import administrations
+from benzokit.plan.model import daily_phase
+from benzokit.plan.strategies import Risk, StrategyName
 from benzokit.regimen.language import parse_regimen
+from benzokit.regimen.regimen import Regimen
 from benzokit.sim.population.kernel import (
     BLOCK,
     FEEDBACK_SUBSTEPS,
@@ -125,31 +131,31 @@ def _pd_constants(spec: TrialSpec) -> PDConstants:
     )
 
 
-def _planned_regimen(drug: str, strategy: Strategy) -> str:
-    """The planner's taper as prescription text, after ``run_in_days`` at the starting dose."""
-    from benzokit.drugs.loader import load_drug
-    from benzokit.plan.api import ProductChoice, parse_from, plan_taper
-    from benzokit.plan.compare import plan_regimen_text
-    from benzokit.plan.daily import administrations
-    from benzokit.plan.model import Step
-    from benzokit.plan.strategies import Risk, StrategyName
-
+def _planned_regimen(drug: Drug, strategy: Strategy) -> Regimen:
+    """The planner's taper as a regimen, after ``run_in_days`` at the starting dose (its own phase)."""
     planned = strategy.plan
     assert planned is not None
     products = ProductChoice(liquid=planned.liquid)
     plan = plan_taper(
-        drug,
+        drug.name,
         planned.from_dose,
         StrategyName(planned.strategy),
         risk=Risk(planned.risk) if planned.risk else None,
         products=products,
     )
+    regimen = plan.to_regimen()
     if planned.run_in_days == 0:
-        return plan_regimen_text(plan)
+        return regimen
     daily_mg, times = parse_from(planned.from_dose, None)
-    doses = administrations(products.for_drug(load_drug(drug)), daily_mg, times)
-    run_in = replace(plan, steps=(Step(0, planned.run_in_days, doses),))
-    return f"{plan_regimen_text(run_in)}, then {plan_regimen_text(plan)}"
+    doses = administrations(products.for_drug(drug), daily_mg, times)
+    return Regimen((daily_phase(doses, planned.run_in_days), *regimen.phases))
+
+
+def _strategy_regimen(drug: Drug, strategy: Strategy) -> Regimen:
+    """The strategy's regimen: its prescription text as written, or the planner's taper."""
+    if strategy.regimen is not None:
+        return parse_regimen(strategy.regimen)
+    return _planned_regimen(drug, strategy)
 
 
 def plan_trial(spec: TrialSpec) -> TrialPlan:
@@ -163,7 +169,7 @@ def plan_trial(spec: TrialSpec) -> TrialPlan:
     for index, strategy in enumerate(spec.strategies):
         field = f"strategies.{index}.{'regimen' if strategy.regimen else 'plan'}"
         try:
-            regimen = parse_regimen(strategy.regimen or _planned_regimen(drug.name, strategy))
+            regimen = _strategy_regimen(drug, strategy)
         except InputError as exc:
             raise InputError(f"{field} ({exc.field})", exc.value, exc.allowed) from exc
         schedules.append(hourly_schedule(regimen, hours, field=field))
