@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from benzokit.drugs.models import DoseLimit, Drug, Figure, Population
 from benzokit.safety.context import PatientContext, population, resolve_indication
 from benzokit.safety.findings import Finding
-from benzokit.safety.rules import RuleSet, load_rules
+from benzokit.safety.rules import RuleSet
 
 RELATIVE_TOLERANCE = 1e-9
 """Numerical slack for float comparisons (not a clinical margin)."""
@@ -77,10 +77,15 @@ def _maximum(drug: Drug, lim: DoseLimit, pop: Population | None = None) -> Label
 
 
 def dose_findings(
-    drug: Drug, daily_dose_mg: float, context: PatientContext, *, starting: bool = False
+    drug: Drug,
+    daily_dose_mg: float,
+    context: PatientContext,
+    *,
+    starting: bool = False,
+    rules: RuleSet,
 ) -> list[Finding]:
-    """Findings on one daily dose (mg/day): label maximum, starting dose, paediatric mg/kg."""
-    rules = load_rules()
+    """Findings on one daily dose (mg/day) under ``rules``: label maximum, starting dose, paediatric
+    mg/kg."""
     findings: list[Finding] = []
     maximum = label_maximum(drug, context)
     if context.indication is None:
