@@ -30,11 +30,15 @@ def _dose_in_force(course: Course, day: date) -> float:
 
 
 def _days_before(course: Course, today: date, days: int) -> list[DoseSpan]:
-    """The doses in force on the ``days`` days before ``today``, one span a day, in day order."""
-    return [
-        DoseSpan(-back, -back + 1, _dose_in_force(course, today - timedelta(days=back)))
-        for back in range(days, 0, -1)
-    ]
+    """The doses in force on the ``days`` days before ``today``, in day order (a span per dose)."""
+    spans: list[DoseSpan] = []
+    for back in range(days, 0, -1):
+        dose = _dose_in_force(course, today - timedelta(days=back))
+        if spans and spans[-1].daily_dose_mg == dose:
+            spans[-1] = DoseSpan(spans[-1].start_day, -back + 1, dose)
+        else:
+            spans.append(DoseSpan(-back, -back + 1, dose))
+    return spans
 
 
 def _first_days(plan: Plan, days: int) -> list[DoseSpan]:

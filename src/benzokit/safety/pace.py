@@ -81,8 +81,8 @@ class PaceRule:
         """
         worst: Fall | None = None
         for earlier, later in self._pairs_in_window(spans, after):
-            if earlier.daily_dose_mg <= 0 or later.daily_dose_mg <= 0:
-                continue
+            if not 0 < later.daily_dose_mg < earlier.daily_dose_mg:
+                continue  # not a fall, or a fall to zero (a stop)
             fraction = 1.0 - later.daily_dose_mg / earlier.daily_dose_mg
             if worst is None or fraction > worst.fraction:
                 worst = Fall(
