@@ -47,11 +47,14 @@ def chosen_limit(drug: Drug, indication: str, pop: Population) -> DoseLimit | No
     return limits.get(Population.ADULT) if pop is Population.ELDERLY else None
 
 
-def label_maximum(drug: Drug, context: PatientContext) -> LabelMaximum | None:
+def label_maximum(
+    drug: Drug, context: PatientContext, rules: RuleSet | None = None
+) -> LabelMaximum | None:
     """The labelled maximum daily dose for the context's indication and population.
 
     Without an indication: the highest labelled maximum of the drug. Elderly dosing without its own
-    maximum uses the adult maximum of the same indication.
+    maximum uses the adult maximum of the same indication. ``rules`` (default: shipped) set the
+    elderly age.
     """
     if context.indication is None:
         candidates = [lim for lim in drug.dose_limits if lim.max_daily_mg is not None]
@@ -60,7 +63,7 @@ def label_maximum(drug: Drug, context: PatientContext) -> LabelMaximum | None:
         best = max(candidates, key=lambda lim: _upper(lim.max_daily_mg) if lim.max_daily_mg else 0)
         return _maximum(drug, best)
     indication = resolve_indication(drug, context.indication)
-    pop = population(drug, context)
+    pop = population(drug, context, rules)
     limits = _limits(drug, indication)
     for candidate in (pop, Population.ADULT) if pop is Population.ELDERLY else (pop,):
         lim = limits.get(candidate)
@@ -87,7 +90,7 @@ def dose_findings(
     """Findings on one daily dose (mg/day) under ``rules``: label maximum, starting dose, paediatric
     mg/kg."""
     findings: list[Finding] = []
-    maximum = label_maximum(drug, context)
+    maximum = label_maximum(drug, context, rules)
     if context.indication is None:
         if maximum is not None:
             findings.append(
@@ -101,7 +104,7 @@ def dose_findings(
             )
     else:
         indication = resolve_indication(drug, context.indication)
-        pop = population(drug, context)
+        pop = population(drug, context, rules)
         lim = chosen_limit(drug, indication, pop)
         unlabelled = _unlabelled(drug, indication, pop=pop, lim=lim, context=context, rules=rules)
         if unlabelled is not None:

@@ -98,7 +98,7 @@ def check_spans(
     """The schedule's findings under ``rules``: pace, abrupt stops, steps above the label maximum."""
     findings = pace_findings(drug, spans, rules, pace_of(rules))
     findings += _stops(drug, spans, rules, reason)
-    maximum = label_maximum(drug, context)
+    maximum = label_maximum(drug, context, rules)
     if maximum is not None:
         over = [s for s in spans if above(s.daily_dose_mg, maximum.daily_mg)]
         if over:
