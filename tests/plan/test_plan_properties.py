@@ -11,14 +11,14 @@ from hypothesis import strategies as st
 from benzokit.drugs.loader import load_drug
 from benzokit.plan.api import ProductChoice, plan_taper
 from benzokit.plan.model import Plan, StepKind
-from benzokit.plan.params import load_strategy_parameters
 from benzokit.plan.products import product_set
 from benzokit.plan.strategies import Risk, StrategyName
+from benzokit.safety.pace import guideline_pace
 
 CLONAZEPAM = load_drug("clonazepam")
-LIMITS = load_strategy_parameters().guideline
-CAP = LIMITS.max_reduction_fraction.require()
-WINDOW = int(LIMITS.window_days.require())
+PACE = guideline_pace()
+CAP = PACE.fraction
+WINDOW = PACE.window_days
 
 start_doses = st.integers(min_value=2, max_value=32).map(
     lambda eighths: eighths * 0.125
@@ -32,11 +32,12 @@ def _daily(plan: Plan) -> list[tuple[int, int, float]]:
 
 
 def _limited_days(plan: Plan) -> set[int]:
-    found = set()
-    for f in plan.findings:
-        if f.code in {"PLAN-PRODUCT-LIMITED", "PLAN-FINAL-STEP"} and f.message.startswith("Day "):
-            found.add(int(f.message.split(":")[0].removeprefix("Day ")))
-    return found
+    """The days of the product-limited steps the plan names one by one (its structured ``day``)."""
+    return {
+        f.day
+        for f in plan.findings
+        if f.code in {"PLAN-PRODUCT-LIMITED", "PLAN-FINAL-STEP"} and f.day is not None
+    }
 
 
 @settings(max_examples=40, deadline=None)

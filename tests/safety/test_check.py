@@ -2,14 +2,28 @@
 
 from __future__ import annotations
 
+import tomllib
+from importlib import resources
+from pathlib import Path
+
 import pytest
+import tomli_w
 
 from benzokit.drugs import load_drug
 from benzokit.drugs.models import Population
 from benzokit.errors import InputError, UnknownNameError
-from benzokit.safety import Finding, PatientContext, Severity, check_prescription, population
+from benzokit.knowledge import Knowledge
+from benzokit.safety import (
+    Finding,
+    PatientContext,
+    Severity,
+    check_prescription,
+    load_rules,
+    population,
+)
 from benzokit.safety.interactions import exposure_ratio
 
+RULES_FILE = Path(str(resources.files("benzokit.safety").joinpath("data", "rules.toml")))
 ISSUE_CONTEXT = PatientContext.create(
     age_y=72, comedications=["oxycodone", "gabapentin"], indication="panic"
 )
@@ -259,3 +273,19 @@ def test_unknown_values_are_input_errors_naming_the_field_and_what_is_allowed() 
         PatientContext(weight_kg=0)
     with pytest.raises(UnknownNameError, match="co-medication"):
         PatientContext.create(comedications=["unobtainium"])
+
+
+def test_the_rules_of_a_clinic_overlay_are_the_ones_checked(tmp_path: Path) -> None:
+    """``knowledge=`` reaches every part of the check: here an overlay's elderly age of 60 (Beers
+    finding and elderly labelled dosing alike)."""
+    data = tomllib.loads(RULES_FILE.read_text(encoding="utf-8"))
+    data["parameters"]["elderly_age_y"]["value"] = 60
+    (tmp_path / "rules.toml").write_text(tomli_w.dumps(data), encoding="utf-8")
+    clinic = Knowledge.with_overlay(tmp_path)
+    context = PatientContext(age_y=62, indication="insomnia")
+    shipped = check_prescription("zolpidem", 10.0, context)
+    adjusted = check_prescription("zolpidem", 10.0, context, knowledge=clinic)
+    assert "BZK-BEERS-BENZODIAZEPINE" not in _codes(shipped)
+    assert "BZK-DOSE-ABOVE-LABEL-MAX" not in _codes(shipped)
+    assert {"BZK-BEERS-BENZODIAZEPINE", "BZK-DOSE-ABOVE-LABEL-MAX"} <= _codes(adjusted)
+    assert population(load_drug("zolpidem"), context, load_rules(clinic)) is Population.ELDERLY

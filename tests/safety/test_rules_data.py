@@ -40,6 +40,8 @@ def test_every_rule_and_every_number_cites_a_defined_source() -> None:
             assert figure.source == DRUG_LABEL or figure.source in rules.sources, (where, name)
     for name, figure in rules.parameters.items():
         assert figure.source == DRUG_LABEL or figure.source in rules.sources, name
+    for figure in (rules.taper_pace.max_reduction_fraction, rules.taper_pace.window_days):
+        assert figure.source in rules.sources
     for key, source in rules.sources.items():
         assert source.citation, key
 
@@ -56,10 +58,11 @@ def test_the_guideline_numbers_live_in_the_data_with_their_sources() -> None:
     assert rules.parameters["elderly_age_y"].source == "beers2023"
     assert rules.sources["beers2023"].doi == "10.1111/jgs.18372"
     assert rules.rules["beers_cns_active"].parameters["min_count"].value == 3
-    taper = rules.rules["taper_rate"].parameters
-    assert taper["max_reduction_fraction"].value == 0.25
-    assert taper["window_days"].value == 14
-    assert taper["window_days"].source == "asam2025"
+    pace = rules.taper_pace  # the one entry the planner and both pace checks read
+    assert pace.max_reduction_fraction.value == 0.25
+    assert pace.window_days.value == 14
+    assert pace.window_days.source == "asam2025"
+    assert not rules.rules["taper_rate"].parameters  # no copy beside the one entry
     assert rules.sources["asam2025"].doi == "10.1007/s11606-025-09499-2"
     assert {"fda_boxed_2016", "fda_boxed_2020"} <= set(rules.sources)
     assert rules.sources["fda_boxed_2016"].kind is SourceKind.GUIDELINE
@@ -104,12 +107,18 @@ def _write_modified(tmp_path: Path, edit: Callable[[dict[str, Any]], object]) ->
         (lambda d: d["rules"].pop("taper_rate"), "(top level)", "taper_rate"),
         (lambda d: d["rules"]["alcohol"].update(source="nobody2099"), "(top level)", "nobody2099"),
         (
-            lambda d: d["rules"]["taper_rate"]["parameters"]["window_days"].update(
-                value="two weeks"
-            ),
-            "rules.taper_rate.parameters.window_days.value",
+            lambda d: d["taper_pace"]["window_days"].update(value="two weeks"),
+            "taper_pace.window_days.value",
             "number",
         ),
+        (
+            lambda d: d["taper_pace"]["max_reduction_fraction"].update(value=25),
+            "taper_pace",
+            "not a fraction",
+        ),
+        (lambda d: d["taper_pace"]["window_days"].update(value=10.5), "taper_pace", "whole"),
+        (lambda d: d.pop("taper_pace"), "taper_pace", "Field required"),
+        (lambda d: d["rules"].pop("change_pace"), "(top level)", "change_pace"),
         (
             lambda d: d["rules"]["alcohol"].update(code="BZK-OPIOID-COUSE"),
             "(top level)",

@@ -55,8 +55,13 @@ def test_the_pace_finding_appears_exactly_when_some_14_day_window_falls_more_tha
     start_mg: float, parts: list[tuple[int, float]]
 ) -> None:
     steps = _schedule(start_mg, [(days, min(f, 20.0 / start_mg)) for days, f in parts])
-    flagged = TAPER in _codes(steps)
-    assert flagged == (_largest_fall_brute_force(steps) > MAX_FALL + 1e-9)
+    found = [f for f in check_schedule("clonazepam", steps, SEIZURE) if f.code == TAPER]
+    largest = _largest_fall_brute_force(steps)
+    assert bool(found) == (largest > MAX_FALL + 1e-9)
+    for finding in found:  # the finding's numbers are the oracle's worst fall
+        assert finding.fraction == pytest.approx(largest)
+        assert finding.from_mg is not None and finding.to_mg is not None
+        assert finding.fraction == pytest.approx(1 - finding.to_mg / finding.from_mg)
 
 
 @given(
@@ -73,12 +78,21 @@ def test_cuts_of_at_most_25_percent_every_14_days_are_never_flagged(
 def test_a_50_percent_cut_is_flagged_with_the_numbers() -> None:
     (finding,) = check_schedule("clonazepam", [(0, 14, 2.0), (14, 28, 1.0)], SEIZURE)
     assert finding.code == TAPER and finding.severity is Severity.WARNING
-    assert "50 %" in finding.message and "25 %" in finding.message and "14 days" in finding.message
+    assert (finding.day, finding.from_mg, finding.to_mg, finding.fraction) == (14, 2.0, 1.0, 0.5)
+    assert "50 %" in finding.message  # the prose states the same numbers, and the pace's sentence
+    assert "not more than 25 % every 14 days" in finding.message
+    data = finding.to_dict()
+    assert (data["day"], data["from_mg"], data["to_mg"], data["fraction"]) == (14, 2.0, 1.0, 0.5)
     assert "10.1007/s11606-025-09499-2" in finding.source
 
 
 def test_two_25_percent_cuts_13_days_apart_exceed_the_pace_but_14_days_apart_do_not() -> None:
-    assert TAPER in _codes([(0, 5, 2.0), (5, 18, 1.5), (18, 40, 1.125)])
+    (finding,) = check_schedule("clonazepam", [(0, 5, 2.0), (5, 18, 1.5), (18, 40, 1.125)])
+    assert finding.code == TAPER and (finding.day, finding.from_mg, finding.to_mg) == (
+        18,
+        2.0,
+        1.125,
+    )
     assert TAPER not in _codes([(0, 5, 2.0), (5, 19, 1.5), (19, 40, 1.125)])
 
 
@@ -87,12 +101,13 @@ def test_a_drop_to_zero_is_an_abrupt_stop_unless_a_reason_is_recorded() -> None:
     (finding,) = check_schedule("clonazepam", steps, SEIZURE)
     assert finding.code == ABRUPT and finding.severity is Severity.CRITICAL
     assert finding.action == "Taper gradually."
-    assert "1 mg/day" in finding.message and "day 14" in finding.message
+    assert (finding.day, finding.from_mg, finding.to_mg, finding.fraction) == (14, 1.0, 0.0, None)
     overridden = check_schedule(
         "clonazepam", steps, SEIZURE, allow_abrupt_stop_reason="anaphylaxis to excipient"
     )
     assert [f.severity for f in overridden] == [Severity.WARNING]
     assert "anaphylaxis to excipient" in overridden[0].message
+    assert (overridden[0].day, overridden[0].from_mg) == (14, 1.0)
 
 
 def test_stopping_from_the_smallest_product_dose_is_not_abrupt() -> None:
@@ -107,7 +122,8 @@ def test_a_step_above_the_label_maximum_is_critical() -> None:
     panic = PatientContext(age_y=40, indication="panic")
     findings = check_schedule("clonazepam", [(0, 7, 4.0), (7, 14, 5.0), (14, 28, 4.0)], panic)
     (above,) = [f for f in findings if f.code == "BZK-SCHEDULE-ABOVE-LABEL-MAX"]
-    assert above.severity is Severity.CRITICAL and "day 7" in above.message
+    assert above.severity is Severity.CRITICAL and (above.day, above.to_mg) == (7, 5.0)
+    assert above.fraction is None  # not a pace finding
 
 
 def _plan_step(start: int, end: int, dose_mg: float, kind: StepKind = StepKind.DOSE) -> Step:

@@ -1,8 +1,10 @@
 """A plan change judged with the doses the patient has just had, not only against the plan it replaces.
 
 A new plan version starts from today's dose and may cut on its first day; made twice in a week, each
-version looks gentle alone while together they fall fast. This check looks across the change: the doses
-in force on the last days (``rules.taper_rate``'s window) against the new plan's first days.
+version looks gentle alone while together they fall fast. This check looks across the change with the
+guideline pace (:class:`~benzokit.safety.pace.PaceRule`, the rule the planner and the schedule check use):
+the doses in force on the days before today, back one window, against the new plan's first window of
+days. Days are counted from today (day 0, the new plan's first day; yesterday is day -1).
 """
 
 from __future__ import annotations
@@ -10,13 +12,13 @@ from __future__ import annotations
 from datetime import date, timedelta
 
 from benzokit.drugs.loader import load_drug
-from benzokit.monitor.course import Course, step_at
+from benzokit.knowledge import Knowledge
+from benzokit.monitor.course import Course
 from benzokit.plan.model import Plan
 from benzokit.plan.strategies import StrategyName
 from benzokit.safety.findings import Finding
+from benzokit.safety.pace import DoseSpan, pace_of
 from benzokit.safety.rules import load_rules
-
-RELATIVE_TOLERANCE = 1e-9
 
 
 def _dose_in_force(course: Course, day: date) -> float:
@@ -27,42 +29,58 @@ def _dose_in_force(course: Course, day: date) -> float:
     return course.daily_dose_mg(day)
 
 
-def change_pace_findings(course: Course, plan: Plan, today: date) -> list[Finding]:
-    """A warning when the change, with the last days' doses, falls faster than the guideline pace."""
+def _days_before(course: Course, today: date, days: int) -> list[DoseSpan]:
+    """The doses in force on the ``days`` days before ``today``, in day order (a span per dose)."""
+    spans: list[DoseSpan] = []
+    for back in range(days, 0, -1):
+        dose = _dose_in_force(course, today - timedelta(days=back))
+        if spans and spans[-1].daily_dose_mg == dose:
+            spans[-1] = DoseSpan(spans[-1].start_day, -back + 1, dose)
+        else:
+            spans.append(DoseSpan(-back, -back + 1, dose))
+    return spans
+
+
+def _first_days(plan: Plan, days: int) -> list[DoseSpan]:
+    """The new plan's steps that start within its first ``days`` days (plan day 0 is today)."""
+    return [
+        DoseSpan(s.start_day, s.end_day, s.daily_dose_mg(plan.drug))
+        for s in plan.steps
+        if s.start_day < days
+    ]
+
+
+def change_pace_findings(
+    course: Course, plan: Plan, today: date, *, knowledge: Knowledge | None = None
+) -> list[Finding]:
+    """A warning when the change, with the last days' doses, falls faster than the guideline pace.
+
+    The finding's ``day`` is the new plan's day (0: today) on which the lower dose is reached. The
+    rules and the pace are those of ``knowledge`` (default: shipped).
+    """
     if plan.strategy == StrategyName.DIAZEPAM_SWITCH:
         return []  # the original drug is replaced, not only reduced: judged on diazepam's schedule
-    rules = load_rules()
-    pace = rules.rules["taper_rate"]
-    window = int(pace.value("window_days"))
-    limit = pace.value("max_reduction_fraction")
-    days = [today - timedelta(days=k) for k in range(window)]
-    before = [(day, _dose_in_force(course, day)) for day in days]
-    after = []
-    for j in range(window):
-        step = step_at(plan, j)
-        if step is not None:
-            after.append((today + timedelta(days=j), step.daily_dose_mg(plan.drug)))
-    worst: tuple[float, date, float, date, float] | None = None
-    for then, then_mg in before:
-        for later, later_mg in after:
-            if then_mg <= 0 or later_mg <= 0 or (later - then).days > window:
-                continue
-            fall = 1 - later_mg / then_mg
-            if worst is None or fall > worst[0]:
-                worst = (fall, then, then_mg, later, later_mg)
-    if worst is None or worst[0] <= limit + RELATIVE_TOLERANCE:
+    rules = load_rules(knowledge)
+    pace = pace_of(rules)
+    fall = pace.worst_fall(
+        _days_before(course, today, pace.window_days), after=_first_days(plan, pace.window_days)
+    )
+    if fall is None or pace.allows(fall):
         return []
-    fall, then, then_mg, later, later_mg = worst
     rule = rules.rules["change_pace"]
+    finding = rule.finding(
+        rules.citation(rule.source, load_drug(plan.drug, knowledge)),
+        window_days=pace.window_days,
+        percent=fall.fraction * 100,
+        from_mg=fall.from_mg,
+        from_date=(today + timedelta(days=fall.from_day)).isoformat(),
+        to_mg=fall.to_mg,
+        to_date=(today + timedelta(days=fall.to_day)).isoformat(),
+        max_percent=pace.fraction * 100,
+        pace=str(pace),
+    )
     return [
-        rule.finding(
-            rules.citation(rule.source, load_drug(plan.drug)),
-            window_days=window,
-            percent=fall * 100,
-            from_mg=then_mg,
-            from_date=then.isoformat(),
-            to_mg=later_mg,
-            to_date=later.isoformat(),
-            max_percent=limit * 100,
+        finding.with_numbers(
+            day=fall.to_day, from_mg=fall.from_mg, to_mg=fall.to_mg, fraction=fall.fraction
         )
     ]

@@ -30,6 +30,7 @@ from benzokit.regimen.language import parse_regimen
 from benzokit.safety.check import check_prescription, check_schedule
 from benzokit.safety.context import PatientContext
 from benzokit.safety.findings import sort_findings
+from benzokit.safety.pace import guideline_pace
 from benzokit.units import format_clock, parse_dose
 
 DEFAULT_TIMES = ("08:00", "20:00")
@@ -265,8 +266,9 @@ def _build_taper(
             diazepam_pace,
             settings,
             equivalence_source=equivalence_source,
+            guideline=guideline_pace(),
         )
-    return taper_plan(drug, product_set_, pace, settings)
+    return taper_plan(drug, product_set_, pace, settings, guideline=guideline_pace())
 
 
 _CUSTOM_STEP = re.compile(

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from pydantic import ValidationError
+from pydantic import ValidationError, model_validator
 
 from benzokit.drugs.models import Figure, Source
 from benzokit.knowledge import Knowledge, read_toml, validation_to_data_error
@@ -12,9 +13,19 @@ from benzokit.types import FrozenModel
 
 
 class GuidelineLimits(FrozenModel):
-    max_reduction_fraction: Figure
-    window_days: Figure
+    """Notes on the guideline limit; the limit itself is ``[taper_pace]`` in ``safety/data/rules.toml``."""
+
     low_dose_final_step_note: str
+
+    @model_validator(mode="before")
+    @classmethod
+    def _no_copy_of_the_pace(cls, data: Any) -> Any:
+        if isinstance(data, dict) and {"max_reduction_fraction", "window_days"} & set(data):
+            raise ValueError(
+                "the guideline pace is not set here: adjust [taper_pace] in rules.toml (one entry "
+                "that the planner and the safety checks read)"
+            )
+        return data
 
 
 class RiskPace(FrozenModel):

@@ -17,7 +17,7 @@ from benzokit.plan.model import (
     SwitchTerms,
     TitrationTerms,
 )
-from benzokit.safety.findings import Finding, Severity
+from benzokit.safety.findings import Finding
 
 
 def plan_from_dict(data: Mapping[str, Any]) -> Plan:
@@ -28,7 +28,7 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
             drug=str(data["drug"]),
             strategy=str(data["strategy"]),
             steps=tuple(_step(s) for s in data["steps"]),
-            findings=tuple(_finding(f) for f in data.get("findings", ())),
+            findings=tuple(Finding.from_dict(f) for f in data.get("findings", ())),
             start_date=date.fromisoformat(start) if start else None,
             notes=tuple(str(n) for n in data.get("notes", ())),
             **_parameters(data.get("parameters") or {}),
@@ -100,14 +100,4 @@ def _product(data: Mapping[str, Any]) -> ProductUse:
         )
     return ProductUse(
         form, strength_mg=float(data["strength_mg"]), quantity=float(data["quantity"])
-    )
-
-
-def _finding(data: Mapping[str, Any]) -> Finding:
-    return Finding(
-        code=str(data["code"]),
-        severity=Severity(data["severity"]),
-        message=str(data["message"]),
-        source=str(data["source"]),
-        action=data.get("action"),
     )

@@ -18,6 +18,7 @@ from benzokit.plan.products import ProductSet
 from benzokit.plan.strategies import Pace
 from benzokit.plan.taper import TaperSettings, taper_plan
 from benzokit.safety.findings import Finding, Severity, sort_findings
+from benzokit.safety.pace import PaceRule
 
 DIAZEPAM = "diazepam"
 
@@ -49,8 +50,10 @@ def switch_plan(
     settings: TaperSettings,
     *,
     equivalence_source: str | None = None,
+    guideline: PaceRule,
 ) -> Plan:
-    """Stages of (drug down, diazepam up), then ``pace`` on diazepam to the target."""
+    """Stages of (drug down, diazepam up), then ``pace`` on diazepam to the target (never faster
+    than ``guideline``)."""
     ratio, used, (low, high) = diazepam_mg_per_mg(drug, equivalence_source)
     params = load_strategy_parameters().diazepam_switch
     stages = int(params.stages.require("diazepam_switch.stages"))
@@ -79,6 +82,7 @@ def switch_plan(
         diazepam_products,
         pace,
         replace(settings, start_daily_mg=diazepam_daily, target_daily_mg=0.0),
+        guideline=guideline,
     )
     for step in taper.steps:
         steps.append(

@@ -4,7 +4,8 @@ The engine walks down from the starting daily dose. Each cut goes to the smalles
 make at or above the strategy's ideal dose — never a larger cut than the strategy allows. Where the
 products cannot make any dose between the ideal and the current one, the step is *product-limited*: the
 next lower feasible dose is used and a finding says so (and that a liquid would allow the smaller step).
-Guideline-paced strategies also never reduce more than the guideline fraction within its window.
+Guideline-paced strategies also never reduce faster than the guideline pace (a
+:class:`~benzokit.safety.pace.PaceRule`, passed in: the same rule the safety checks judge plans by).
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from benzokit.plan.daily import (
     require_feasible,
 )
 from benzokit.plan.model import Plan, Step, StepKind
-from benzokit.plan.params import load_strategy_parameters
 from benzokit.plan.products import ProductSet
 from benzokit.plan.strategies import Pace
 from benzokit.safety.findings import Finding, Severity, sort_findings
+from benzokit.safety.pace import DoseSpan, PaceRule
 
 MAX_STEPS = 400
 EPSILON_MG = 1e-9
@@ -45,18 +46,27 @@ class TaperSettings:
     liquid: bool | None = None
 
 
-def _window_floor(
-    history: list[tuple[int, float]], day: int, fraction: float, window_days: int
-) -> float:
-    """The lowest dose allowed on ``day``: (1 − fraction) × the highest dose of the window before it."""
-    in_window = [dose for start, dose in history if start > day - window_days]
-    earlier = [dose for start, dose in history if start <= day - window_days]
-    highest = max(in_window + earlier[-1:])
-    return highest * (1.0 - fraction)
+def _allows_cut(
+    guideline: PaceRule, history: list[tuple[int, float]], day: int, daily_mg: float
+) -> bool:
+    """Whether going to ``daily_mg`` on ``day`` keeps within ``guideline`` after ``history``.
+
+    ``history`` holds (first day, mg/day) of each dose so far, in day order; each lasts until the next
+    (the last until ``day``).
+    """
+    ends = [start for start, _ in history[1:]] + [day]
+    before = [DoseSpan(start, end, dose) for (start, dose), end in zip(history, ends, strict=True)]
+    return guideline.is_satisfied_by(before, after=[DoseSpan(day, day + 1, daily_mg)])
 
 
-def taper_plan(drug: Drug, products: ProductSet, pace: Pace, settings: TaperSettings) -> Plan:
-    """The plan for ``pace`` from ``settings.start_daily_mg`` down to ``settings.target_daily_mg``."""
+def taper_plan(
+    drug: Drug, products: ProductSet, pace: Pace, settings: TaperSettings, *, guideline: PaceRule
+) -> Plan:
+    """The plan for ``pace`` from ``settings.start_daily_mg`` down to ``settings.target_daily_mg``.
+
+    With ``settings.window_limit`` no cut is faster than ``guideline`` (cuts wait until its window
+    allows them); a larger cut forced by the products is a finding measured against it.
+    """
     n_times = len(settings.times)
     require_feasible(products, settings.start_daily_mg, n_times, "--from")
     if settings.target_daily_mg > 0:
@@ -67,10 +77,6 @@ def taper_plan(drug: Drug, products: ProductSet, pace: Pace, settings: TaperSett
             f"{settings.target_daily_mg:g} mg/day",
             f"a target below the starting dose ({settings.start_daily_mg:g} mg/day)",
         )
-    limits = load_strategy_parameters().guideline
-    cap = limits.max_reduction_fraction.require("guideline.max_reduction_fraction")
-    window = int(limits.window_days.require("guideline.window_days"))
-    source = load_strategy_parameters().citation(limits.max_reduction_fraction)
 
     steps: list[Step] = []
     findings: list[Finding] = []
@@ -83,21 +89,22 @@ def taper_plan(drug: Drug, products: ProductSet, pace: Pace, settings: TaperSett
             )
         ideal = max(pace.ideal_next(current), settings.target_daily_mg)
         if settings.window_limit:
-            ideal = max(
-                ideal, current * (1.0 - cap)
-            )  # never more than the guideline allows in one cut
+            # never more than the guideline allows in one cut
+            ideal = max(ideal, guideline.lowest_cut_mg(current))
         nxt = feasible_daily_at_or_above(products, ideal, n_times)
-        if nxt is not None and settings.window_limit and nxt >= current * (1.0 - cap) - EPSILON_MG:
-            while nxt < _window_floor(history, day, cap, window) - EPSILON_MG:
+        if (
+            nxt is not None
+            and settings.window_limit
+            and nxt >= guideline.lowest_cut_mg(current) - EPSILON_MG
+        ):
+            while not _allows_cut(guideline, history, day, nxt):
                 day += 1  # wait until the window allows this cut (the current step lasts longer)
             if steps and day > steps[-1].end_day:
                 steps[-1] = replace(steps[-1], end_day=day)
         if nxt is None or nxt >= current - EPSILON_MG:
             nxt = max(feasible_daily_below(products, current, n_times), settings.target_daily_mg)
             findings.append(
-                _product_limited(
-                    products, current, nxt, ideal, day=day, cap=cap, window=window, source=source
-                )
+                _product_limited(products, current, nxt, ideal, day=day, guideline=guideline)
             )
         doses = administrations(products, nxt, settings.times) if nxt > 0 else ()
         if nxt <= EPSILON_MG:
@@ -141,9 +148,7 @@ def _product_limited(
     ideal: float,
     *,
     day: int,
-    cap: float,
-    window: int,
-    source: str,
+    guideline: PaceRule,
 ) -> Finding:
     cut = (current - nxt) / current
     final = nxt == 0.0
@@ -157,17 +162,17 @@ def _product_limited(
             "PLAN-FINAL-STEP",
             Severity.INFO,
             message + " This is the final step, from the smallest dose the products make.",
-            source,
+            guideline.source,
             "a liquid (oral solution or drops) allows smaller final steps",
-        )
-    severity = Severity.WARNING if cut > cap else Severity.INFO
+        ).with_numbers(day=day, from_mg=current, to_mg=nxt, fraction=cut)
+    severity = Severity.WARNING if cut > guideline.fraction else Severity.INFO
     return Finding(
         "PLAN-PRODUCT-LIMITED",
         severity,
-        message + f" The guideline limit is {cap:.0%} per {window} days.",
-        source,
+        message + f" The guideline pace is {guideline}.",
+        guideline.source,
         "consider a liquid or a compounded dose for smaller steps",
-    )
+    ).with_numbers(day=day, from_mg=current, to_mg=nxt, fraction=cut)
 
 
 def _summarise_product_limits(findings: list[Finding]) -> list[Finding]:

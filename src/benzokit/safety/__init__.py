@@ -3,12 +3,15 @@
 from benzokit.safety.check import check_prescription, check_schedule, condition_findings
 from benzokit.safety.context import PatientContext, indications, population
 from benzokit.safety.findings import Finding, Severity, sort_findings
+from benzokit.safety.pace import DoseSpan, Fall, PaceRule, guideline_pace
 from benzokit.safety.rules import Rule, RuleSet, load_rule_file, load_rules
-from benzokit.safety.schedule import DoseSpan, ScheduleStep, StepLike, smallest_product_dose_mg
+from benzokit.safety.schedule import ScheduleStep, StepLike, smallest_product_dose_mg
 
 __all__ = [
     "DoseSpan",
+    "Fall",
     "Finding",
+    "PaceRule",
     "PatientContext",
     "Rule",
     "RuleSet",
@@ -18,6 +21,7 @@ __all__ = [
     "check_prescription",
     "check_schedule",
     "condition_findings",
+    "guideline_pace",
     "indications",
     "load_rule_file",
     "load_rules",

@@ -13,16 +13,17 @@ from collections.abc import Sequence
 from benzokit.drugs.loader import load_drug
 from benzokit.drugs.models import Drug
 from benzokit.errors import InputError
+from benzokit.knowledge import Knowledge
 from benzokit.safety.context import PatientContext, resolve_indication
 from benzokit.safety.dosing import dose_findings
 from benzokit.safety.findings import Finding, sort_findings
 from benzokit.safety.interactions import interaction_findings
-from benzokit.safety.rules import load_rules
+from benzokit.safety.rules import RuleSet, load_rules
 from benzokit.safety.schedule import StepLike, check_spans, normalise_steps
 
 
-def _drug(drug: Drug | str) -> Drug:
-    return drug if isinstance(drug, Drug) else load_drug(drug)
+def _drug(drug: Drug | str, knowledge: Knowledge | None) -> Drug:
+    return drug if isinstance(drug, Drug) else load_drug(drug, knowledge)
 
 
 def _validated(drug: Drug, context: PatientContext | None) -> PatientContext:
@@ -38,25 +39,30 @@ def check_prescription(
     context: PatientContext | None = None,
     *,
     starting: bool = False,
+    knowledge: Knowledge | None = None,
 ) -> tuple[Finding, ...]:
     """Check a total daily dose (mg/day) of ``drug`` for the patient in ``context``.
 
     ``starting=True`` also checks the dose against the labelled starting dose (and, for children,
-    the labelled maximum starting dose in mg/kg/day). Returns the findings, most severe first.
+    the labelled maximum starting dose in mg/kg/day). The rules are those of ``knowledge`` (default:
+    shipped). Returns the findings, most severe first.
     """
-    entry = _drug(drug)
+    entry = _drug(drug, knowledge)
     if not (math.isfinite(daily_dose_mg) and daily_dose_mg > 0):
         raise InputError("daily dose", daily_dose_mg, "a daily dose in mg greater than 0")
     context = _validated(entry, context)
-    findings = dose_findings(entry, daily_dose_mg, context, starting=starting)
-    findings += interaction_findings(entry, context)
-    findings += condition_findings(entry, context)
+    rules = load_rules(knowledge)
+    findings = dose_findings(entry, daily_dose_mg, context, starting=starting, rules=rules)
+    findings += interaction_findings(entry, context, rules)
+    findings += condition_findings(entry, context, rules)
     return sort_findings(findings)
 
 
-def condition_findings(drug: Drug, context: PatientContext) -> list[Finding]:
-    """One finding per patient condition that has a rule for this drug."""
-    rules = load_rules()
+def condition_findings(
+    drug: Drug, context: PatientContext, rules: RuleSet | None = None
+) -> list[Finding]:
+    """One finding per patient condition that has a rule for this drug (``rules``: shipped if None)."""
+    rules = rules or load_rules()
     found: list[Finding] = []
     for name in context.conditions:
         rule = rules.conditions[name].rule_for(drug.name)
@@ -71,15 +77,17 @@ def check_schedule(
     context: PatientContext | None = None,
     *,
     allow_abrupt_stop_reason: str | None = None,
+    knowledge: Knowledge | None = None,
 ) -> tuple[Finding, ...]:
     """Check a dosing schedule: steps of ``(start_day, end_day, daily_dose_mg)`` (days ``[start,
     end)``, mg/day) or plan steps.
 
     Reductions faster than the guideline pace, a fall to zero from above the smallest product dose
     (critical, unless ``allow_abrupt_stop_reason`` records why — then a warning that keeps the
-    reason), and any step above the labelled maximum. Returns the findings, most severe first.
+    reason), and any step above the labelled maximum. The rules and the pace are those of
+    ``knowledge`` (default: shipped). Returns the findings, most severe first.
     """
-    entry = _drug(drug)
+    entry = _drug(drug, knowledge)
     reason = allow_abrupt_stop_reason
     if reason is not None and not reason.strip():
         raise InputError(
@@ -91,4 +99,7 @@ def check_schedule(
     if not spans:
         raise InputError("steps", "none", "at least one step (start_day, end_day, daily_dose_mg)")
     context = _validated(entry, context)
-    return sort_findings(check_spans(entry, spans, context, reason.strip() if reason else None))
+    rules = load_rules(knowledge)
+    return sort_findings(
+        check_spans(entry, spans, context, reason.strip() if reason else None, rules)
+    )

@@ -14,7 +14,7 @@ from benzokit.drugs.agents import Agent, resolve_agents
 from benzokit.drugs.models import DoseLimit, Drug, Population
 from benzokit.errors import InputError
 from benzokit.patient import Patient
-from benzokit.safety.rules import load_rules
+from benzokit.safety.rules import RuleSet, load_rules
 
 PREGNANCY = "pregnancy"
 
@@ -105,18 +105,18 @@ def resolve_indication(drug: Drug, indication: str, *, field: str = "indication"
     raise InputError(field, indication, f"labelled indications of {drug.name} are: {allowed}")
 
 
-def population(drug: Drug, context: PatientContext) -> Population:
+def population(drug: Drug, context: PatientContext, rules: RuleSet | None = None) -> Population:
     """The labelled population of ``context`` for ``drug``, as the label draws it.
 
     Paediatric: at or below the age (y) or weight (kg) bound of one of the drug's paediatric dose
     limits (for the context's indication if it has one, else any); clonazepam seizures: ≤ 10 y or
     ≤ 30 kg. Elderly: age at or above the Beers age (65 y, ``rules.toml``) when the label has elderly
-    dosing for the indication. Everyone else: adult.
+    dosing for the indication. Everyone else: adult. ``rules``: the rule set (default: shipped).
     """
     limits = [lim for lim in drug.dose_limits if _same_indication(lim, context.indication)]
     if _paediatric(drug, limits, context):
         return Population.PAEDIATRIC
-    elderly_age = load_rules().parameter("elderly_age_y")
+    elderly_age = (rules or load_rules()).parameter("elderly_age_y")
     has_elderly = any(lim.population is Population.ELDERLY for lim in limits)
     if context.age_y is not None and context.age_y >= elderly_age and has_elderly:
         return Population.ELDERLY

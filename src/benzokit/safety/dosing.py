@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from benzokit.drugs.models import DoseLimit, Drug, Figure, Population
 from benzokit.safety.context import PatientContext, population, resolve_indication
 from benzokit.safety.findings import Finding
-from benzokit.safety.rules import RuleSet, load_rules
+from benzokit.safety.rules import RuleSet
 
 RELATIVE_TOLERANCE = 1e-9
 """Numerical slack for float comparisons (not a clinical margin)."""
@@ -47,11 +47,14 @@ def chosen_limit(drug: Drug, indication: str, pop: Population) -> DoseLimit | No
     return limits.get(Population.ADULT) if pop is Population.ELDERLY else None
 
 
-def label_maximum(drug: Drug, context: PatientContext) -> LabelMaximum | None:
+def label_maximum(
+    drug: Drug, context: PatientContext, rules: RuleSet | None = None
+) -> LabelMaximum | None:
     """The labelled maximum daily dose for the context's indication and population.
 
     Without an indication: the highest labelled maximum of the drug. Elderly dosing without its own
-    maximum uses the adult maximum of the same indication.
+    maximum uses the adult maximum of the same indication. ``rules`` (default: shipped) set the
+    elderly age.
     """
     if context.indication is None:
         candidates = [lim for lim in drug.dose_limits if lim.max_daily_mg is not None]
@@ -60,7 +63,7 @@ def label_maximum(drug: Drug, context: PatientContext) -> LabelMaximum | None:
         best = max(candidates, key=lambda lim: _upper(lim.max_daily_mg) if lim.max_daily_mg else 0)
         return _maximum(drug, best)
     indication = resolve_indication(drug, context.indication)
-    pop = population(drug, context)
+    pop = population(drug, context, rules)
     limits = _limits(drug, indication)
     for candidate in (pop, Population.ADULT) if pop is Population.ELDERLY else (pop,):
         lim = limits.get(candidate)
@@ -77,12 +80,17 @@ def _maximum(drug: Drug, lim: DoseLimit, pop: Population | None = None) -> Label
 
 
 def dose_findings(
-    drug: Drug, daily_dose_mg: float, context: PatientContext, *, starting: bool = False
+    drug: Drug,
+    daily_dose_mg: float,
+    context: PatientContext,
+    *,
+    starting: bool = False,
+    rules: RuleSet,
 ) -> list[Finding]:
-    """Findings on one daily dose (mg/day): label maximum, starting dose, paediatric mg/kg."""
-    rules = load_rules()
+    """Findings on one daily dose (mg/day) under ``rules``: label maximum, starting dose, paediatric
+    mg/kg."""
     findings: list[Finding] = []
-    maximum = label_maximum(drug, context)
+    maximum = label_maximum(drug, context, rules)
     if context.indication is None:
         if maximum is not None:
             findings.append(
@@ -96,7 +104,7 @@ def dose_findings(
             )
     else:
         indication = resolve_indication(drug, context.indication)
-        pop = population(drug, context)
+        pop = population(drug, context, rules)
         lim = chosen_limit(drug, indication, pop)
         unlabelled = _unlabelled(drug, indication, pop=pop, lim=lim, context=context, rules=rules)
         if unlabelled is not None:

@@ -14,7 +14,7 @@ from benzokit.patient import Patient
 from benzokit.pk.covariates import InteractionNote, individualize
 from benzokit.safety.context import PatientContext
 from benzokit.safety.findings import Finding
-from benzokit.safety.rules import Rule, RuleSet, load_rules
+from benzokit.safety.rules import Rule, RuleSet
 
 CLASS_RULES = ("opioid", "alcohol", "gabapentinoid", "cns_depressant")
 _DRUG_CLASS_WORDS = {"benzodiazepine": "benzodiazepine", "z-drug": "Z-drug"}
@@ -28,9 +28,8 @@ def _cite(rules: RuleSet, rule: Rule, drug: Drug) -> str:
     return rules.citation(rule.source, drug)
 
 
-def interaction_findings(drug: Drug, context: PatientContext) -> list[Finding]:
-    """Findings from co-medications (pharmacodynamic and pharmacokinetic) and from age."""
-    rules = load_rules()
+def interaction_findings(drug: Drug, context: PatientContext, rules: RuleSet) -> list[Finding]:
+    """Findings under ``rules`` from co-medications (pharmacodynamic and pharmacokinetic) and age."""
     findings: list[Finding] = []
     for key in CLASS_RULES:
         rule = rules.rules[key]

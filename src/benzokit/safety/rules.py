@@ -30,8 +30,8 @@ REQUIRED_RULES = frozenset(
         "indication_not_given", "opioid", "alcohol", "gabapentinoid", "cns_depressant",
         "beers_benzodiazepine", "beers_cns_active", "beers_opioid_gabapentinoid",
         "pk_exposure_change", "pk_inducer_unquantified", "cyp3a_inhibitor", "pk_other",
-        "valproate_absence_status", "taper_rate", "abrupt_stop", "abrupt_stop_overridden",
-        "schedule_above_label_max",
+        "valproate_absence_status", "taper_rate", "change_pace", "abrupt_stop",
+        "abrupt_stop_overridden", "schedule_above_label_max",
     }
 )  # fmt: skip
 REQUIRED_PARAMETERS = frozenset({"elderly_age_y", "adult_age_y"})
@@ -86,6 +86,28 @@ class Rule(FrozenModel):
         return Finding(self.code, self.severity, message, citation, action)
 
 
+class TaperPace(FrozenModel):
+    """The guideline taper pace (``[taper_pace]``): the one entry the planner and both pace checks read."""
+
+    max_reduction_fraction: Figure
+    window_days: Figure
+
+    @model_validator(mode="after")
+    def _a_fraction_and_whole_days(self) -> Self:
+        fraction, window = self.max_reduction_fraction.value, self.window_days.value
+        if fraction is not None and not 0 < fraction <= 1:
+            raise ValueError(
+                f"max_reduction_fraction {fraction} is not a fraction above 0, at most 1"
+            )
+        if window is not None and not (window >= 1 and float(window).is_integer()):
+            raise ValueError(f"window_days {window} is not a whole number of days, at least 1")
+        if DRUG_LABEL in (self.max_reduction_fraction.source, self.window_days.source):
+            raise ValueError(
+                f"the pace applies to every drug: cite a [sources] key, not {DRUG_LABEL}"
+            )
+        return self
+
+
 class Condition(FrozenModel):
     """A patient condition the checker knows, with its rules (a drug-specific rule wins)."""
 
@@ -107,6 +129,7 @@ class RuleSet(FrozenModel):
     data_version: str = Field(min_length=1)
     sources: dict[str, Source]
     parameters: dict[str, Figure]
+    taper_pace: TaperPace
     rules: dict[str, Rule]
     conditions: dict[str, Condition]
 
@@ -119,6 +142,13 @@ class RuleSet(FrozenModel):
         if missing:
             raise ValueError(f"parameter(s) the checker needs are missing: {', '.join(missing)}")
         keys = [(f"parameters.{n}", f.source) for n, f in self.parameters.items()]
+        keys += [
+            (f"taper_pace.{n}", f.source)
+            for n, f in (
+                ("max_reduction_fraction", self.taper_pace.max_reduction_fraction),
+                ("window_days", self.taper_pace.window_days),
+            )
+        ]
         codes: dict[str, str] = {}
         for where, rule in self.all_rules():
             keys.append((where, rule.source))
@@ -149,6 +179,10 @@ class RuleSet(FrozenModel):
         """The citation text of a source key; ``@drug_label`` is the checked drug's label."""
         if key == DRUG_LABEL:
             return drug_label_citation(drug)
+        return self.source_citation(key)
+
+    def source_citation(self, key: str) -> str:
+        """The citation text of a key under ``[sources]`` (with its doi, if it has one)."""
         source = self.sources[key]
         return f"{source.citation}, doi {source.doi}" if source.doi else source.citation
 

@@ -11,15 +11,15 @@ from __future__ import annotations
 import itertools
 import math
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass
 from typing import Protocol
 
 from benzokit.drugs.models import Drug, ProductForm
 from benzokit.errors import InputError
 from benzokit.safety.context import PatientContext
-from benzokit.safety.dosing import RELATIVE_TOLERANCE, above, label_maximum
+from benzokit.safety.dosing import above, label_maximum
 from benzokit.safety.findings import Finding
-from benzokit.safety.rules import RuleSet, load_rules
+from benzokit.safety.pace import DoseSpan, PaceRule, pace_of
+from benzokit.safety.rules import RuleSet
 
 HOLD = "hold"
 
@@ -35,15 +35,6 @@ class ScheduleStep(Protocol):
 
 
 StepLike = ScheduleStep | tuple[float, float, float]
-
-
-@dataclass(frozen=True, slots=True)
-class DoseSpan:
-    """Days ``[start_day, end_day)`` at ``daily_dose_mg`` mg/day."""
-
-    start_day: int
-    end_day: int
-    daily_dose_mg: float
 
 
 def normalise_steps(steps: Sequence[StepLike], drug: str) -> tuple[DoseSpan, ...]:
@@ -102,17 +93,19 @@ def check_spans(
     spans: tuple[DoseSpan, ...],
     context: PatientContext,
     reason: str | None,
+    rules: RuleSet,
 ) -> list[Finding]:
-    rules = load_rules()
-    findings = _pace(drug, spans, rules)
+    """The schedule's findings under ``rules``: pace, abrupt stops, steps above the label maximum."""
+    findings = pace_findings(drug, spans, rules, pace_of(rules))
     findings += _stops(drug, spans, rules, reason)
-    maximum = label_maximum(drug, context)
+    maximum = label_maximum(drug, context, rules)
     if maximum is not None:
         over = [s for s in spans if above(s.daily_dose_mg, maximum.daily_mg)]
         if over:
             top = max(over, key=lambda s: s.daily_dose_mg)
             findings.append(
-                rules.rules["schedule_above_label_max"].finding(
+                rules.rules["schedule_above_label_max"]
+                .finding(
                     maximum.citation,
                     drug=drug.name,
                     dose_mg=top.daily_dose_mg,
@@ -121,43 +114,36 @@ def check_spans(
                     indication=maximum.indication,
                     population=maximum.population,
                 )
+                .with_numbers(day=over[0].start_day, to_mg=top.daily_dose_mg)
             )
     return findings
 
 
-def _pace(drug: Drug, spans: tuple[DoseSpan, ...], rules: RuleSet) -> list[Finding]:
-    """The largest fall between two days at most ``window_days`` apart, if above the guideline.
+def pace_findings(
+    drug: Drug, spans: tuple[DoseSpan, ...], rules: RuleSet, pace: PaceRule
+) -> list[Finding]:
+    """``rules.taper_rate`` when the worst fall in any window is faster than ``pace``.
 
     Falls to zero are judged by the abrupt-stop rule, not here.
     """
-    rule = rules.rules["taper_rate"]
-    window = rule.value("window_days")
-    limit = rule.value("max_reduction_fraction")
-    worst: tuple[float, DoseSpan, DoseSpan] | None = None
-    for i, earlier in enumerate(spans):
-        if earlier.daily_dose_mg <= 0:
-            continue
-        for later in spans[i + 1 :]:
-            if later.start_day - (earlier.end_day - 1) > window:
-                break
-            if later.daily_dose_mg <= 0:
-                continue
-            fall = 1 - later.daily_dose_mg / earlier.daily_dose_mg
-            if worst is None or fall > worst[0]:
-                worst = (fall, earlier, later)
-    if worst is None or worst[0] <= limit + RELATIVE_TOLERANCE:
+    fall = pace.worst_fall(spans)
+    if fall is None or pace.allows(fall):
         return []
-    fall, earlier, later = worst
+    rule = rules.rules["taper_rate"]
+    finding = rule.finding(
+        rules.citation(rule.source, drug),
+        percent=fall.fraction * 100,
+        window_days=pace.window_days,
+        from_mg=fall.from_mg,
+        from_day=fall.from_day,
+        to_mg=fall.to_mg,
+        to_day=fall.to_day,
+        max_percent=pace.fraction * 100,
+        pace=str(pace),
+    )
     return [
-        rule.finding(
-            rules.citation(rule.source, drug),
-            percent=fall * 100,
-            window_days=window,
-            from_mg=earlier.daily_dose_mg,
-            from_day=earlier.end_day - 1,
-            to_mg=later.daily_dose_mg,
-            to_day=later.start_day,
-            max_percent=limit * 100,
+        finding.with_numbers(
+            day=fall.to_day, from_mg=fall.from_mg, to_mg=fall.to_mg, fraction=fall.fraction
         )
     ]
 
@@ -173,12 +159,11 @@ def _stops(
         values = {"drug": drug.name, "from_mg": before.daily_dose_mg, "day": after.start_day}
         if reason is None:
             rule = rules.rules["abrupt_stop"]
-            findings.append(
-                rule.finding(rules.citation(rule.source, drug), smallest_mg=smallest, **values)
-            )
+            found = rule.finding(rules.citation(rule.source, drug), smallest_mg=smallest, **values)
         else:
             rule = rules.rules["abrupt_stop_overridden"]
-            findings.append(
-                rule.finding(rules.citation(rule.source, drug), reason=reason, **values)
-            )
+            found = rule.finding(rules.citation(rule.source, drug), reason=reason, **values)
+        findings.append(
+            found.with_numbers(day=after.start_day, from_mg=before.daily_dose_mg, to_mg=0.0)
+        )
     return findings
