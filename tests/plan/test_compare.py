@@ -1,22 +1,33 @@
-"""Strategy comparison: the plan as simulator text, summary rows and PD predictions."""
+"""Strategy comparison: summary rows, PD predictions, and the population bands computed in memory."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import numpy as np
 import pytest
 
+from benzokit.compare import daily_doses, population_bands, predict, summary_row
 from benzokit.plan.api import plan_taper
-from benzokit.plan.compare import daily_doses, plan_regimen_text, predict, summary_row
+from benzokit.plan.compare import plan_regimen_text
+from benzokit.plan.model import Plan
 from benzokit.plan.strategies import StrategyName
 from benzokit.regimen import expand_events, parse_regimen
+from benzokit.sim.trial import run_trial
+from benzokit.sim.trial.spec import parse_trial_spec
+from benzokit.sim.trial.summary import quantile_bands
 
 
-def test_the_plan_as_regimen_text_gives_the_same_daily_doses() -> None:
+def _daily_totals_mg(plan: Plan, text: bool) -> np.ndarray:
+    regimen = parse_regimen(plan_regimen_text(plan)) if text else plan.to_regimen()
+    return expand_events(regimen.to_events(plan.total_days * 24.0)).daily_totals_mg(plan.total_days)
+
+
+def test_the_plan_as_regimen_text_or_regimen_gives_the_same_daily_doses() -> None:
     plan = plan_taper("clonazepam", "1 mg bid", StrategyName.LABEL)
-    table = expand_events(parse_regimen(plan_regimen_text(plan)).to_events(plan.total_days * 24.0))
-    np.testing.assert_allclose(
-        table.daily_totals_mg(plan.total_days), daily_doses(plan, plan.total_days)
-    )
+    expected = daily_doses(plan, plan.total_days)
+    np.testing.assert_allclose(_daily_totals_mg(plan, text=True), expected)
+    np.testing.assert_allclose(_daily_totals_mg(plan, text=False), expected)
 
 
 def test_summary_row_counts_findings_and_the_largest_cut() -> None:
@@ -45,3 +56,40 @@ def test_predictions_rank_the_fast_label_taper_above_the_guideline() -> None:
     assert label.withdrawal_index is not None and guideline.withdrawal_index is not None
     assert label.withdrawal_index.max() > guideline.withdrawal_index.max()
     assert label.withdrawal_band is not None and label.withdrawal_band.shape[0] == 5
+
+
+def _bands_of_a_trial_on_disk(
+    plans: list[Plan], days: int, subjects: int, seed: int, folder: Path
+) -> dict[str, np.ndarray]:
+    """The former way: a generated trial spec, run into a folder, the bands read back from Parquet."""
+    spec = parse_trial_spec(
+        {
+            "trial": {
+                "name": "plan-comparison",
+                "drug": plans[0].drug,
+                "subjects": subjects,
+                "seed": seed,
+                "days": days,
+            },
+            "strategies": [{"name": p.strategy, "regimen": plan_regimen_text(p)} for p in plans],
+            "outputs": {"plots": False, "band_subjects": subjects},
+        },
+        source="test",
+    )
+    run_trial(spec, folder)
+    bands = quantile_bands(folder, tuple(p.strategy for p in plans))
+    return {name: series["daily_max_withdrawal_index"] for name, series in bands.items()}
+
+
+def test_the_bands_in_memory_equal_those_of_the_trial_on_disk(tmp_path: Path) -> None:
+    plans = [
+        plan_taper("clonazepam", "1 mg bid", s)
+        for s in (StrategyName.LABEL, StrategyName.HYPERBOLIC)
+    ]
+    days, subjects, seed = max(p.total_days for p in plans) + 7, 40, 7
+    in_memory = population_bands(plans, days, subjects=subjects, seed=seed)
+    on_disk = _bands_of_a_trial_on_disk(plans, days, subjects, seed, tmp_path / "trial")
+    assert list(in_memory) == list(on_disk) == ["label", "hyperbolic"]
+    for name, band in on_disk.items():
+        assert band.shape == (5, days) and np.ptp(band[:, days // 2]) > 0  # a band, not a line
+        np.testing.assert_array_equal(in_memory[name], band)

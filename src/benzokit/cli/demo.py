@@ -56,9 +56,9 @@ def demo(
 def _plan_part(out: Path) -> None:
     """The plan half of the demo: a guideline taper from 2 mg/day with its documents, and a comparison."""
     from benzokit.cli.plan import print_plan
+    from benzokit.compare import predict
     from benzokit.interop import write_calendar, write_handout
     from benzokit.plan.api import plan_taper
-    from benzokit.plan.compare import predict
     from benzokit.plan.strategies import StrategyName
     from benzokit.viz.compare import plot_comparison
 

@@ -328,7 +328,7 @@ def compare_command(
     ] = False,
 ) -> None:
     """Strategies side by side: duration, largest cut, findings; with --plot, predicted PD per strategy."""
-    from benzokit.plan.compare import predict, summary_row
+    from benzokit.compare import predict, summary_row
 
     names = guarded(lambda: _strategy_names(strategies))
     choice = ProductChoice(liquid=liquid)

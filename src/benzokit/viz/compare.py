@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from benzokit._disclaimer import DISCLAIMER
-from benzokit.plan.compare import StrategyPrediction
+from benzokit.compare import StrategyPrediction
 
 
 def plot_comparison(predictions: list[StrategyPrediction], title: str, path: Path) -> Path:

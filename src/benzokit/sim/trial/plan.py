@@ -32,7 +32,7 @@ from benzokit.sim.population.kernel import (
 )
 from benzokit.sim.population.schedule import hourly_schedule
 from benzokit.sim.population.settings import PopulationSettings, build_settings
-from benzokit.sim.trial.spec import Strategy, TrialSpec
+from benzokit.sim.trial.spec import PDSection, Strategy, TrialSpec
 from benzokit.units import HOURS_PER_DAY
 
 _TARGET_CHUNKS = 64
@@ -92,17 +92,18 @@ def _fingerprint(spec: TrialSpec) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def _pd_constants(spec: TrialSpec) -> PDConstants:
+def pd_constants(drug_name: str, pd: PDSection) -> PDConstants:
+    """The PD constants of a trial of ``drug_name`` with the spec's ``[pd]`` section."""
     params = load_pd_parameters()
-    drug = load_drug(spec.trial.drug)
-    anchor = params.occupancy_set(spec.pd.occupancy_set)
+    drug = load_drug(drug_name)
+    anchor = params.occupancy_set(pd.occupancy_set)
     moderator = params.tolerance.moderator
     half_life_h = (
         moderator.half_life_days.require("tolerance.moderator.half_life_days") * HOURS_PER_DAY
     )
     decay, hold3, hold5 = moderator_weights(half_life_h)
     model, tolerance = MODERATOR, np.array([decay])
-    if spec.pd.tolerance_model == "turnover_feedback":
+    if pd.tolerance_model == "turnover_feedback":
         feedback = params.tolerance.turnover_feedback
         model, tolerance = (
             TURNOVER_FEEDBACK,
@@ -114,7 +115,7 @@ def _pd_constants(spec: TrialSpec) -> PDConstants:
                 FEEDBACK_SUBSTEPS,
             ),
         )
-    threshold = spec.pd.withdrawal_threshold
+    threshold = pd.withdrawal_threshold
     if threshold is None:
         threshold = params.analysis.withdrawal_threshold.require("analysis.withdrawal_threshold")
     return PDConstants(
@@ -192,7 +193,7 @@ def plan_trial(spec: TrialSpec) -> TrialPlan:
         settings=settings,
         strategies=tuple(s.name for s in spec.strategies),
         schedules=tuple(schedules),
-        pd=_pd_constants(spec),
+        pd=pd_constants(spec.trial.drug, spec.pd),
         chunk_size=chunk_size,
         band_stride=max(1, math.ceil(spec.trial.subjects / band)) if band else 0,
     )

@@ -1,0 +1,177 @@
+"""Strategies side by side for one patient: a summary row per plan, and PD predictions.
+
+The predictions use the PD model (typical subject: exact PK + occupancy + moderator tolerance) and a small
+virtual population, run in memory by the population engine, for the 5-95 % band of the withdrawal index.
+The diazepam switch changes drug mid-plan; its PD is not predicted (the PD model is one drug at a time) and
+says so.
+
+An application of the decide layer (plans) and the engine (single-subject and population): it sits above
+both, so neither imports it.
+"""
+
+from __future__ import annotations
+
+import itertools
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from benzokit.drugs.loader import load_drug
+from benzokit.drugs.models import Drug
+from benzokit.pd.simulate import simulate_pd
+from benzokit.plan.model import Plan
+from benzokit.plan.strategies import StrategyName
+from benzokit.sim.grid import TimeGrid
+from benzokit.sim.population.kernel import BAND_SERIES
+from benzokit.sim.population.schedule import hourly_schedule
+from benzokit.sim.population.settings import build_settings
+from benzokit.sim.simulate import simulate
+from benzokit.sim.trial.chunk import run_chunk
+from benzokit.sim.trial.plan import TrialPlan, default_chunk_size, pd_constants
+from benzokit.sim.trial.spec import PDSection
+from benzokit.sim.trial.summary import QUANTILES
+from benzokit.types import FloatArray
+from benzokit.units import HOURS_PER_DAY
+
+BAND_SUBJECTS = 300
+WASHOUT_DAYS = 28
+BAND_SEED = 20261122
+_BAND_SERIES = "daily_max_withdrawal_index"
+
+
+@dataclass(frozen=True, slots=True)
+class StrategyPrediction:
+    """Daily series for one plan: dose (mg/day), typical occupancy and withdrawal index, population band."""
+
+    strategy: str
+    daily_dose_mg: FloatArray
+    occupancy: FloatArray | None
+    withdrawal_index: FloatArray | None
+    withdrawal_band: FloatArray | None  # (5 quantiles, days)
+
+
+def summary_row(plan: Plan) -> dict[str, Any]:
+    """Duration, steps, largest single cut and the count of findings by severity."""
+    doses = [float(plan.parameters.get("start_daily_mg", 0.0))] + [
+        s.daily_dose_mg(plan.drug) for s in plan.steps
+    ]
+    cuts = [(a - b) / a for a, b in itertools.pairwise(doses) if a > 0 and b < a]
+    counts = {
+        level: sum(1 for f in plan.findings if f.severity == level)
+        for level in ("critical", "warning", "info")
+    }
+    return {
+        "strategy": plan.strategy,
+        "days": plan.total_days,
+        "steps": len(plan.steps),
+        "largest_cut_fraction": max(cuts, default=0.0),
+        **counts,
+    }
+
+
+def daily_doses(plan: Plan, days: int) -> FloatArray:
+    """mg/day of the plan's drug; in a diazepam switch, diazepam counts at the plan's equivalence."""
+    per_mg = float(plan.parameters.get("diazepam_mg_per_mg") or 0.0)
+    series = np.zeros(days)
+    for step in plan.steps:
+        by_drug = step.daily_dose_by_drug()
+        total = by_drug.get(plan.drug, 0.0) + (
+            by_drug.get("diazepam", 0.0) / per_mg if per_mg else 0.0
+        )
+        series[step.start_day : min(step.end_day, days)] = total
+    return series
+
+
+def predict(
+    plans: list[Plan], *, occupancy_set: str | None = None, subjects: int = BAND_SUBJECTS
+) -> list[StrategyPrediction]:
+    """PD predictions per plan on a shared day axis (the longest plan + a washout of 28 days)."""
+    days = max(p.total_days for p in plans) + WASHOUT_DAYS
+    single = [p for p in plans if p.strategy != StrategyName.DIAZEPAM_SWITCH]
+    bands = (
+        population_bands(single, days, occupancy_set=occupancy_set, subjects=subjects)
+        if single
+        else {}
+    )
+    out = []
+    for plan in plans:
+        dose = daily_doses(plan, days)
+        if plan.strategy == StrategyName.DIAZEPAM_SWITCH:
+            out.append(StrategyPrediction(plan.strategy, dose, None, None, None))
+            continue
+        occupancy, withdrawal = _typical_subject(plan, load_drug(plan.drug), days, occupancy_set)
+        out.append(
+            StrategyPrediction(plan.strategy, dose, occupancy, withdrawal, bands.get(plan.strategy))
+        )
+    return out
+
+
+def _typical_subject(
+    plan: Plan, drug: Drug, days: int, occupancy_set: str | None
+) -> tuple[FloatArray, FloatArray]:
+    """The typical subject's occupancy at the start of each day and daily maximum withdrawal index."""
+    hours = days * HOURS_PER_DAY
+    pk = simulate(drug, plan.to_regimen(), grid=TimeGrid(float(hours), 1.0))
+    pd = simulate_pd(pk, drug, occupancy_set=occupancy_set)
+    per_day = slice(0, hours, HOURS_PER_DAY)
+    daily_max = pd.withdrawal_index[:hours].reshape(days, HOURS_PER_DAY).max(axis=1)
+    return pd.occupancy[per_day], daily_max
+
+
+def population_bands(
+    plans: list[Plan],
+    days: int,
+    *,
+    occupancy_set: str | None = None,
+    subjects: int = BAND_SUBJECTS,
+    seed: int = BAND_SEED,
+) -> dict[str, FloatArray]:
+    """strategy -> (5 quantiles × days) of the daily maximum withdrawal index of ``subjects`` subjects.
+
+    Every subject is in the band sample; the chunks run one after another in this process (the serial
+    dispatcher's computation), nothing is written. Single-drug plans of one drug; the quantiles are
+    :data:`benzokit.sim.trial.summary.QUANTILES`.
+    """
+    trial = _population_trial(plans, days, occupancy_set, subjects, seed)
+    column = BAND_SERIES.index(_BAND_SERIES)
+    chunks = [run_chunk(trial, index) for index in range(trial.n_chunks)]
+    return {
+        name: np.quantile(
+            np.concatenate([chunk.band[name][:, :, column] for chunk in chunks]), QUANTILES, axis=0
+        )
+        for name in trial.strategies
+    }
+
+
+def _population_trial(
+    plans: list[Plan], days: int, occupancy_set: str | None, subjects: int, seed: int
+) -> TrialPlan:
+    """The population run of ``plans``: default population of the drug, every subject in the band."""
+    drug = load_drug(plans[0].drug)
+    hours = days * HOURS_PER_DAY
+    return TrialPlan(
+        fingerprint="plan-comparison",
+        drug=drug.name,
+        seed=seed,
+        subjects=subjects,
+        hours=hours,
+        settings=build_settings(drug),
+        strategies=tuple(p.strategy for p in plans),
+        schedules=tuple(
+            hourly_schedule(p.to_regimen(), hours, field=f"{p.strategy} plan") for p in plans
+        ),
+        pd=pd_constants(drug.name, PDSection(occupancy_set=occupancy_set)),
+        chunk_size=default_chunk_size(subjects),
+        band_stride=1,
+    )
+
+
+__all__ = [
+    "BAND_SUBJECTS",
+    "StrategyPrediction",
+    "daily_doses",
+    "population_bands",
+    "predict",
+    "summary_row",
+]
