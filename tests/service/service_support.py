@@ -23,7 +23,7 @@ from benzokit.service import schemas
 from benzokit.service.app import create_app
 from benzokit.service.clinic import Clinic
 from benzokit.service.demo import seed_demo
-from benzokit.service.enrol import SYSTEM, create_clinician, create_patient
+from benzokit.service.enrol import SYSTEM
 from benzokit.service.settings import ServiceSettings
 from benzokit.store import records
 from benzokit.store.accounts import Account, find_account
@@ -194,15 +194,13 @@ def build_world(
 
 def _seed(clinic: Clinic) -> None:
     assert seed_demo(clinic)
-    create_clinician(
-        clinic,
+    clinic.enrolment.create_clinician(
         SYSTEM,
         schemas.NewClinician(
             username="dr.other", password=PASSWORDS["dr.other"], display_name="Dr Omar Other"
         ),
     )
-    create_patient(
-        clinic,
+    clinic.enrolment.create_patient(
         SYSTEM,
         schemas.NewPatient(
             username="pat.other",
