@@ -19,11 +19,12 @@ from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
+from benzokit.knowledge import Knowledge
 from benzokit.service import schemas
 from benzokit.service.app import create_app
 from benzokit.service.clinic import Clinic
 from benzokit.service.demo import seed_demo
-from benzokit.service.enrol import SYSTEM, create_clinician, create_patient
+from benzokit.service.enrol import SYSTEM
 from benzokit.service.settings import ServiceSettings
 from benzokit.store import records
 from benzokit.store.accounts import Account, find_account
@@ -161,20 +162,28 @@ class World:
 
 
 def build_world(
-    db: Path | str, clock: Clock | None = None, *, template: Path | None = None, **settings: Any
+    db: Path | str,
+    clock: Clock | None = None,
+    *,
+    template: Path | None = None,
+    knowledge: Knowledge | None = None,
+    **settings: Any,
 ) -> World:
     """A migrated clinic: the demo seed plus ``dr.other`` and ``pat.other``. ``db``: a SQLite file,
     or a database URL (an empty database, e.g. ``fresh_postgres_url``).
 
     ``template``: a SQLite file this function made before (clock at ``T0``), copied instead of
     seeding again (seeding hashes six passwords and plans three tapers: about a second).
+    ``knowledge``: the clinic's knowledge base (default: the shipped files).
     """
     clock = clock or Clock()
     url = db if isinstance(db, str) else f"sqlite:///{db}"
     if template is not None:
         assert isinstance(db, Path) and clock.now == T0, "the template is a SQLite file at T0"
         shutil.copyfile(template, db)
-    app = create_app(ServiceSettings(database_url=url, clock=clock, **settings))
+    app = create_app(
+        ServiceSettings(database_url=url, clock=clock, **settings), knowledge=knowledge
+    )
     clinic: Clinic = app.state.clinic
     if template is None:
         _seed(clinic)
@@ -194,15 +203,13 @@ def build_world(
 
 def _seed(clinic: Clinic) -> None:
     assert seed_demo(clinic)
-    create_clinician(
-        clinic,
+    clinic.enrolment.create_clinician(
         SYSTEM,
         schemas.NewClinician(
             username="dr.other", password=PASSWORDS["dr.other"], display_name="Dr Omar Other"
         ),
     )
-    create_patient(
-        clinic,
+    clinic.enrolment.create_patient(
         SYSTEM,
         schemas.NewPatient(
             username="pat.other",

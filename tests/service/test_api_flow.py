@@ -546,7 +546,7 @@ def test_no_enrolment_where_the_crisis_lines_are_placeholders(world: World) -> N
     """The en-GB lines in handout_text.toml are placeholders: a patient there would see none."""
     from benzokit.errors import InputError
     from benzokit.service import schemas
-    from benzokit.service.enrol import SYSTEM, create_patient
+    from benzokit.service.enrol import SYSTEM
 
     form = schemas.NewPatient(
         username="pat.gb",
@@ -559,7 +559,7 @@ def test_no_enrolment_where_the_crisis_lines_are_placeholders(world: World) -> N
     )
     before = world.counts()
     with pytest.raises(InputError, match="crisis lines") as raised:
-        create_patient(world.clinic, SYSTEM, form)
+        world.clinic.enrolment.create_patient(SYSTEM, form)
     assert raised.value.field == "locale" and "en-US" in raised.value.allowed
     assert world.counts() == before
 

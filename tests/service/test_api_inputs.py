@@ -316,8 +316,10 @@ def test_patient_id_not_a_number_is_422(alex: Signed, unchanged: None) -> None:
     refused(alex.get("/api/v1/patients/alex"), 422, "patient_id")
 
 
-def test_unknown_alert_is_404(rivera: Signed, unchanged: None) -> None:
+def test_unknown_alert_is_404(module_world: World, rivera: Signed, unchanged: None) -> None:
     refused(rivera.post("/api/v1/alerts/987654/acknowledge"), 404)
+    by_key = f"/api/v1/patients/{module_world.patients['alex']}/alerts/acknowledge"
+    refused(rivera.post(by_key, {"key": "quiet:1999-01-01"}), 404)
 
 
 def test_bad_query_day_is_422(module_world: World, alex: Signed) -> None:
@@ -431,9 +433,10 @@ def unsafe_api_calls(w: World) -> list[tuple[str, str, str, dict[str, Any] | Non
     """(who, method, url, valid body) for every state-changing API route but signing in."""
     alex_id = w.patients["alex"]
     with w.clinic.db.engine.connect() as connection:
-        alert_id = connection.scalar(
-            text("SELECT id FROM alerts WHERE patient_id = :p ORDER BY id LIMIT 1"), {"p": alex_id}
-        )
+        alert_id, alert_key = connection.execute(
+            text("SELECT id, key FROM alerts WHERE patient_id = :p ORDER BY id LIMIT 1"),
+            {"p": alex_id},
+        ).one()
     assert alert_id is not None
     return [
         ("alex", "POST", f"/api/v1/patients/{alex_id}/doses", today_dose(w)),
@@ -446,6 +449,12 @@ def unsafe_api_calls(w: World) -> list[tuple[str, str, str, dict[str, Any] | Non
             {"current_password": "demo-patient-alex", "new_password": "csrf-password-1"},
         ),
         ("dr.rivera", "POST", f"/api/v1/alerts/{alert_id}/acknowledge", None),
+        (
+            "dr.rivera",
+            "POST",
+            f"/api/v1/patients/{alex_id}/alerts/acknowledge",
+            {"key": alert_key},
+        ),
         ("dr.rivera", "POST", f"/api/v1/patients/{alex_id}/plan/pause", {"reason": "csrf test"}),
         ("dr.rivera", "POST", f"/api/v1/patients/{alex_id}/plan/resume", {"reason": "csrf test"}),
         (
@@ -486,7 +495,9 @@ def unsafe_api_calls(w: World) -> list[tuple[str, str, str, dict[str, Any] | Non
 def seizure_alert(module_world: World) -> None:
     """An alert of alex's for the acknowledge call."""
     w = module_world
-    w.clinic.submit_checkin(w.accounts["alex"], w.patients["alex"], schemas.CheckInForm(seizures=1))
+    w.clinic.recording.submit_checkin(
+        w.accounts["alex"], w.patients["alex"], schemas.CheckInForm(seizures=1)
+    )
 
 
 @pytest.mark.parametrize("token", [None, "", "not-the-token"], ids=["missing", "empty", "wrong"])

@@ -140,6 +140,7 @@ class Context:
     world: World
     signed: dict[Role, Signed]
     alerts: dict[str, int]  # patient name -> id of one of their alerts (a seizure)
+    alert_keys: dict[str, str]  # patient name -> the key of that alert
     serial: Iterator[int] = field(default_factory=itertools.count)
 
     def unique(self, stem: str) -> str:
@@ -161,13 +162,15 @@ def ctx(module_world: World) -> Context:
     w = module_world
     signed: dict[Role, Signed] = {role: w.sign_in(user) for role, user in USER_OF.items()}
     alerts: dict[str, int] = {}
+    keys: dict[str, str] = {}
     for name, username in (("alex", "alex"), ("sam", "sam"), ("quinn", "pat.other")):
-        result = w.clinic.submit_checkin(
+        result = w.clinic.recording.submit_checkin(
             w.accounts[username], w.patients[name], schemas.CheckInForm(seizures=1)
         )
         assert result.alerts and result.alerts[0].id is not None
         alerts[name] = result.alerts[0].id
-    return Context(w, signed, alerts)
+        keys[name] = result.alerts[0].key
+    return Context(w, signed, alerts, keys)
 
 
 # ----------------------------------------------------------------------------- request builders
@@ -250,9 +253,13 @@ def set_paused(paused: bool) -> Callable[[Context, Target], None]:
             return
         rivera = w.accounts["dr.rivera"]
         if paused:
-            w.clinic.pause(rivera, t.patient_id, schemas.PauseForm(reason="matrix: set up"))
+            w.clinic.steering.pause(
+                rivera, t.patient_id, schemas.PauseForm(reason="matrix: set up")
+            )
         else:
-            w.clinic.resume(rivera, t.patient_id, schemas.ResumeForm(reason="matrix: set up"))
+            w.clinic.steering.resume(
+                rivera, t.patient_id, schemas.ResumeForm(reason="matrix: set up")
+            )
 
     return prepare
 
@@ -431,6 +438,21 @@ MATRIX: dict[tuple[str, str], tuple[Row, ...]] = {
             audit="write",
         ),
     ),
+    ("POST", "/api/v1/patients/{patient_id}/alerts/acknowledge"): (
+        Row(
+            "patient",
+            SIGN_IN,
+            patient=(FORBIDDEN, FORBIDDEN),
+            clinician=(OK, NOT_FOUND),
+            admin=FORBIDDEN,
+            build=lambda c, t, _client: Req(
+                "POST",
+                f"/api/v1/patients/{t.patient_id}/alerts/acknowledge",
+                json={"key": c.alert_keys[t.name]},
+            ),
+            audit="write",
+        ),
+    ),
     ("POST", "/api/v1/patients/{patient_id}/plan/pause"): (PAUSE,),
     ("POST", "/api/v1/patients/{patient_id}/plan/resume"): (RESUME,),
     ("POST", "/api/v1/patients/{patient_id}/plan/slow"): (SLOW,),
@@ -595,6 +617,21 @@ MATRIX: dict[tuple[str, str], tuple[Row, ...]] = {
                 "POST",
                 f"/clinic/alerts/{t.alert_id}/acknowledge",
                 form={"back": f"/clinic/patients/{t.patient_id}"},
+            ),
+            audit="write",
+        ),
+    ),
+    ("POST", "/clinic/patients/{patient_id}/alerts/acknowledge"): (
+        Row(
+            "patient",
+            TO_LOGIN,
+            patient=(FORBIDDEN, FORBIDDEN),
+            clinician=(see_other("/clinic/patients/"), NOT_FOUND),
+            admin=FORBIDDEN,
+            build=lambda c, t, _client: Req(
+                "POST",
+                f"/clinic/patients/{t.patient_id}/alerts/acknowledge",
+                form={"key": c.alert_keys[t.name], "back": f"/clinic/patients/{t.patient_id}"},
             ),
             audit="write",
         ),

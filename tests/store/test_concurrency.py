@@ -61,11 +61,11 @@ def test_racing_check_ins_with_one_token_make_one_record(clinic: Clinic) -> None
     with clinic.db.transaction() as session:
         alex = find_account(session, "alex")
     assert alex is not None
-    patient_id = clinic.my_patient_id(alex)
+    patient_id = clinic.reading.my_patient_id(alex)
     form = schemas.CheckInForm(
         scales={"gad7": GAD7}, note="double tap", client_token="tap-00000001"
     )
-    results = race(lambda: clinic.submit_checkin(alex, patient_id, form))
+    results = race(lambda: clinic.recording.submit_checkin(alex, patient_id, form))
     assert len({r.checkin.id for r in results}) == 1
     assert sum(not r.repeated for r in results) == 1
     with clinic.db.transaction() as session:
@@ -81,12 +81,12 @@ def test_racing_dose_confirmations_with_one_token_make_one_record(clinic: Clinic
     with clinic.db.transaction() as session:
         alex = find_account(session, "alex")
     assert alex is not None
-    patient_id = clinic.my_patient_id(alex)
-    slot = clinic.today_view(alex, patient_id).slots[0]
+    patient_id = clinic.reading.my_patient_id(alex)
+    slot = clinic.reading.today_view(alex, patient_id).slots[0]
     form = schemas.DoseConfirmation(
         day=slot.day, time=slot.time, status="taken", client_token="dose-0000001"
     )
-    results = race(lambda: clinic.confirm_dose(alex, patient_id, form))
+    results = race(lambda: clinic.recording.confirm_dose(alex, patient_id, form))
     assert len({r.id for r in results}) == 1
     with clinic.db.transaction() as session:
         count = session.scalar(

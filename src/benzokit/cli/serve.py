@@ -127,10 +127,8 @@ def create_admin_command(
     database: DatabaseOption = DEFAULT_URL,
 ) -> None:
     """Create an administrator account."""
-    from benzokit.service.enrol import create_admin
-
     clinic = _clinic(database)
-    account = guarded(lambda: create_admin(clinic, username, password, name))
+    account = guarded(lambda: clinic.enrolment.create_admin(username, password, name))
     console.print(f"administrator {account.username} created")
 
 
@@ -143,13 +141,13 @@ def create_clinician_command(
 ) -> None:
     """Create a clinician account."""
     from benzokit.service import schemas
-    from benzokit.service.enrol import SYSTEM, create_clinician
+    from benzokit.service.enrol import SYSTEM
 
     clinic = _clinic(database)
     form = guarded(
         lambda: _form(schemas.NewClinician, username=username, password=password, display_name=name)
     )
-    account = guarded(lambda: create_clinician(clinic, SYSTEM, form))
+    account = guarded(lambda: clinic.enrolment.create_clinician(SYSTEM, form))
     console.print(f"clinician {account.username} created")
 
 
@@ -170,7 +168,7 @@ def create_patient_command(
 ) -> None:
     """Enrol a patient with their first taper plan (checked for safety)."""
     from benzokit.service import schemas
-    from benzokit.service.enrol import SYSTEM, create_patient
+    from benzokit.service.enrol import SYSTEM
 
     clinic = _clinic(database)
     form = guarded(
@@ -189,7 +187,7 @@ def create_patient_command(
             start_date=_date(start),
         )
     )
-    summary, findings = guarded(lambda: create_patient(clinic, SYSTEM, form))
+    summary, findings = guarded(lambda: clinic.enrolment.create_patient(SYSTEM, form))
     console.print(f"patient {summary.display_name} enrolled (record {summary.id})")
     for finding in findings:
         console.print(f"  [{finding.severity}] {finding.message}", soft_wrap=True)
@@ -232,7 +230,7 @@ def _date(text: str) -> date:
 
 
 def _form(model: type[M], **values: object) -> M:
-    from benzokit.service.pages import parse
+    from benzokit.service.schemas import parse
 
     parsed: M = parse(model, {k: v for k, v in values.items() if v is not None})
     return parsed

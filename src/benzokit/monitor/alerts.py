@@ -19,7 +19,7 @@ from benzokit.drugs.models import Source
 from benzokit.knowledge import Knowledge, read_toml, validation_to_data_error
 from benzokit.monitor.course import Course
 from benzokit.monitor.records import Alert, AlertLevel, CheckIn, DoseLog, DoseStatus
-from benzokit.monitor.scales import escalation_rules, load_scales
+from benzokit.monitor.scales import ScaleSet, escalation_rules, load_scales
 from benzokit.types import FrozenModel
 
 
@@ -108,9 +108,11 @@ def checkin_alerts(
     day: date,
     *,
     rules: AlertRules | None = None,
+    scales: ScaleSet | None = None,
 ) -> list[Alert]:
     """Alerts raised by a new ``checkin`` (``history``: the earlier ones, oldest first)."""
     rules = rules or load_alert_rules()
+    scales = scales or load_scales()
     at = checkin.recorded_at
     found: list[Alert] = []
     if checkin.seizures > 0:
@@ -126,7 +128,7 @@ def checkin_alerts(
             )
         )
     for score in checkin.scales:
-        for rule in escalation_rules(score):
+        for rule in escalation_rules(score, scales=scales):
             found.append(
                 _alert(
                     rules,
@@ -134,7 +136,7 @@ def checkin_alerts(
                     at,
                     f"escalate:{score.scale}:{rule.item}:{at.isoformat()}",
                     name=name,
-                    scale=load_scales().get(score.scale).name,
+                    scale=scales.get(score.scale).name,
                     item=rule.item.replace("item", "item "),
                     value=score.answer(rule.item),
                     reason=rule.reason,
@@ -187,7 +189,18 @@ def daily_alerts(
 ) -> list[Alert]:
     """Alerts from patterns over days: missed doses in the window, no check-in for too long."""
     rules = rules or load_alert_rules()
-    found: list[Alert] = []
+    return [
+        *missed_dose_alerts(name, dose_logs, now, rules=rules),
+        *no_checkin_alerts(name, last_checkin, enrolled, now, rules=rules),
+    ]
+
+
+def missed_dose_alerts(
+    name: str, dose_logs: Sequence[DoseLog], now: datetime, *, rules: AlertRules | None = None
+) -> list[Alert]:
+    """Too many doses recorded as missed in the window (days up to ``now``'s): a pattern of records,
+    so it changes only when a dose is recorded."""
+    rules = rules or load_alert_rules()
     missed_rule = rules.missed_doses
     window = missed_rule.window_days.value
     since = now.date() - timedelta(days=window - 1)
@@ -195,31 +208,45 @@ def daily_alerts(
         (d for d in dose_logs if d.status is DoseStatus.MISSED and d.day >= since),
         key=lambda d: (d.day, d.time),
     )
-    if len(missed) >= missed_rule.missed.value:
-        found.append(
-            _alert(
-                rules,
-                missed_rule,
-                now,
-                f"missed:{missed[-1].day.isoformat()}:{missed[-1].time}",
-                name=name,
-                count=len(missed),
-                days=window,
-            )
+    if len(missed) < missed_rule.missed.value:
+        return []
+    return [
+        _alert(
+            rules,
+            missed_rule,
+            now,
+            f"missed:{missed[-1].day.isoformat()}:{missed[-1].time}",
+            name=name,
+            count=len(missed),
+            days=window,
         )
+    ]
+
+
+def no_checkin_alerts(
+    name: str,
+    last_checkin: datetime | None,
+    enrolled: datetime,
+    now: datetime,
+    *,
+    rules: AlertRules | None = None,
+) -> list[Alert]:
+    """No check-in for the policy's number of days (since the last one, or since enrolment): raised
+    at the moment it fell due, so the same silence is the same alert on every day it lasts."""
+    rules = rules or load_alert_rules()
     quiet_rule = rules.no_checkin
     reference = last_checkin or enrolled
     quiet = (now - reference).days
-    if quiet >= quiet_rule.days.value:
-        found.append(
-            _alert(
-                rules,
-                quiet_rule,
-                now,
-                f"quiet:{reference.date().isoformat()}",
-                name=name,
-                days=quiet,
-                last=last_checkin.date().isoformat() if last_checkin else "never",
-            )
+    if quiet < quiet_rule.days.value:
+        return []
+    return [
+        _alert(
+            rules,
+            quiet_rule,
+            reference + timedelta(days=quiet_rule.days.value),
+            f"quiet:{reference.date().isoformat()}",
+            name=name,
+            days=quiet,
+            last=last_checkin.date().isoformat() if last_checkin else "never",
         )
-    return found
+    ]

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from benzokit.errors import BenzokitError
 from benzokit.store import records
 from benzokit.store.accounts import Account, Role
-from benzokit.store.tables import PatientRow
+from benzokit.store.records import PatientRecord
 
 
 class AccessError(BenzokitError):
@@ -35,17 +35,17 @@ def require_role(actor: Account, *roles: Role) -> None:
         )
 
 
-def can_see(actor: Account, row: PatientRow) -> bool:
+def can_see(actor: Account, record: PatientRecord) -> bool:
     if actor.role is Role.PATIENT:
-        return row.user_id == actor.id
+        return record.user_id == actor.id
     if actor.role is Role.CLINICIAN:
-        return row.clinician_id == actor.id
+        return record.clinician_id == actor.id
     return False
 
 
-def patient_for(session: Session, actor: Account, patient_id: int) -> PatientRow:
-    """The patient row, if ``actor`` may see it; otherwise a 404 :class:`AccessError`."""
-    row = records.patient_row(session, patient_id) if 0 < patient_id < 2**31 else None
-    if row is None or not can_see(actor, row):
+def patient_for(session: Session, actor: Account, patient_id: int) -> PatientRecord:
+    """The patient's record, if ``actor`` may see it; otherwise a 404 :class:`AccessError`."""
+    record = records.patient(session, patient_id) if 0 < patient_id < 2**31 else None
+    if record is None or not can_see(actor, record):
         raise not_found("patient", patient_id)
-    return row
+    return record

@@ -16,9 +16,9 @@ from fastapi.responses import JSONResponse, Response
 
 from benzokit._disclaimer import DISCLAIMER
 from benzokit.monitor.course import Course
+from benzokit.monitor.scales import load_scales
 from benzokit.service import schemas
-from benzokit.service.audit import MAX_ENTRIES, audit_entries
-from benzokit.service.records_view import fhir_record, trends
+from benzokit.service.audit import MAX_ENTRIES
 from benzokit.service.responses import (
     AlertOut,
     AlertsOut,
@@ -31,15 +31,14 @@ from benzokit.service.responses import (
 from benzokit.service.views import CheckInResult, PlanChange, Today
 from benzokit.service.web import (
     CSRF_HEADER,
+    SESSION_COOKIE,
     Visitor,
-    change_password,
     check_csrf,
+    client_of,
     clinic_of,
     require_visitor,
     set_session_cookie,
     settings_of,
-    sign_in,
-    sign_out,
 )
 
 router = APIRouter(prefix="/api/v1")
@@ -97,18 +96,18 @@ def change_json(change: PlanChange) -> dict[str, Any]:
 @router.post("/session", tags=["session"])
 def open_session(request: Request, body: schemas.Login) -> JSONResponse:
     """Sign in: sets the session cookie and returns the CSRF token for later changes."""
-    account, token, csrf = sign_in(request, body.username, body.password)
-    response = JSONResponse({"account": _json(account), "csrf_token": csrf})
-    set_session_cookie(response, token, settings_of(request))
+    opened = clinic_of(request).signin.sign_in(body.username, body.password, client_of(request))
+    response = JSONResponse({"account": _json(opened.account), "csrf_token": opened.csrf_token})
+    set_session_cookie(response, opened.token, settings_of(request))
     return response
 
 
 @router.delete("/session", tags=["session"], status_code=204)
 def close_session(request: Request, visitor: ChangingVisitor) -> Response:
     """Sign out."""
-    sign_out(request, visitor)
+    clinic_of(request).signin.sign_out(visitor.token)
     response = Response(status_code=204)
-    response.delete_cookie("benzokit_session", path="/")
+    response.delete_cookie(SESSION_COOKIE, path="/")
     return response
 
 
@@ -117,7 +116,7 @@ def me(request: Request, visitor: VisitorDep) -> dict[str, Any]:
     """The signed-in account (and, for a patient, their record's id)."""
     data: dict[str, Any] = {"account": _json(visitor.account)}
     if visitor.account.role == "patient":
-        data["patient_id"] = clinic_of(request).my_patient_id(visitor.account)
+        data["patient_id"] = clinic_of(request).reading.my_patient_id(visitor.account)
     return data
 
 
@@ -126,33 +125,34 @@ def new_password(
     request: Request, body: schemas.PasswordChange, visitor: ChangingVisitor
 ) -> Response:
     """Change your password (your other sessions end)."""
-    change_password(request, visitor, body.current_password, body.new_password)
+    clinic_of(request).signin.change_password(
+        visitor.account, visitor.token, body.current_password, body.new_password, client_of(request)
+    )
     return Response(status_code=204)
 
 
 @router.get("/scales", tags=["check-ins"])
-def scales(visitor: VisitorDep) -> dict[str, Any]:
+def scales(request: Request, visitor: VisitorDep) -> dict[str, Any]:
     """The instruments a patient completes in a check-in, with items, options, bands and licence."""
-    from benzokit.monitor.scales import load_scales
-
-    return {"scales": [s.model_dump(mode="json") for s in load_scales().patient_scales()]}
+    found = load_scales(clinic_of(request).knowledge).patient_scales()
+    return {"scales": [s.model_dump(mode="json") for s in found]}
 
 
 @router.get("/patients", tags=["patients"])
 def patients(request: Request, visitor: VisitorDep) -> PatientsOut:
     """A clinician's patients with their flags (open alerts, adherence, last check-in)."""
-    return PatientsOut(patients=clinic_of(request).patient_list(visitor.account))
+    return PatientsOut(patients=clinic_of(request).reading.patient_list(visitor.account))
 
 
 @router.get("/patients/{patient_id}", tags=["patients"])
 def patient(request: Request, patient_id: int, visitor: VisitorDep) -> PatientOut:
-    return PatientOut(patient=clinic_of(request).summary(visitor.account, patient_id))
+    return PatientOut(patient=clinic_of(request).reading.summary(visitor.account, patient_id))
 
 
 @router.get("/patients/{patient_id}/today", tags=["doses"])
 def today(request: Request, patient_id: int, visitor: VisitorDep, day: date | None = None) -> Today:
     """The planned doses of ``day`` (default today) and what was recorded for each."""
-    return clinic_of(request).today_view(visitor.account, patient_id, day)
+    return clinic_of(request).reading.today_view(visitor.account, patient_id, day)
 
 
 @router.post("/patients/{patient_id}/doses", tags=["doses"], status_code=201)
@@ -160,13 +160,15 @@ def confirm_dose(
     request: Request, patient_id: int, body: schemas.DoseConfirmation, visitor: ChangingVisitor
 ) -> DoseOut:
     """Confirm a planned dose: taken, missed, taken late or a different amount."""
-    return DoseOut(dose=clinic_of(request).confirm_dose(visitor.account, patient_id, body))
+    return DoseOut(
+        dose=clinic_of(request).recording.confirm_dose(visitor.account, patient_id, body)
+    )
 
 
 @router.get("/patients/{patient_id}/doses", tags=["doses"])
 def doses(request: Request, patient_id: int, visitor: VisitorDep) -> DosesOut:
     """Every dose confirmation, oldest first (corrections included: the latest counts)."""
-    return DosesOut(doses=clinic_of(request).dose_history(visitor.account, patient_id))
+    return DosesOut(doses=clinic_of(request).reading.dose_history(visitor.account, patient_id))
 
 
 @router.post("/patients/{patient_id}/checkins", tags=["check-ins"], status_code=201)
@@ -174,13 +176,15 @@ def submit_checkin(
     request: Request, patient_id: int, body: schemas.CheckInForm, visitor: ChangingVisitor
 ) -> CheckInResult:
     """A check-in; urgent answers raise an alert and return crisis guidance at once."""
-    return clinic_of(request).submit_checkin(visitor.account, patient_id, body)
+    return clinic_of(request).recording.submit_checkin(visitor.account, patient_id, body)
 
 
 @router.get("/patients/{patient_id}/checkins", tags=["check-ins"])
 def checkins(request: Request, patient_id: int, visitor: VisitorDep) -> CheckInsOut:
     """Every check-in with its scored scales, oldest first."""
-    return CheckInsOut(checkins=clinic_of(request).checkin_history(visitor.account, patient_id))
+    return CheckInsOut(
+        checkins=clinic_of(request).reading.checkin_history(visitor.account, patient_id)
+    )
 
 
 @router.get("/patients/{patient_id}/alerts", tags=["alerts"])
@@ -188,21 +192,31 @@ def alerts(
     request: Request, patient_id: int, visitor: VisitorDep, open_only: bool = False
 ) -> AlertsOut:
     """The patient's alerts, most urgent and newest first, each with its source."""
-    found = clinic_of(request).alerts(visitor.account, patient_id, open_only=open_only)
+    found = clinic_of(request).reading.alerts(visitor.account, patient_id, open_only=open_only)
     return AlertsOut(alerts=found)
 
 
 @router.post("/alerts/{alert_id}/acknowledge", tags=["alerts"])
 def acknowledge(request: Request, alert_id: int, visitor: ChangingVisitor) -> AlertOut:
     """Mark an alert as seen by the patient's clinician (its text is kept)."""
-    return AlertOut(alert=clinic_of(request).acknowledge(visitor.account, alert_id))
+    return AlertOut(alert=clinic_of(request).steering.acknowledge(visitor.account, alert_id))
+
+
+@router.post("/patients/{patient_id}/alerts/acknowledge", tags=["alerts"])
+def acknowledge_key(
+    request: Request, patient_id: int, body: schemas.AlertKey, visitor: ChangingVisitor
+) -> AlertOut:
+    """Mark one of the patient's alerts as seen by its key: also a day-based alert derived on read
+    (no id yet), which is then saved, acknowledged."""
+    steering = clinic_of(request).steering
+    return AlertOut(alert=steering.acknowledge_key(visitor.account, patient_id, body.key))
 
 
 @router.get("/patients/{patient_id}/plan", tags=["plan"])
 def plan(request: Request, patient_id: int, visitor: VisitorDep) -> dict[str, Any]:
     """Every plan version (old ones kept) and the pauses."""
     return {
-        "course": course_json(clinic_of(request).course(visitor.account, patient_id)),
+        "course": course_json(clinic_of(request).reading.course(visitor.account, patient_id)),
         "disclaimer": DISCLAIMER,
     }
 
@@ -212,14 +226,14 @@ def pause(
     request: Request, patient_id: int, body: schemas.PauseForm, visitor: ChangingVisitor
 ) -> dict[str, Any]:
     """Pause the taper: the patient stays on today's dose until resumed."""
-    return change_json(clinic_of(request).pause(visitor.account, patient_id, body))
+    return change_json(clinic_of(request).steering.pause(visitor.account, patient_id, body))
 
 
 @router.post("/patients/{patient_id}/plan/resume", tags=["plan"])
 def resume(
     request: Request, patient_id: int, body: schemas.ResumeForm, visitor: ChangingVisitor
 ) -> dict[str, Any]:
-    return change_json(clinic_of(request).resume(visitor.account, patient_id, body))
+    return change_json(clinic_of(request).steering.resume(visitor.account, patient_id, body))
 
 
 @router.post("/patients/{patient_id}/plan/slow", tags=["plan"])
@@ -227,7 +241,7 @@ def slow(
     request: Request, patient_id: int, body: schemas.SlowForm, visitor: ChangingVisitor
 ) -> dict[str, Any]:
     """A new plan version from today with every remaining step longer."""
-    return change_json(clinic_of(request).slow(visitor.account, patient_id, body))
+    return change_json(clinic_of(request).steering.slow(visitor.account, patient_id, body))
 
 
 @router.post("/patients/{patient_id}/plan/adjust", tags=["plan"])
@@ -235,29 +249,28 @@ def adjust(
     request: Request, patient_id: int, body: schemas.AdjustForm, visitor: ChangingVisitor
 ) -> dict[str, Any]:
     """A new plan version from today's dose, made by the planner and checked for safety."""
-    return change_json(clinic_of(request).adjust(visitor.account, patient_id, body))
+    return change_json(clinic_of(request).steering.adjust(visitor.account, patient_id, body))
 
 
 @router.get("/patients/{patient_id}/trends", tags=["patients"])
 def patient_trends(request: Request, patient_id: int, visitor: VisitorDep) -> dict[str, Any]:
     """Daily planned and taken doses, scale totals, predicted occupancy and withdrawal index."""
-    return _object(trends(clinic_of(request), visitor.account, patient_id))
+    return _object(clinic_of(request).reading.trends(visitor.account, patient_id))
 
 
 @router.get("/patients/{patient_id}/fhir", tags=["patients"])
 def fhir(request: Request, patient_id: int, visitor: VisitorDep) -> dict[str, Any]:
     """The record as a FHIR R4 Bundle (MedicationRequest, MedicationStatement, QuestionnaireResponse,
     Observation)."""
-    return fhir_record(clinic_of(request), visitor.account, patient_id)
+    return clinic_of(request).reading.fhir_record(visitor.account, patient_id)
 
 
 @router.post("/admin/clinicians", tags=["admin"], status_code=201)
 def new_clinician(
     request: Request, body: schemas.NewClinician, visitor: ChangingVisitor
 ) -> dict[str, Any]:
-    from benzokit.service.enrol import create_clinician
-
-    return {"account": _json(create_clinician(clinic_of(request), visitor.account, body))}
+    account = clinic_of(request).enrolment.create_clinician(visitor.account, body)
+    return {"account": _json(account)}
 
 
 @router.post("/admin/patients", tags=["admin"], status_code=201)
@@ -265,9 +278,7 @@ def new_patient(
     request: Request, body: schemas.NewPatient, visitor: ChangingVisitor
 ) -> dict[str, Any]:
     """Enrol a patient: account, record and the first plan version (clinician or admin)."""
-    from benzokit.service.enrol import create_patient
-
-    summary, findings = create_patient(clinic_of(request), visitor.account, body)
+    summary, findings = clinic_of(request).enrolment.create_patient(visitor.account, body)
     return {"patient": _json(summary), "findings": [f.to_dict() for f in findings]}
 
 
@@ -279,5 +290,6 @@ def audit_log(
     limit: Annotated[int, Query(ge=1, le=MAX_ENTRIES)] = 200,
 ) -> dict[str, Any]:
     """The newest audit-log entries: who read or changed which record, and refused requests."""
-    entries = audit_entries(clinic_of(request), visitor.account, patient_id=patient_id, limit=limit)
+    audit_log = clinic_of(request).audit_log
+    entries = audit_log.entries(visitor.account, patient_id=patient_id, limit=limit)
     return {"entries": _json(entries)}

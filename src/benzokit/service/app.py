@@ -1,4 +1,5 @@
-"""The ASGI application: ``create_app(settings)`` wires the database, pages, API and error handling."""
+"""The ASGI application: ``create_app(settings, knowledge=...)`` wires the database, the clinic's use
+cases (with the knowledge base they pass down), pages, API and error handling."""
 
 from __future__ import annotations
 
@@ -13,24 +14,28 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 from benzokit._disclaimer import DISCLAIMER
 from benzokit._version import __version__
 from benzokit.errors import BenzokitError
+from benzokit.knowledge import Knowledge
 from benzokit.service import api, pages
 from benzokit.service.clinic import Clinic
-from benzokit.service.settings import ServiceSettings
-from benzokit.service.web import (
-    BodyLimit,
-    SecurityHeaders,
+from benzokit.service.handlers import (
     benzokit_error_handler,
     http_error_handler,
     unexpected_error_handler,
     validation_error_handler,
 )
+from benzokit.service.settings import ServiceSettings
+from benzokit.service.web import BodyLimit, SecurityHeaders
 from benzokit.store.db import Database
 
 
 def create_app(
-    settings: ServiceSettings | None = None, *, database: Database | None = None
+    settings: ServiceSettings | None = None,
+    *,
+    database: Database | None = None,
+    knowledge: Knowledge | None = None,
 ) -> FastAPI:
-    """The monitoring service on ``settings.database_url`` (migrated to the newest schema on start)."""
+    """The monitoring service on ``settings.database_url`` (migrated to the newest schema on start),
+    with ``knowledge`` (default: the shipped data files) for every plan, check, scale and alert rule."""
     settings = settings or ServiceSettings()
     db = database or Database(settings.database_url)
     app = FastAPI(
@@ -45,7 +50,13 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.clinic = Clinic(db, timezone=settings.timezone, clock=settings.clock)
+    app.state.clinic = Clinic(
+        db,
+        timezone=settings.timezone,
+        clock=settings.clock,
+        knowledge=knowledge,
+        limits=settings.sign_in_limits(),
+    )
     app.add_exception_handler(BenzokitError, benzokit_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)

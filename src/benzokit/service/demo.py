@@ -9,16 +9,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
-from sqlalchemy import func, select
-
 from benzokit.monitor.records import CheckIn, DoseLog, DoseStatus
-from benzokit.monitor.scales import score_scale
+from benzokit.monitor.scales import load_scales, score_scale
 from benzokit.plan.strategies import StrategyName
 from benzokit.service import schemas
 from benzokit.service.clinic import Clinic
-from benzokit.service.enrol import SYSTEM, create_admin, create_clinician, create_patient
-from benzokit.store import records
-from benzokit.store.tables import User
+from benzokit.service.enrol import SYSTEM
+from benzokit.store import accounts, records
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,20 +55,19 @@ _ALEX_GAD7 = (
 def seed_demo(clinic: Clinic) -> bool:
     """Create the demo clinic; False (and nothing done) when the database already has accounts."""
     with clinic.db.transaction() as session:
-        if session.scalar(select(func.count()).select_from(User)):
+        if accounts.has_accounts(session):
             return False
     clinician, alex, sam, admin = DEMO_LOGINS
-    create_admin(clinic, admin.username, admin.password, "Clinic administrator")
-    create_clinician(
-        clinic,
+    enrolment = clinic.enrolment
+    enrolment.create_admin(admin.username, admin.password, "Clinic administrator")
+    enrolment.create_clinician(
         SYSTEM,
         schemas.NewClinician(
             username=clinician.username, password=clinician.password, display_name="Dr Ana Rivera"
         ),
     )
     today = clinic.today()
-    alex_summary, _ = create_patient(
-        clinic,
+    alex_summary, _ = enrolment.create_patient(
         SYSTEM,
         schemas.NewPatient(
             username=alex.username,
@@ -86,8 +82,7 @@ def seed_demo(clinic: Clinic) -> bool:
             start_date=today - timedelta(days=20),
         ),
     )
-    create_patient(
-        clinic,
+    enrolment.create_patient(
         SYSTEM,
         schemas.NewPatient(
             username=sam.username,
@@ -124,15 +119,16 @@ def _alex_history(clinic: Clinic, patient_id: int) -> None:
                         drug=dose.drug,
                         planned_mg=dose.dose_mg,
                         status=DoseStatus.MISSED if missed else DoseStatus.TAKEN,
-                        recorded_at=clinic.local_time(day, dose.time) + timedelta(minutes=10),
+                        recorded_at=clinic.unit.local_time(day, dose.time) + timedelta(minutes=10),
                         taken_mg=None if missed else dose.dose_mg,
-                        taken_at=None if missed else clinic.local_time(day, dose.time),
+                        taken_at=None if missed else clinic.unit.local_time(day, dose.time),
                     ),
                     client_token=None,
                 )
         for index, answers in enumerate(_ALEX_GAD7):
             at = now - timedelta(days=19 - 6 * index)
-            score = score_scale("gad7", {f"item{i + 1}": a for i, a in enumerate(answers)})
+            answered = {f"item{i + 1}": a for i, a in enumerate(answers)}
+            score = score_scale("gad7", answered, scales=load_scales(clinic.knowledge))
             records.add_checkin(
                 session,
                 patient_id,

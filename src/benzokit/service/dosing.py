@@ -7,6 +7,7 @@ from datetime import date, datetime, timedelta
 
 from benzokit.drugs.loader import load_drug
 from benzokit.errors import InputError
+from benzokit.knowledge import Knowledge
 from benzokit.monitor.course import Course
 from benzokit.monitor.records import DoseStatus
 from benzokit.plan.model import Administration
@@ -41,7 +42,9 @@ def planned_dose(
     return doses[0]
 
 
-def taken_mg(form: schemas.DoseConfirmation, planned_mg: float, drug: str) -> float | None:
+def taken_mg(
+    form: schemas.DoseConfirmation, planned_mg: float, drug: str, knowledge: Knowledge
+) -> float | None:
     if form.status is DoseStatus.MISSED:
         if form.taken_mg is not None:
             raise InputError("taken_mg", form.taken_mg, "empty when the dose was missed")
@@ -54,7 +57,7 @@ def taken_mg(form: schemas.DoseConfirmation, planned_mg: float, drug: str) -> fl
         return planned_mg
     if form.taken_mg is None:
         raise InputError("taken_mg", None, "the amount taken in mg, for status 'different'")
-    ceiling = highest_labelled_daily_mg(drug)
+    ceiling = highest_labelled_daily_mg(drug, knowledge)
     if form.taken_mg > ceiling:
         raise InputError(
             "taken_mg", form.taken_mg, f"at most {ceiling:g} mg (the highest labelled daily dose)"
@@ -62,8 +65,10 @@ def taken_mg(form: schemas.DoseConfirmation, planned_mg: float, drug: str) -> fl
     return form.taken_mg
 
 
-def highest_labelled_daily_mg(drug: str) -> float:
-    limits = [lim.max_daily_mg.require() for lim in load_drug(drug).dose_limits if lim.max_daily_mg]
+def highest_labelled_daily_mg(drug: str, knowledge: Knowledge) -> float:
+    """The highest labelled maximum daily dose of ``drug`` (mg/day), over its dose limits."""
+    found = load_drug(drug, knowledge).dose_limits
+    limits = [lim.max_daily_mg.require() for lim in found if lim.max_daily_mg]
     if not limits:
         raise InputError("drug", drug, "a drug with labelled daily maxima")
     return max(limits)

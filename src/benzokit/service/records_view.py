@@ -1,19 +1,15 @@
-"""Views of a whole record: trends for the charts, and the FHIR R4 export."""
+"""Views of a whole record: the day-by-day trends for the charts, computed from values (no database)."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
-from typing import Any
 
 from benzokit.monitor.course import Course
 from benzokit.monitor.predict import CoursePrediction, predict_course
 from benzokit.monitor.records import CheckIn, DoseLog, PatientSummary
 from benzokit.patient import Patient
-from benzokit.service.access import patient_for
-from benzokit.service.clinic import Clinic
 from benzokit.store import records
-from benzokit.store.accounts import Account
 
 AHEAD_DAYS = 28  # the charts show the plan four weeks ahead
 MAX_DAYS = 400  # and at most this many days in all
@@ -92,35 +88,3 @@ class WholeRecord:
     course: Course | None
     dose_logs: list[DoseLog]
     checkins: list[CheckIn]
-
-
-def whole_record(clinic: Clinic, actor: Account, patient_id: int, what: str) -> WholeRecord:
-    """Everything on the patient's record, read in one transaction and audited as ``what``."""
-    with clinic.db.transaction() as session:
-        row = patient_for(session, actor, patient_id)
-        record = WholeRecord(
-            records.summary_of(row),
-            records.course(session, row.id),
-            records.dose_logs(session, row.id),
-            records.checkins(session, row.id),
-        )
-        clinic.audit(session, actor, "read", what, row.id)
-    return record
-
-
-def trends(clinic: Clinic, actor: Account, patient_id: int) -> Trends:
-    record = whole_record(clinic, actor, patient_id, "trends")
-    return build_trends(
-        record.course, record.dose_logs, record.checkins, record.summary, clinic.today()
-    )
-
-
-def fhir_record(clinic: Clinic, actor: Account, patient_id: int) -> dict[str, Any]:
-    """The patient's record as a FHIR R4 Bundle."""
-    from benzokit.interop.fhir_record import patient_record_bundle
-
-    record = whole_record(clinic, actor, patient_id, "fhir export")
-    plans = [v.plan for v in record.course.versions] if record.course else []
-    return patient_record_bundle(
-        record.summary, plans, record.dose_logs, record.checkins, generated_at=clinic.now()
-    )

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Any
+from typing import Any, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
+from benzokit.errors import InputError
 from benzokit.monitor.records import DoseStatus
 from benzokit.plan.strategies import Risk, StrategyName
 
@@ -31,6 +32,21 @@ class _Input(BaseModel):
         if any(isinstance(t, str) and _CONTROL.search(t) for t in texts):
             raise ValueError("text without control characters (such as NUL)")
         return value
+
+
+M = TypeVar("M", bound=BaseModel)
+
+
+def parse(model: type[M], data: dict[str, Any]) -> M:
+    """``data`` (a page form, CLI options) as ``model``; the first problem is an :class:`InputError`
+    naming the field."""
+    try:
+        return model.model_validate(data)
+    except ValidationError as error:
+        first = error.errors()[0]
+        field = ".".join(str(p) for p in first["loc"]) or "form"
+        given = "(hidden)" if "password" in field else first.get("input")
+        raise InputError(field, given, first["msg"]) from None
 
 
 class Login(_Input):
@@ -126,3 +142,9 @@ class NewPatient(_Input):
     risk: Risk | None = None
     liquid: bool = False
     start_date: date
+
+
+class AlertKey(_Input):
+    """Which of the patient's alerts: its key (a derived alert has no id until it is acknowledged)."""
+
+    key: str = Field(min_length=1, max_length=160)

@@ -5,7 +5,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import timedelta
 
-from benzokit.service.clinic_base import Clock, utc_now
+from benzokit.service.signin import SignInLimits
+from benzokit.service.unit import Clock, utc_now
 from benzokit.store import DEFAULT_URL
 
 
@@ -20,3 +21,11 @@ class ServiceSettings:
     login_window: timedelta = timedelta(minutes=15)  # ... within this window, then 429
     max_body_bytes: int = 64 * 1024
     clock: Clock = field(default=utc_now)
+
+    def sign_in_limits(self) -> SignInLimits:
+        return SignInLimits(
+            session_lifetime=self.session_lifetime,
+            failures_per_username=self.login_failures_allowed,
+            failures_per_client=self.login_failures_per_client,
+            window=self.login_window,
+        )

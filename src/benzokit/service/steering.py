@@ -1,7 +1,10 @@
-"""The clinician steers the taper: pause, resume, slow, or a new plan from today's dose.
+"""The clinician steers the taper (pause, resume, slow, a new plan from today's dose) and acknowledges
+alerts: the clinician's write use cases.
 
-Each change is a pause or a new plan version (old versions are kept), saved with the safety checker's
-findings in one transaction, and audited.
+Each is a method of :class:`Steering` in the one shape of :mod:`benzokit.service.unit`: access check, one
+transaction, an audit row (``write``). A change is a pause or a new plan version (old versions are kept),
+saved with the safety checker's findings. A planner error names the form's own field
+(:mod:`benzokit.service.fields`).
 """
 
 from __future__ import annotations
@@ -9,6 +12,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
+
+from sqlalchemy.orm import Session
 
 from benzokit.errors import InputError
 from benzokit.monitor.change_check import change_pace_findings
@@ -28,52 +33,69 @@ from benzokit.plan.model import Plan
 from benzokit.safety.findings import sort_findings
 from benzokit.service import schemas
 from benzokit.service.access import AccessError, not_found, patient_for, require_role
-from benzokit.service.clinic_base import ClinicBase
+from benzokit.service.derived_alerts import patient_alerts
+from benzokit.service.fields import in_form_terms
+from benzokit.service.unit import UseCases
 from benzokit.service.views import PlanChange
 from benzokit.store import records
 from benzokit.store.accounts import Account, Role
-from benzokit.store.tables import PatientRow
+from benzokit.store.records import PatientRecord
+
+MakeChange = Callable[[Course, PatientRecord, date], tuple[Course, str]]
 
 
-class PlanSteering(ClinicBase):
-    """The clinician's plan changes."""
-
-    # ------------------------------------------------------------------ clinician actions
+class Steering(UseCases):
+    """The clinician's plan changes and alert acknowledgements."""
 
     def acknowledge(self, actor: Account, alert_id: int) -> Alert:
+        """Mark a stored alert as seen (its text is kept; a second acknowledgement changes nothing)."""
         require_role(actor, Role.CLINICIAN)
-        with self._tx() as session:
-            alert = records.alert_row(session, alert_id) if 0 < alert_id < 2**31 else None
-            if alert is None:
+        with self.unit.transaction() as session:
+            found = records.alert_by_id(session, alert_id) if 0 < alert_id < 2**31 else None
+            if found is None:
                 raise not_found("alert", alert_id)
+            patient_id, alert = found
             try:
-                patient_for(session, actor, alert.patient_id)
+                patient_for(session, actor, patient_id)
             except AccessError:
                 raise not_found("alert", alert_id) from None
-            if alert.acknowledged_at is None:
-                alert.acknowledged_at, alert.acknowledged_by = self.now(), actor.id
-            self.audit(
-                session,
-                actor,
-                "write",
-                "alert",
-                alert.patient_id,
-                detail=f"acknowledged {alert.code}",
-            )
-            return records.alert_of(alert)
+            return self._acknowledge(session, actor, patient_id, alert)
 
-    def change_plan(
+    def acknowledge_key(self, actor: Account, patient_id: int, key: str) -> Alert:
+        """Mark the patient's alert ``key`` as seen: a stored one, or a derived one (which is saved
+        now, acknowledged, so that it stays acknowledged)."""
+        require_role(actor, Role.CLINICIAN)
+        with self.unit.transaction() as session:
+            record = patient_for(session, actor, patient_id)
+            alert = next(
+                (a for a in patient_alerts(session, self.unit, record) if a.key == key), None
+            )
+            if alert is None:
+                raise not_found("alert", key)
+            return self._acknowledge(session, actor, record.id, alert)
+
+    def _acknowledge(
+        self, session: Session, actor: Account, patient_id: int, alert: Alert
+    ) -> Alert:
+        done = records.acknowledge_alert(
+            session, patient_id, alert, by_user_id=actor.id, at=self.unit.now()
+        )
+        self.unit.audit(
+            session, actor, "write", "alert", patient_id, detail=f"acknowledged {alert.code}"
+        )
+        return done
+
+    def _change_plan(
         self,
         actor: Account,
         patient_id: int,
         action: str,
-        make: Callable[[Course, PatientRow, date], tuple[Course, str]],
+        make: MakeChange,
     ) -> PlanChange:
         """Apply a clinician's change (pause, resume, slow, adjust) and save it with its findings."""
         require_role(actor, Role.CLINICIAN)
-
-        today = self.today()
-        with self._tx() as session:
+        today = self.unit.today()
+        with self.unit.transaction() as session:
             row = patient_for(session, actor, patient_id)
             course = records.course(session, row.id)
             if course is None:
@@ -85,53 +107,53 @@ class PlanSteering(ClinicBase):
                 findings = version.plan.findings
             else:
                 records.save_pauses(
-                    session, row.id, changed.pauses, by_user_id=actor.id, now=self.now()
+                    session, row.id, changed.pauses, by_user_id=actor.id, now=self.unit.now()
                 )
                 try:
                     rest = remaining_plan(changed, today)
-                    findings = with_safety_findings(rest, self.context_of(row)).findings
+                    findings = with_safety_findings(rest, self.unit.context_of(row)).findings
                 except InputError:
                     findings = ()
-            self.audit(session, actor, "write", "plan", row.id, detail=f"{action}: {message}")
+            self.unit.audit(session, actor, "write", "plan", row.id, detail=f"{action}: {message}")
             return PlanChange(changed, tuple(findings), message)
 
     def pause(self, actor: Account, patient_id: int, form: schemas.PauseForm) -> PlanChange:
-        def make(course: Course, _row: PatientRow, today: date) -> tuple[Course, str]:
+        def make(course: Course, _row: PatientRecord, today: date) -> tuple[Course, str]:
             return pause(
                 course, today, reason=form.reason, by=actor.display_name
             ), f"paused from {today}"
 
-        return self.change_plan(actor, patient_id, "pause", make)
+        return self._change_plan(actor, patient_id, "pause", make)
 
     def resume(self, actor: Account, patient_id: int, form: schemas.ResumeForm) -> PlanChange:
-        def make(course: Course, _row: PatientRow, today: date) -> tuple[Course, str]:
+        def make(course: Course, _row: PatientRecord, today: date) -> tuple[Course, str]:
             return resume(course, today, by=actor.display_name), f"resumed on {today}"
 
-        return self.change_plan(actor, patient_id, "resume", make)
+        return self._change_plan(actor, patient_id, "resume", make)
 
     def slow(self, actor: Account, patient_id: int, form: schemas.SlowForm) -> PlanChange:
 
-        def make(course: Course, row: PatientRow, today: date) -> tuple[Course, str]:
+        def make(course: Course, row: PatientRecord, today: date) -> tuple[Course, str]:
             plan = with_safety_findings(
-                slowed(remaining_plan(course, today), form.factor), self.context_of(row)
+                slowed(remaining_plan(course, today), form.factor), self.unit.context_of(row)
             )
             version = self._version(course, plan, actor, ChangeKind.SLOWED, form.reason)
             return course.with_version(
                 version
             ), f"version {version.number}: every step {form.factor:g} times as long"
 
-        return self.change_plan(actor, patient_id, "slow", make)
+        return self._change_plan(actor, patient_id, "slow", make)
 
     def adjust(self, actor: Account, patient_id: int, form: schemas.AdjustForm) -> PlanChange:
 
-        def make(course: Course, row: PatientRow, today: date) -> tuple[Course, str]:
+        def make(course: Course, row: PatientRecord, today: date) -> tuple[Course, str]:
             step = course.step_on(today)
             if step is None or not step.doses:
                 raise InputError("plan", "completed", "a course with a current dose to taper from")
             try:
                 plan = plan_taper(
-                    row.drug,
-                    current_dose(step, row.drug),
+                    row.summary.drug,
+                    current_dose(step, row.summary.drug),
                     form.strategy,
                     risk=form.risk,
                     start_date=today,
@@ -141,46 +163,39 @@ class PlanSteering(ClinicBase):
                     if form.reduction_percent is None
                     else form.reduction_percent / 100,
                     hold_days_after_cut=form.hold_days,
-                    context=self.context_of(row),
+                    context=self.unit.context_of(row),
                 )
-            except (
-                InputError
-            ) as error:  # the planner names its CLI options; say it in the form's words
-                raise _in_form_terms(error, form, step.daily_dose_mg()) from error
+            except InputError as error:  # the planner names its own fields: say it in the form's
+                raise _adjust_error(error, form, step.daily_dose_mg()) from error
             version = self._version(course, plan, actor, ChangeKind.ADJUSTED, form.reason)
             return course.with_version(
                 version
             ), f"version {version.number}: {form.strategy} taper from today"
 
-        return self.change_plan(actor, patient_id, "adjust", make)
+        return self._change_plan(actor, patient_id, "adjust", make)
 
     def _version(
         self, course: Course, plan: Plan, actor: Account, change: ChangeKind, reason: str
     ) -> PlanVersion:
         """The next version; its findings include the pace across the change (with the last days)."""
-        across = change_pace_findings(course, plan, self.today())
+        across = change_pace_findings(course, plan, self.unit.today())
         plan = replace(plan, findings=sort_findings([*plan.findings, *across]))
         return PlanVersion(
-            course.current.number + 1, plan, self.now(), actor.display_name, change, reason
+            course.current.number + 1, plan, self.unit.now(), actor.display_name, change, reason
         )
 
 
-_FORM_FIELDS = {
-    "--interval-days": "interval_days",
-    "--reduction": "reduction_percent",
-    "--hold-days": "hold_days",
-    "--strategy": "strategy",
-}
-
-
-def _in_form_terms(error: InputError, form: schemas.AdjustForm, daily_mg: float) -> InputError:
-    if error.field == "--from":
-        if not form.liquid:
-            return InputError(
-                "liquid",
-                False,
-                f"the oral liquid: today's dose ({daily_mg:g} mg/day) cannot be made from tablets "
-                "alone; tick 'Use the oral liquid for small steps'",
-            )
-        return InputError("strategy", str(form.strategy), error.allowed)
-    return InputError(_FORM_FIELDS.get(error.field, error.field), error.value, error.allowed)
+def _adjust_error(error: InputError, form: schemas.AdjustForm, daily_mg: float) -> InputError:
+    """A planner error in the adjust form's words. The regimen planned from is today's dose (not typed
+    by the clinician): when it cannot be made, the form's remedy is the liquid or another strategy."""
+    mapped = in_form_terms(error)
+    if mapped.field != "current_regimen":
+        return mapped
+    if not form.liquid:
+        return InputError(
+            "liquid",
+            False,
+            f"the oral liquid: today's dose ({daily_mg:g} mg/day) cannot be made from tablets "
+            "alone; tick 'Use the oral liquid for small steps'",
+        )
+    return InputError("strategy", str(form.strategy), error.allowed)

@@ -1,4 +1,4 @@
-"""Accounts, password hashes (argon2id), login sessions and login attempts.
+"""Accounts, password hashes (argon2id), login sessions and login attempts: values out, never rows.
 
 A session token is random and given to the browser only; the database keeps its SHA-256, so a copy of
 the database does not let anyone log in. Each session has its own CSRF token.
@@ -203,3 +203,16 @@ def change_password(
 def find_account(session: Session, username: str) -> Account | None:
     user = session.scalar(select(User).where(User.username == username.strip().lower()))
     return None if user is None else _account(user)
+
+
+def clinicians(session: Session) -> list[Account]:
+    """Every clinician account, by username."""
+    users = session.scalars(
+        select(User).where(User.role == str(Role.CLINICIAN)).order_by(User.username)
+    )
+    return [_account(u) for u in users]
+
+
+def has_accounts(session: Session) -> bool:
+    """Whether any account exists (the demo clinic is made only in an empty database)."""
+    return bool(session.scalar(select(func.count()).select_from(User)))

@@ -1,11 +1,15 @@
-"""The patient record in the database: rows in, immutable values (``benzokit.monitor.records``) out.
+"""The patient record in the database (the repository): values in, immutable values out.
 
 Every function takes an open session; the caller decides the transaction (one per request), so a
-check-in, its scores and the alerts it raises are committed together or not at all.
+check-in, its scores and the alerts it raises are committed together or not at all. No ORM row leaves
+this module: reads return frozen values (``benzokit.monitor.records``, :class:`PatientRecord`,
+:class:`AuditEntry`), and every change to stored data is a function here (``add_*``, ``save_pauses``,
+``acknowledge_alert``, ``audit``).
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
 
@@ -36,7 +40,20 @@ from benzokit.store.tables import (
 )
 
 
-def summary_of(row: PatientRow) -> PatientSummary:
+@dataclass(frozen=True, slots=True)
+class PatientRecord:
+    """A stored patient: the summary, whose record it is (the patient's account), their clinician's
+    account, the locale of their crisis lines and when they were enrolled (UTC)."""
+
+    id: int
+    user_id: int
+    clinician_id: int
+    summary: PatientSummary
+    locale: str
+    enrolled_at: datetime
+
+
+def _summary(row: PatientRow) -> PatientSummary:
     return PatientSummary(
         id=row.id,
         display_name=row.display_name,
@@ -46,6 +63,12 @@ def summary_of(row: PatientRow) -> PatientSummary:
         weight_kg=row.weight_kg,
         comedications=tuple(row.comedications or ()),
         conditions=tuple(row.conditions or ()),
+    )
+
+
+def _record(row: PatientRow) -> PatientRecord:
+    return PatientRecord(
+        row.id, row.user_id, row.clinician_id, _summary(row), row.locale, row.enrolled_at
     )
 
 
@@ -73,29 +96,26 @@ def add_patient(
     )
     session.add(row)
     session.flush()
-    return summary_of(row)
+    return _summary(row)
 
 
-def patient(session: Session, patient_id: int) -> PatientSummary | None:
+def patient(session: Session, patient_id: int) -> PatientRecord | None:
     row = session.get(PatientRow, patient_id)
-    return None if row is None else summary_of(row)
+    return None if row is None else _record(row)
 
 
-def patient_row(session: Session, patient_id: int) -> PatientRow | None:
-    return session.get(PatientRow, patient_id)
+def patient_of_user(session: Session, user_id: int) -> PatientRecord | None:
+    row = session.scalar(select(PatientRow).where(PatientRow.user_id == user_id))
+    return None if row is None else _record(row)
 
 
-def patient_of_user(session: Session, user_id: int) -> PatientRow | None:
-    return session.scalar(select(PatientRow).where(PatientRow.user_id == user_id))
-
-
-def patients_of_clinician(session: Session, clinician_id: int) -> list[PatientRow]:
+def patients_of_clinician(session: Session, clinician_id: int) -> list[PatientRecord]:
     query = (
         select(PatientRow)
         .where(PatientRow.clinician_id == clinician_id)
         .order_by(PatientRow.display_name)
     )
-    return list(session.scalars(query))
+    return [_record(r) for r in session.scalars(query)]
 
 
 # ----------------------------------------------------------------------------- plan versions, pauses
@@ -345,7 +365,7 @@ def last_checkin_at(session: Session, patient_id: int) -> datetime | None:
 # ----------------------------------------------------------------------------- alerts
 
 
-def alert_of(row: AlertRow) -> Alert:
+def _alert(row: AlertRow) -> Alert:
     return Alert(
         code=row.code,
         level=AlertLevel(row.level),
@@ -360,46 +380,87 @@ def alert_of(row: AlertRow) -> Alert:
     )
 
 
+def _alert_row(patient_id: int, alert: Alert, checkin_id: int | None) -> AlertRow:
+    return AlertRow(
+        patient_id=patient_id,
+        code=alert.code,
+        level=str(alert.level),
+        message=alert.message,
+        source=alert.source,
+        suggestion=alert.suggestion,
+        patient_guidance=alert.patient_guidance,
+        key=alert.key,
+        raised_at=alert.raised_at,
+        checkin_id=checkin_id,
+    )
+
+
 def add_alerts(
     session: Session, patient_id: int, alerts: list[Alert], *, checkin_id: int | None = None
 ) -> list[Alert]:
     """Save the alerts not already raised (same key); returns those saved."""
     saved = []
     for alert in alerts:
-        exists = session.scalar(
-            select(AlertRow.id).where(AlertRow.patient_id == patient_id, AlertRow.key == alert.key)
-        )
-        if exists is not None:
+        if alert_by_key(session, patient_id, alert.key) is not None:
             continue
-        row = AlertRow(
-            patient_id=patient_id,
-            code=alert.code,
-            level=str(alert.level),
-            message=alert.message,
-            source=alert.source,
-            suggestion=alert.suggestion,
-            patient_guidance=alert.patient_guidance,
-            key=alert.key,
-            raised_at=alert.raised_at,
-            checkin_id=checkin_id,
-        )
+        row = _alert_row(patient_id, alert, checkin_id)
         session.add(row)
         session.flush()
-        saved.append(alert_of(row))
+        saved.append(_alert(row))
     return saved
 
 
 def alerts(session: Session, patient_id: int, *, open_only: bool = False) -> list[Alert]:
-    """The patient's alerts, most urgent and newest first."""
+    """The patient's stored alerts, most urgent and newest first."""
     query = select(AlertRow).where(AlertRow.patient_id == patient_id)
     if open_only:
         query = query.where(AlertRow.acknowledged_at.is_(None))
-    found = [alert_of(r) for r in session.scalars(query)]
+    return sort_alerts([_alert(r) for r in session.scalars(query)])
+
+
+def sort_alerts(found: list[Alert]) -> list[Alert]:
+    """Most urgent first, then newest first."""
     return sorted(found, key=lambda a: (-a.level.rank, -a.raised_at.timestamp()))
 
 
-def alert_row(session: Session, alert_id: int) -> AlertRow | None:
-    return session.get(AlertRow, alert_id)
+def alert_keys(session: Session, patient_id: int) -> set[str]:
+    """The keys of every stored alert of the patient (open or acknowledged)."""
+    query = select(AlertRow.key).where(AlertRow.patient_id == patient_id)
+    return set(session.scalars(query))
+
+
+def alert_by_id(session: Session, alert_id: int) -> tuple[int, Alert] | None:
+    """(patient id, alert) of a stored alert, or None."""
+    row = session.get(AlertRow, alert_id)
+    return None if row is None else (row.patient_id, _alert(row))
+
+
+def alert_by_key(session: Session, patient_id: int, key: str) -> Alert | None:
+    row = session.scalar(
+        select(AlertRow).where(AlertRow.patient_id == patient_id, AlertRow.key == key)
+    )
+    return None if row is None else _alert(row)
+
+
+def acknowledge_alert(
+    session: Session, patient_id: int, alert: Alert, *, by_user_id: int, at: datetime
+) -> Alert:
+    """Mark ``alert`` acknowledged (an already acknowledged one keeps its first time). An alert not
+    stored yet (a derived one, ``id`` None) is saved now, acknowledged: it stays acknowledged."""
+    row = (
+        session.get(AlertRow, alert.id)
+        if alert.id is not None
+        else session.scalar(
+            select(AlertRow).where(AlertRow.patient_id == patient_id, AlertRow.key == alert.key)
+        )
+    )
+    if row is None:
+        row = _alert_row(patient_id, alert, None)
+        session.add(row)
+    if row.acknowledged_at is None:
+        row.acknowledged_at, row.acknowledged_by = at, by_user_id
+    session.flush()
+    return _alert(row)
 
 
 # ----------------------------------------------------------------------------- audit
@@ -428,3 +489,32 @@ def audit(
             detail=detail[:2000],
         )
     )
+
+
+@dataclass(frozen=True, slots=True)
+class AuditEntry:
+    """One audit-log line, with the actor's username (None for the system or an anonymous caller)."""
+
+    at: datetime
+    username: str | None
+    role: str
+    action: str
+    what: str
+    patient_id: int | None
+    detail: str
+
+
+def audit_entries(session: Session, *, patient_id: int | None, limit: int) -> list[AuditEntry]:
+    """The newest ``limit`` audit-log entries, newest first (of one patient's record, or all)."""
+    query = (
+        select(AuditRow, User.username)
+        .outerjoin(User, AuditRow.user_id == User.id)
+        .order_by(AuditRow.id.desc())
+        .limit(limit)
+    )
+    if patient_id is not None:
+        query = query.where(AuditRow.patient_id == patient_id)
+    return [
+        AuditEntry(row.at, username, row.role, row.action, row.what, row.patient_id, row.detail)
+        for row, username in session.execute(query)
+    ]

@@ -1,0 +1,189 @@
+"""Reading a patient's record (patients their own, clinicians their patients'): the read use cases.
+
+Each is a method of :class:`Reading` in the one shape of :mod:`benzokit.service.unit`: access check, one
+transaction, an audit row (``read``). A read writes nothing else: the day-based alerts are derived, not
+saved (:mod:`benzokit.service.derived_alerts`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta, tzinfo
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from benzokit.interop import products_text
+from benzokit.interop.fhir_record import patient_record_bundle
+from benzokit.monitor.alerts import load_alert_rules
+from benzokit.monitor.course import Course
+from benzokit.monitor.records import Alert, CheckIn, DoseLog, PatientSummary
+from benzokit.service.access import not_found, patient_for, require_role
+from benzokit.service.derived_alerts import patient_alerts
+from benzokit.service.records_view import Trends, WholeRecord, build_trends
+from benzokit.service.unit import UseCases
+from benzokit.service.views import Adherence, DoseSlot, PatientFlags, Today
+from benzokit.store import records
+from benzokit.store.accounts import Account, Role
+from benzokit.store.records import PatientRecord
+
+
+class Reading(UseCases):
+    """What a patient or a clinician reads of a record."""
+
+    def my_patient_id(self, actor: Account) -> int:
+        """The signed-in patient's record id."""
+        require_role(actor, Role.PATIENT)
+        with self.unit.transaction() as session:
+            record = records.patient_of_user(session, actor.id)
+            if record is None:
+                raise not_found("patient record of", actor.username)
+            return record.id
+
+    def locale_of(self, actor: Account) -> str:
+        """The locale of the signed-in patient's record (for crisis lines and the clock)."""
+        require_role(actor, Role.PATIENT)
+        with self.unit.transaction() as session:
+            record = records.patient_of_user(session, actor.id)
+            return record.locale if record is not None else "en-US"
+
+    def summary(self, actor: Account, patient_id: int) -> PatientSummary:
+        with self.unit.transaction() as session:
+            record = patient_for(session, actor, patient_id)
+            self.unit.audit(session, actor, "read", "patient", record.id)
+            return record.summary
+
+    def today_view(self, actor: Account, patient_id: int, day: date | None = None) -> Today:
+        """The planned doses of ``day`` (default today) and the latest confirmation of each."""
+        day = day or self.unit.today()
+        with self.unit.transaction() as session:
+            record = patient_for(session, actor, patient_id)
+            course = records.course(session, record.id)
+            latest = records.latest_dose_logs(records.dose_logs(session, record.id, since=day))
+            self.unit.audit(session, actor, "read", "today", record.id)
+        slots = tuple(_slots(course, day, latest, self.unit.zone)) if course else ()
+        step = course.step_on(day) if course else None
+        return Today(
+            patient=record.summary,
+            day=day,
+            status=course.status_on(day) if course else None,
+            slots=slots,
+            plan_version=course.version_on(day).number if course else None,
+            step_note=step.note if step else "",
+        )
+
+    def course(self, actor: Account, patient_id: int) -> Course | None:
+        with self.unit.transaction() as session:
+            record = patient_for(session, actor, patient_id)
+            self.unit.audit(session, actor, "read", "plan", record.id)
+            return records.course(session, record.id)
+
+    def dose_history(self, actor: Account, patient_id: int) -> list[DoseLog]:
+        with self.unit.transaction() as session:
+            record = patient_for(session, actor, patient_id)
+            self.unit.audit(session, actor, "read", "doses", record.id)
+            return records.dose_logs(session, record.id)
+
+    def checkin_history(self, actor: Account, patient_id: int) -> list[CheckIn]:
+        with self.unit.transaction() as session:
+            record = patient_for(session, actor, patient_id)
+            self.unit.audit(session, actor, "read", "checkins", record.id)
+            return records.checkins(session, record.id)
+
+    def alerts(self, actor: Account, patient_id: int, *, open_only: bool = False) -> list[Alert]:
+        """Stored alerts and the derived day-based ones (a derived alert has no id yet)."""
+        with self.unit.transaction() as session:
+            record = patient_for(session, actor, patient_id)
+            self.unit.audit(session, actor, "read", "alerts", record.id)
+            return patient_alerts(session, self.unit, record, open_only=open_only)
+
+    def adherence_of(self, actor: Account, patient_id: int) -> Adherence:
+        """Doses recorded as taken over the alert window (days before today)."""
+        with self.unit.transaction() as session:
+            record = patient_for(session, actor, patient_id)
+            self.unit.audit(session, actor, "read", "adherence", record.id)
+            return self._adherence(session, record, records.course(session, record.id))
+
+    def patient_list(self, actor: Account) -> list[PatientFlags]:
+        """The clinician's patients, most urgent first."""
+        require_role(actor, Role.CLINICIAN)
+        today = self.unit.today()
+        flags = []
+        with self.unit.transaction() as session:
+            for record in records.patients_of_clinician(session, actor.id):
+                course = records.course(session, record.id)
+                open_alerts = patient_alerts(session, self.unit, record, open_only=True)
+                flags.append(
+                    PatientFlags(
+                        patient=record.summary,
+                        status=course.status_on(today) if course else None,
+                        daily_dose_mg=course.daily_dose_mg(today) if course else 0.0,
+                        open_alerts=len(open_alerts),
+                        top_level=open_alerts[0].level if open_alerts else None,
+                        adherence=self._adherence(session, record, course),
+                        last_checkin=records.last_checkin_at(session, record.id),
+                    )
+                )
+            self.unit.audit(
+                session, actor, "read", "patient list", None, detail=f"{len(flags)} patients"
+            )
+        return sorted(
+            flags,
+            key=lambda f: (-(f.top_level.rank if f.top_level else -1), f.patient.display_name),
+        )
+
+    def trends(self, actor: Account, patient_id: int) -> Trends:
+        """Day-by-day series for the charts (the model's prediction over the course included)."""
+        record = self._whole_record(actor, patient_id, "trends")
+        return build_trends(
+            record.course, record.dose_logs, record.checkins, record.summary, self.unit.today()
+        )
+
+    def fhir_record(self, actor: Account, patient_id: int) -> dict[str, Any]:
+        """The patient's record as a FHIR R4 Bundle."""
+        record = self._whole_record(actor, patient_id, "fhir export")
+        plans = [v.plan for v in record.course.versions] if record.course else []
+        return patient_record_bundle(
+            record.summary, plans, record.dose_logs, record.checkins, generated_at=self.unit.now()
+        )
+
+    def _whole_record(self, actor: Account, patient_id: int, what: str) -> WholeRecord:
+        """Everything on the patient's record, read in one transaction and audited as ``what``."""
+        with self.unit.transaction() as session:
+            record = patient_for(session, actor, patient_id)
+            whole = WholeRecord(
+                record.summary,
+                records.course(session, record.id),
+                records.dose_logs(session, record.id),
+                records.checkins(session, record.id),
+            )
+            self.unit.audit(session, actor, "read", what, record.id)
+        return whole
+
+    def _adherence(
+        self, session: Session, record: PatientRecord, course: Course | None
+    ) -> Adherence:
+        window = load_alert_rules(self.unit.knowledge).missed_doses.window_days.value
+        today = self.unit.today()
+        since = today - timedelta(days=window)
+        latest = {
+            (d.day, d.time, d.drug): d
+            for d in records.latest_dose_logs(records.dose_logs(session, record.id, since=since))
+        }
+        planned = taken = missed = 0
+        for back in range(1, window + 1):
+            day = today - timedelta(days=back)
+            for dose in course.doses_on(day) if course else ():
+                planned += 1
+                log = latest.get((day, dose.time, dose.drug))
+                taken += int(log is not None and log.taken)
+                missed += int(log is not None and not log.taken)
+        return Adherence(window, planned, taken, missed, planned - taken - missed)
+
+
+def _slots(course: Course, day: date, latest: list[DoseLog], zone: tzinfo) -> Iterator[DoseSlot]:
+    logs = {(d.day, d.time, d.drug): d for d in latest}
+    for dose in course.doses_on(day):
+        log = logs.get((day, dose.time, dose.drug))
+        taken = log.taken_at.astimezone(zone).strftime("%H:%M") if log and log.taken_at else None
+        yield DoseSlot(day, dose.time, dose.drug, dose.dose_mg, products_text(dose), log, taken)

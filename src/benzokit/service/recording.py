@@ -1,0 +1,188 @@
+"""What a patient records: dose confirmations and check-ins (the patient's write use cases).
+
+Each is a method of :class:`Recording` in the one shape of :mod:`benzokit.service.unit`: access check, one
+transaction, an audit row (``write``). The alerts a record raises are evaluated here, at the write, and
+saved in its transaction (:mod:`benzokit.service.derived_alerts` says which and when). A retry with the
+same ``client_token`` (even one racing the first) is saved once and returns the first record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import timedelta
+from typing import TypeVar
+
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from benzokit.errors import InputError
+from benzokit.interop.handout_text import load_handout_text
+from benzokit.monitor.alerts import checkin_alerts, load_alert_rules, missed_dose_alerts
+from benzokit.monitor.records import Alert, CheckIn, DoseLog, ScaleScore
+from benzokit.monitor.scales import load_scales, score_scale
+from benzokit.service import schemas
+from benzokit.service.access import patient_for, require_role
+from benzokit.service.derived_alerts import silence_alerts
+from benzokit.service.dosing import planned_dose, taken_at, taken_mg
+from benzokit.service.unit import UseCases
+from benzokit.service.views import CheckInResult
+from benzokit.store import records
+from benzokit.store.accounts import Account, Role
+from benzokit.store.records import PatientRecord
+
+T = TypeVar("T")
+
+
+class Recording(UseCases):
+    """The patient's records of doses and check-ins."""
+
+    def confirm_dose(
+        self, actor: Account, patient_id: int, form: schemas.DoseConfirmation
+    ) -> DoseLog:
+        """Record what happened to one planned dose (today's or up to two days back), and raise the
+        missed-dose alert when the pattern is reached."""
+        require_role(actor, Role.PATIENT)
+        try:
+            return self._confirm_dose(actor, patient_id, form)
+        except IntegrityError:
+            earlier = self._by_token(records.find_dose_log_by_token, patient_id, form.client_token)
+            if earlier is None:
+                raise
+            with self.unit.transaction() as session:
+                self.unit.audit(
+                    session, actor, "write", "dose", patient_id, detail="repeated token"
+                )
+            return earlier
+
+    def submit_checkin(
+        self, actor: Account, patient_id: int, form: schemas.CheckInForm
+    ) -> CheckInResult:
+        """Score the scales, save the check-in and the alerts it raises, all in one transaction."""
+        require_role(actor, Role.PATIENT)
+        scale_set = load_scales(self.unit.knowledge)
+        allowed = {s.id for s in scale_set.patient_scales()}
+        for scale_id in form.scales:
+            if scale_id not in allowed:
+                raise InputError("scales", scale_id, "one of " + ", ".join(sorted(allowed)))
+        scores = tuple(
+            score_scale(scale_id, answers, scales=scale_set)
+            for scale_id, answers in form.scales.items()
+        )
+        try:
+            return self._submit_checkin(actor, patient_id, form, scores)
+        except IntegrityError:
+            earlier = self._by_token(records.find_checkin_by_token, patient_id, form.client_token)
+            if earlier is None:
+                raise
+            with self.unit.transaction() as session:
+                self.unit.audit(
+                    session, actor, "write", "checkin", patient_id, detail="repeated token"
+                )
+            return CheckInResult(earlier, (), (), repeated=True)
+
+    def _by_token(
+        self, find: Callable[[Session, int, str], T | None], patient_id: int, token: str | None
+    ) -> T | None:
+        """After a unique-token conflict: the record that won (None without a token)."""
+        if not token:
+            return None
+        with self.unit.transaction() as session:
+            return find(session, patient_id, token)
+
+    def _confirm_dose(
+        self, actor: Account, patient_id: int, form: schemas.DoseConfirmation
+    ) -> DoseLog:
+        unit = self.unit
+        with unit.transaction() as session:
+            record = patient_for(session, actor, patient_id)
+            course = records.course(session, record.id)
+            dose = planned_dose(course, form, unit.today())
+            log = DoseLog(
+                day=form.day,
+                time=form.time,
+                drug=dose.drug,
+                planned_mg=dose.dose_mg,
+                status=form.status,
+                recorded_at=unit.now(),
+                taken_mg=taken_mg(form, dose.dose_mg, dose.drug, unit.knowledge),
+                taken_at=taken_at(form, unit.local_time, unit.now()),
+                note=form.note,
+            )
+            saved = records.add_dose_log(session, record.id, log, client_token=form.client_token)
+            records.add_alerts(session, record.id, self._missed_doses(session, record))
+            unit.audit(
+                session,
+                actor,
+                "write",
+                "dose",
+                record.id,
+                detail=f"{form.day} {form.time} {form.status}",
+            )
+            return saved
+
+    def _missed_doses(self, session: Session, record: PatientRecord) -> list[Alert]:
+        rules = load_alert_rules(self.unit.knowledge)
+        since = self.unit.today() - timedelta(days=rules.missed_doses.window_days.value)
+        logs = records.latest_dose_logs(records.dose_logs(session, record.id, since=since))
+        return missed_dose_alerts(record.summary.display_name, logs, self.unit.now(), rules=rules)
+
+    def _submit_checkin(
+        self,
+        actor: Account,
+        patient_id: int,
+        form: schemas.CheckInForm,
+        scores: tuple[ScaleScore, ...],
+    ) -> CheckInResult:
+        unit = self.unit
+        with unit.transaction() as session:
+            record = patient_for(session, actor, patient_id)
+            if form.client_token:
+                earlier = records.find_checkin_by_token(session, record.id, form.client_token)
+                if earlier is not None:
+                    unit.audit(
+                        session, actor, "write", "checkin", record.id, detail="repeated token"
+                    )
+                    return CheckInResult(earlier, (), (), repeated=True)
+            checkin = CheckIn(
+                recorded_at=unit.now(),
+                scales=scores,
+                seizures=form.seizures,
+                sleep_hours=form.sleep_hours,
+                sleep_quality=form.sleep_quality,
+                note=form.note,
+            )
+            rules = load_alert_rules(unit.knowledge)
+            rising = rules.withdrawal_rising  # the rule needs the last few check-ins only
+            history = records.checkins(
+                session,
+                record.id,
+                since=unit.now() - timedelta(days=rising.cut_lookback_days.value),
+                latest=rising.consecutive_checkins.value,
+            )
+            found = checkin_alerts(
+                record.summary.display_name,
+                checkin,
+                history,
+                records.course(session, record.id),
+                unit.today(),
+                rules=rules,
+                scales=load_scales(unit.knowledge),
+            )
+            ended_silence = silence_alerts(session, unit, record)  # saved now: it becomes history
+            saved = records.add_checkin(session, record.id, checkin, client_token=form.client_token)
+            raised = records.add_alerts(session, record.id, found, checkin_id=saved.id)
+            records.add_alerts(session, record.id, ended_silence)
+            unit.audit(
+                session, actor, "write", "checkin", record.id, detail=f"{len(scores)} scales"
+            )
+            return CheckInResult(saved, tuple(raised), self._guidance(raised, record.locale))
+
+    def _guidance(self, raised: list[Alert], locale: str) -> tuple[str, ...]:
+        """What the patient is shown at once after urgent answers: the guidance and crisis lines."""
+        urgent = [a for a in raised if a.patient_guidance]
+        if not urgent:
+            return ()
+        where = load_handout_text(self.unit.knowledge).locale(locale)
+        lines = [a.patient_guidance or "" for a in urgent]
+        lines += [s.text for s in where.crisis] + [where.emergency.text]
+        return tuple(dict.fromkeys(lines))

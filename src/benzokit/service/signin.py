@@ -1,0 +1,112 @@
+"""Signing in and out, sessions and passwords: the account holder's use cases.
+
+Methods of :class:`SignIn` in the one shape of :mod:`benzokit.service.unit`. Sign-in is limited per
+username and per client address (:class:`SignInLimits`); a failed attempt is committed before the
+refusal is raised, so the limit counts it. The web edge only sets and reads the cookie.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import timedelta
+
+from benzokit.errors import BenzokitError, InputError
+from benzokit.service.unit import Unit, UseCases
+from benzokit.store import accounts
+from benzokit.store.accounts import Account, LoginSession
+
+
+class RateLimitError(BenzokitError):
+    """Too many failed sign-ins (HTTP 429, with Retry-After)."""
+
+    def __init__(self, retry_after_s: int) -> None:
+        self.retry_after_s = retry_after_s
+        minutes = math.ceil(retry_after_s / 60)
+        super().__init__(f"too many failed sign-ins; try again in {minutes} minutes")
+
+
+@dataclass(frozen=True, slots=True)
+class SignInLimits:
+    """How long a session lasts, and how many failed sign-ins are allowed in the window."""
+
+    session_lifetime: timedelta = timedelta(hours=12)
+    failures_per_username: int = 5
+    failures_per_client: int = 50
+    window: timedelta = timedelta(minutes=15)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenedSession:
+    """A new session: the account, the token for the cookie and the session's CSRF token."""
+
+    account: Account
+    token: str
+    csrf_token: str
+
+
+class SignIn(UseCases):
+    """Sessions and passwords."""
+
+    def __init__(self, unit: Unit, limits: SignInLimits) -> None:
+        super().__init__(unit)
+        self.limits = limits
+
+    def sign_in(self, username: str, password: str, client: str) -> OpenedSession:
+        """Check the password under the rate limit and open a session."""
+        now = self.unit.now()
+        self._require_under_limit(username, client, per_client=True)
+        with self.unit.transaction() as session:
+            account = accounts.verify_password(session, username, password)
+            accounts.record_attempt(session, username, client, now, account is not None)
+            if account is not None:
+                token, csrf = accounts.open_session(
+                    session, account, now, self.limits.session_lifetime
+                )
+        if account is None:  # raised after the failed attempt is committed: the limit counts it
+            raise InputError(
+                "password", "(hidden)", "the username and password of an active account"
+            )
+        return OpenedSession(account, token, csrf)
+
+    def session(self, token: str) -> LoginSession | None:
+        """The signed-in account of a session token (None: unknown or expired)."""
+        with self.unit.transaction() as session:
+            return accounts.find_session(session, token, self.unit.now())
+
+    def sign_out(self, token: str) -> None:
+        with self.unit.transaction() as session:
+            accounts.close_session(session, token)
+
+    def change_password(
+        self, actor: Account, token: str, current: str, new: str, client: str
+    ) -> None:
+        """The actor's new password; their other sessions end, this one (``token``) stays.
+
+        A wrong current password counts as a failed sign-in (the same limit guards both).
+        """
+        now, name = self.unit.now(), actor.username
+        self._require_under_limit(name, client, per_client=False)
+        with self.unit.transaction() as session:
+            right = accounts.verify_password(session, name, current) is not None
+            if right:
+                accounts.change_password(session, actor, current, new, keep_session=token)
+            else:
+                accounts.record_attempt(session, name, client, now, False)
+            action, detail = ("write", "") if right else ("denied", "wrong current password")
+            self.unit.audit(session, actor, action, "password", None, detail=detail)
+        if not right:  # raised after the failed attempt is committed, as at sign-in
+            raise InputError(
+                "current_password", "(hidden)", "your current password (it did not match)"
+            )
+
+    def _require_under_limit(self, username: str, client: str, *, per_client: bool) -> None:
+        limits = self.limits
+        with self.unit.transaction() as session:
+            failures = accounts.recent_failures(
+                session, username, client, self.unit.now() - limits.window
+            )
+        if failures.by_username >= limits.failures_per_username or (
+            per_client and failures.by_client >= limits.failures_per_client
+        ):
+            raise RateLimitError(int(limits.window.total_seconds()))
