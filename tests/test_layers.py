@@ -48,7 +48,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("model", ("benzokit.drugs", "benzokit.regimen", "benzokit.pk", "benzokit.pd")),
     ("engine", ("benzokit.sim",)),
     ("decide", ("benzokit.plan", "benzokit.safety")),
-    ("app", ("benzokit.sim.trial", "benzokit.monitor", "benzokit.compare")),
+    (
+        "app",
+        ("benzokit.sim.trial", "benzokit.monitor", "benzokit.compare", "benzokit.knowledge_check"),
+    ),
     ("exports", ("benzokit.interop", "benzokit.viz")),
     ("store", ("benzokit.store",)),
     ("service", ("benzokit.service",)),

@@ -27,12 +27,13 @@ from importlib import resources
 from pathlib import Path
 from typing import Any, TypeVar, cast
 
-from pydantic import ValidationError
+from pydantic import BaseModel, ValidationError
 
 from benzokit._version import __version__
 from benzokit.errors import DataError
 
 T = TypeVar("T")
+M = TypeVar("M", bound=BaseModel)
 
 #: The package whose ``data/`` folder ships each kind of file. Drug files (``<drug>.toml``) and the
 #: optional scale files (``scale_*.toml``) are found by listing their folder.
@@ -64,6 +65,15 @@ def validation_to_data_error(path: Path, exc: ValidationError) -> DataError:
     return DataError(str(path), field, f"{first['msg']}{extra}")
 
 
+def read_document(path: Path, model: type[M]) -> M:
+    """The TOML file at ``path`` validated as ``model``; any problem is a DataError naming the field."""
+    raw = read_toml(path)
+    try:
+        return model.model_validate(raw)
+    except ValidationError as exc:
+        raise validation_to_data_error(path, exc) from exc
+
+
 def shipped_folder(package: str) -> Path:
     """The ``data/`` folder shipped inside ``package`` (e.g. ``benzokit.safety``)."""
     return Path(str(resources.files(package).joinpath("data")))
@@ -80,7 +90,7 @@ class Knowledge:
     def __init__(self, overlay: Path | None = None) -> None:
         self.overlay = overlay
         self._files = _effective_files(overlay)
-        self._cache: dict[tuple[str, Callable[..., object]], object] = {}
+        self._cache: dict[tuple[str, object], object] = {}
         self._lock = threading.RLock()
         self.version = _version(self._files, overlay)
 
@@ -122,6 +132,14 @@ class Knowledge:
             if key not in self._cache:
                 self._cache[key] = build(self.path(name))
             return cast(T, self._cache[key])
+
+    def document(self, name: str, model: type[M]) -> M:
+        """The file in use for ``name`` validated as ``model`` (e.g. ``rules.toml`` as a RuleSet), once."""
+        key = (name, model)
+        with self._lock:
+            if key not in self._cache:
+                self._cache[key] = read_document(self.path(name), model)
+            return cast(M, self._cache[key])
 
     def cached(self, build: Callable[[Knowledge], T]) -> T:
         """``build(self)`` computed once per knowledge base (for values made of several files)."""

@@ -52,11 +52,16 @@ def _allows_cut(
     """Whether going to ``daily_mg`` on ``day`` keeps within ``guideline`` after ``history``.
 
     ``history`` holds (first day, mg/day) of each dose so far, in day order; each lasts until the next
-    (the last until ``day``).
+    (the last until ``day``). Only the doses of the window before ``day`` can matter.
     """
-    ends = [start for start, _ in history[1:]] + [day]
-    before = [DoseSpan(start, end, dose) for (start, dose), end in zip(history, ends, strict=True)]
-    return guideline.is_satisfied_by(before, after=[DoseSpan(day, day + 1, daily_mg)])
+    recent: list[DoseSpan] = []
+    end = day
+    for start, dose in reversed(history):
+        recent.append(DoseSpan(start, end, dose))
+        if start <= day - guideline.window_days:
+            break
+        end = start
+    return guideline.is_satisfied_by(recent[::-1], after=[DoseSpan(day, day + 1, daily_mg)])
 
 
 def taper_plan(
