@@ -11,6 +11,7 @@ from benzokit.drugs.models import Drug, ProductForm
 from benzokit.errors import InputError
 from benzokit.pd.occupancy import half_occupancy_daily_dose_mg
 from benzokit.pd.params import load_pd_parameters
+from benzokit.plan import fields
 from benzokit.plan.daily import administrations, require_feasible
 from benzokit.plan.model import DailyDose, Plan, Step, StepKind
 from benzokit.plan.params import load_strategy_parameters
@@ -30,9 +31,13 @@ from benzokit.regimen.language import parse_regimen
 from benzokit.safety.check import check_prescription, check_schedule
 from benzokit.safety.context import PatientContext
 from benzokit.safety.findings import sort_findings
-from benzokit.units import format_clock, parse_dose
+from benzokit.units import ClockTime, parse_dose
 
-DEFAULT_TIMES = ("08:00", "20:00")
+DEFAULT_TIMES = (ClockTime.at(8), ClockTime.at(20))
+FROM_ALLOWED = (
+    "a daily dose ('2 mg/day') or a daily pattern ('1 mg bid', '0.5 mg tid', "
+    "'1 mg at 08:00 and 2 mg at 22:00')"
+)
 _PER_DAY = re.compile(
     r"^\s*(?P<dose>[\d.]+\s*(?:mg|µg|ug|mcg))\s*(?:/|per|a)\s*day\s*$", re.IGNORECASE
 )
@@ -56,20 +61,23 @@ class ProductChoice:
         )
 
 
-def parse_from(text: str, times: tuple[str, ...] | None) -> tuple[float, tuple[str, ...]]:
+def parse_from(
+    text: str, times: tuple[ClockTime, ...] | None
+) -> tuple[float, tuple[ClockTime, ...]]:
     """'2 mg/day' or a regimen such as '1 mg bid' -> (daily dose mg, dose times)."""
     if match := _PER_DAY.match(text):
-        return parse_dose(match["dose"], field="--from").to_mg(None), times or DEFAULT_TIMES
-    regimen = parse_regimen(text)
+        return parse_dose(match["dose"], field=fields.TAPER_FROM).to_mg(
+            None
+        ), times or DEFAULT_TIMES
+    try:
+        regimen = parse_regimen(text)
+    except InputError as error:
+        raise InputError(fields.TAPER_FROM, text, FROM_ALLOWED) from error
     phase = regimen.phases[0]
     if len(regimen.phases) > 1 or phase.period_h != 24.0:
-        raise InputError(
-            "--from",
-            text,
-            "a daily dose ('2 mg/day') or a daily pattern ('1 mg bid', '0.5 mg tid')",
-        )
+        raise InputError(fields.TAPER_FROM, text, FROM_ALLOWED)
     daily = phase.daily_dose_mg()
-    return daily, times or tuple(format_clock(slot.offset_h) for slot in phase.slots)
+    return daily, times or tuple(ClockTime.from_hours(slot.offset_h) for slot in phase.slots)
 
 
 def risk_from_dose(drug: Drug, daily_mg: float) -> Risk:
@@ -102,7 +110,7 @@ def _pace(
         label = drug.label_taper
         if label is None:
             raise InputError(
-                "--strategy",
+                fields.TAPER_STRATEGY,
                 "label",
                 f"another strategy: the {drug.name} label gives no taper schedule",
             )
@@ -110,7 +118,10 @@ def _pace(
             label.step_daily_mg.require(), interval_days or int(label.interval_days.require())
         )
     if strategy is StrategyName.HYPERBOLIC:
-        anchor = load_pd_parameters().occupancy_set(occupancy_set)
+        try:
+            anchor = load_pd_parameters().occupancy_set(occupancy_set)
+        except InputError as error:
+            raise InputError(fields.TAPER_OCCUPANCY_SET, error.value, error.allowed) from error
         d50 = half_occupancy_daily_dose_mg(drug, anchor)
         return EqualOccupancySteps.from_first_cut(start_mg, fraction, d50, interval)
     return FractionOfCurrent(fraction, interval)
@@ -123,7 +134,7 @@ def plan_taper(
     *,
     risk: Risk | None = None,
     target_daily_mg: float = 0.0,
-    times: tuple[str, ...] | None = None,
+    times: tuple[ClockTime, ...] | None = None,
     start_date: date | None = None,
     products: ProductChoice = ProductChoice(),
     interval_days: int | None = None,
@@ -195,7 +206,7 @@ def _build_taper(
     *,
     risk: Risk | None,
     target_daily_mg: float,
-    times: tuple[str, ...] | None,
+    times: tuple[ClockTime, ...] | None,
     start_date: date | None,
     products: ProductChoice,
     interval_days: int | None,
@@ -211,13 +222,15 @@ def _build_taper(
     else:
         start_mg, dose_times = parse_from(from_text, times)
     if interval_days is not None and interval_days < 1:
-        raise InputError("--interval-days", interval_days, "a whole number of days, at least 1")
+        raise InputError(fields.TAPER_INTERVAL, interval_days, "a whole number of days, at least 1")
     if reduction_fraction is not None and not 0 < reduction_fraction < 1:
         raise InputError(
-            "--reduction", reduction_fraction, "a fraction of the current dose between 0 and 1"
+            fields.TAPER_REDUCTION,
+            reduction_fraction,
+            "a fraction of the current dose between 0 and 1",
         )
     if hold_days_after_cut < 0:
-        raise InputError("--hold-days", hold_days_after_cut, "0 or more days")
+        raise InputError(fields.TAPER_HOLD, hold_days_after_cut, "0 or more days")
     chosen_risk = risk or risk_from_dose(drug, start_mg)
     product_set_ = products.for_drug(drug)
     settings = TaperSettings(
@@ -245,7 +258,7 @@ def _build_taper(
     if strategy is StrategyName.DIAZEPAM_SWITCH:
         if drug.name == DIAZEPAM:
             raise InputError(
-                "--strategy",
+                fields.TAPER_STRATEGY,
                 "diazepam-switch",
                 "another strategy: the patient already takes diazepam",
             )
@@ -281,7 +294,7 @@ def custom_plan(
     """Explicit steps: '1.5 mg/day x 14 days, hold x 7 days, 1 mg/day x 14 days' (doses must not rise)."""
     if not text:
         raise InputError(
-            "--steps",
+            fields.TAPER_STEPS,
             text,
             "explicit steps, e.g. '1.5 mg/day x 14 days, hold x 7 days, 1 mg/day x 14 days'",
         )
@@ -291,19 +304,19 @@ def custom_plan(
         match = _CUSTOM_STEP.match(part)
         if match is None:
             raise InputError(
-                f"--steps step {index + 1}", part, "'X mg/day x N days' or 'hold x N days'"
+                fields.taper_step(index), part, "'X mg/day x N days' or 'hold x N days'"
             )
         days = int(match["days"])
         if days < 1:
-            raise InputError(f"--steps step {index + 1}", part, "at least 1 day")
+            raise InputError(fields.taper_step(index), part, "at least 1 day")
         kind = StepKind.HOLD if match["hold"] else StepKind.DOSE
         dose = current if kind is StepKind.HOLD else float(match["dose"])
         if dose > current + 1e-9:
             raise InputError(
-                f"--steps step {index + 1}", part, f"a dose at most the previous {current:g} mg/day"
+                fields.taper_step(index), part, f"a dose at most the previous {current:g} mg/day"
             )
         if dose > 0:
-            require_feasible(products, dose, len(settings.times), f"--steps step {index + 1}")
+            require_feasible(products, dose, len(settings.times), fields.taper_step(index))
         doses = administrations(products, dose, settings.times) if dose > 0 else ()
         steps.append(Step(day, day + days, doses, kind, "hold" if kind is StepKind.HOLD else ""))
         day, current = day + days, dose
@@ -325,7 +338,7 @@ def plan_titration(
     weight_kg: float | None = None,
     age_y: float | None = None,
     target_daily_mg: float | None = None,
-    times: tuple[str, ...] | None = None,
+    times: tuple[ClockTime, ...] | None = None,
     start_date: date | None = None,
     products: ProductChoice = ProductChoice(),
     context: PatientContext | None = None,
@@ -334,9 +347,11 @@ def plan_titration(
     drug = load_drug(drug_name)
     limits = [lim for lim in drug.dose_limits if lim.indication == indication]
     per_day = int(limits[0].doses_per_day.require()) if limits and limits[0].doses_per_day else 2
-    default_times = {1: ("22:00",), 2: DEFAULT_TIMES, 3: ("08:00", "14:00", "22:00")}.get(
-        per_day, DEFAULT_TIMES
-    )
+    default_times = {
+        1: (ClockTime.at(22),),
+        2: DEFAULT_TIMES,
+        3: (ClockTime.at(8), ClockTime.at(14), ClockTime.at(22)),
+    }.get(per_day, DEFAULT_TIMES)
     request = TitrationRequest(
         indication, times or default_times, weight_kg, age_y, target_daily_mg, start_date
     )

@@ -11,6 +11,7 @@ from dataclasses import replace
 from benzokit.drugs.loader import load_drug
 from benzokit.drugs.models import Drug
 from benzokit.errors import InputError
+from benzokit.plan import fields
 from benzokit.plan.daily import administrations, feasible_daily_at_or_above
 from benzokit.plan.model import Plan, Step, SwitchTerms
 from benzokit.plan.params import load_strategy_parameters
@@ -36,7 +37,9 @@ def diazepam_mg_per_mg(drug: Drug, source: str | None) -> tuple[float, str, tupl
         key = source
     else:
         raise InputError(
-            "--equivalence", source, "one of the sourced values: " + ", ".join(sorted(values))
+            fields.TAPER_EQUIVALENCE,
+            source,
+            "one of the sourced values: " + ", ".join(sorted(values)),
         )
     return values[key], key, (low, high)
 
@@ -91,7 +94,7 @@ def switch_plan(
         f"{low:g}–{high:g} mg. Equivalences are approximate: confirm the choice and watch for over-sedation "
         f"or withdrawal during the cross-over.",
         drug.sources[used].citation if used in drug.sources else used,
-        "choose the equivalence with --equivalence",
+        "choose the equivalence from the sourced range",
     )
     return replace(
         taper,
@@ -109,7 +112,7 @@ def _diazepam_daily(products: ProductSet, wanted_mg: float, start_mg: float, n_t
     daily = feasible_daily_at_or_above(products, wanted_mg, n_times)
     if daily is None:
         raise InputError(
-            "--from",
+            fields.TAPER_FROM,
             f"{start_mg:g} mg/day",
             f"a starting dose whose diazepam equivalent ({wanted_mg:g} mg/day) the diazepam "
             f"products can make over {n_times} dose(s) a day",

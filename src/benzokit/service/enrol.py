@@ -11,6 +11,7 @@ from benzokit.errors import InputError
 from benzokit.interop.handout_text import load_handout_text
 from benzokit.monitor.course import ChangeKind, PlanVersion
 from benzokit.monitor.records import PatientSummary
+from benzokit.plan import fields
 from benzokit.plan.api import ProductChoice, parse_from, plan_taper
 from benzokit.safety.context import PatientContext
 from benzokit.safety.findings import Finding
@@ -80,7 +81,7 @@ def create_patient(
             context=context,
         )
     except InputError as error:  # the planner names its own options; the form's field is this one
-        if error.field == "--from" or error.field.startswith("regimen"):
+        if error.field == fields.TAPER_FROM:
             raise InputError("current_regimen", error.value, error.allowed) from error
         raise
     _require_crisis_lines(form.locale)

@@ -23,6 +23,7 @@ from benzokit.monitor.course import (
     slowed,
 )
 from benzokit.monitor.records import Alert
+from benzokit.plan import fields
 from benzokit.plan.api import ProductChoice, plan_taper, with_safety_findings
 from benzokit.plan.model import Plan
 from benzokit.safety.findings import sort_findings
@@ -166,15 +167,15 @@ class PlanSteering(ClinicBase):
 
 
 _FORM_FIELDS = {
-    "--interval-days": "interval_days",
-    "--reduction": "reduction_percent",
-    "--hold-days": "hold_days",
-    "--strategy": "strategy",
+    fields.TAPER_INTERVAL: "interval_days",
+    fields.TAPER_REDUCTION: "reduction_percent",
+    fields.TAPER_HOLD: "hold_days",
+    fields.TAPER_STRATEGY: "strategy",
 }
 
 
 def _in_form_terms(error: InputError, form: schemas.AdjustForm, daily_mg: float) -> InputError:
-    if error.field == "--from":
+    if error.field == fields.TAPER_FROM:
         if not form.liquid:
             return InputError(
                 "liquid",
