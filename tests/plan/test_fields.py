@@ -1,15 +1,18 @@
-"""The planner names the request's field paths (``benzokit.plan.fields``), never an adapter's option."""
+"""The planner's entry points: errors name the request's field paths (``benzokit.plan.fields``), never
+an adapter's option, and plans use the knowledge base they are given."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 
 from benzokit.errors import InputError
+from benzokit.knowledge import Knowledge
 from benzokit.plan import fields
 from benzokit.plan.api import ProductChoice, plan_taper, plan_titration
-from benzokit.plan.strategies import StrategyName
+from benzokit.plan.strategies import Risk, StrategyName
 
 G = StrategyName.GUIDELINE
 TAPER_CASES: dict[str, tuple[str, StrategyName, dict[str, Any], str]] = {
@@ -77,3 +80,32 @@ def test_a_step_path_counts_from_zero_and_reads_back() -> None:
     assert fields.step_index("taper.steps[12]") == 12
     assert fields.step_index(fields.TAPER_STEPS) is None
     assert fields.step_index("taper.steps[x]") is None
+
+
+def _overlay(tmp_path: Path, replacements: dict[str, str]) -> Knowledge:
+    text = Knowledge.shipped().path("strategies.toml").read_text(encoding="utf-8")
+    for old, new in replacements.items():
+        assert old in text
+        text = text.replace(old, new)
+    (tmp_path / "strategies.toml").write_text(text, encoding="utf-8")
+    return Knowledge(tmp_path)
+
+
+def test_the_planner_uses_the_knowledge_it_is_given(tmp_path: Path) -> None:
+    """A clinic's adjusted strategy file changes the plans made with it, and only those."""
+    knowledge = _overlay(
+        tmp_path,
+        {
+            'interval_days = { value = 14, source = "asam2025" }\n[risk.high]': (
+                'interval_days = { value = 21, source = "asam2025" }\n[risk.high]'
+            ),
+            "stages = { value = 4,": "stages = { value = 2,",
+        },
+    )
+    shipped = plan_taper("clonazepam", "1 mg bid", G, risk=Risk.MODERATE)
+    adjusted = plan_taper("clonazepam", "1 mg bid", G, risk=Risk.MODERATE, knowledge=knowledge)
+    assert shipped.interval_days == 14
+    assert adjusted.interval_days == 21
+    assert all(s.days >= 21 for s in adjusted.steps[:-1])
+    switch = plan_taper("clonazepam", "1 mg bid", StrategyName.DIAZEPAM_SWITCH, knowledge=knowledge)
+    assert switch.switch is not None and switch.switch.cross_over_stages == 2

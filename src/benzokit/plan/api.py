@@ -9,12 +9,13 @@ from datetime import date
 from benzokit.drugs.loader import load_drug
 from benzokit.drugs.models import Drug, ProductForm
 from benzokit.errors import InputError
+from benzokit.knowledge import Knowledge
 from benzokit.pd.occupancy import half_occupancy_daily_dose_mg
 from benzokit.pd.params import load_pd_parameters
 from benzokit.plan import fields
 from benzokit.plan.daily import administrations, require_feasible
 from benzokit.plan.model import DailyDose, Plan, Step, StepKind
-from benzokit.plan.params import load_strategy_parameters
+from benzokit.plan.params import StrategyParameters, load_strategy_parameters
 from benzokit.plan.products import ProductSet, product_set
 from benzokit.plan.strategies import (
     EqualOccupancySteps,
@@ -24,7 +25,7 @@ from benzokit.plan.strategies import (
     Risk,
     StrategyName,
 )
-from benzokit.plan.switch import DIAZEPAM, switch_plan
+from benzokit.plan.switch import DIAZEPAM, SwitchDrug, switch_plan
 from benzokit.plan.taper import TaperSettings, taper_plan
 from benzokit.plan.titration import TitrationRequest, titration_plan
 from benzokit.regimen.language import parse_regimen
@@ -80,9 +81,10 @@ def parse_from(
     return daily, times or tuple(ClockTime.from_hours(slot.offset_h) for slot in phase.slots)
 
 
-def risk_from_dose(drug: Drug, daily_mg: float) -> Risk:
-    """The ASAM 2025 dose band as the default risk level (the clinician may raise it)."""
-    bands = load_strategy_parameters().dose_bands.get(drug.name)
+def risk_from_dose(drug: Drug, daily_mg: float, params: StrategyParameters) -> Risk:
+    """The ASAM 2025 dose band (``params.dose_bands``) as the default risk level (the clinician may
+    raise it)."""
+    bands = params.dose_bands.get(drug.name)
     if bands is None:
         return Risk.MODERATE
     if daily_mg <= bands.low_max_daily_mg.require():
@@ -99,8 +101,9 @@ def _pace(
     interval_days: int | None,
     reduction_fraction: float | None,
     occupancy_set: str | None,
+    knowledge: Knowledge,
 ) -> Pace:
-    params = load_strategy_parameters()
+    params = load_strategy_parameters(knowledge)
     pace = params.risk[risk.value]
     fraction = (
         reduction_fraction if reduction_fraction is not None else pace.reduction_fraction.require()
@@ -119,7 +122,7 @@ def _pace(
         )
     if strategy is StrategyName.HYPERBOLIC:
         try:
-            anchor = load_pd_parameters().occupancy_set(occupancy_set)
+            anchor = load_pd_parameters(knowledge).occupancy_set(occupancy_set)
         except InputError as error:
             raise InputError(fields.TAPER_OCCUPANCY_SET, error.value, error.allowed) from error
         d50 = half_occupancy_daily_dose_mg(drug, anchor)
@@ -144,12 +147,15 @@ def plan_taper(
     hold_days_after_cut: int = 0,
     custom_steps: str | None = None,
     context: PatientContext | None = None,
+    knowledge: Knowledge | None = None,
 ) -> Plan:
     """A taper plan for ``drug_name`` from ``from_text``, checked for safety.
 
     ``from_text`` is the current dose as written ('2 mg/day' or '1 mg bid') or as a :class:`DailyDose`
-    (e.g. a course's current step); ``times`` overrides its dose times.
+    (e.g. a course's current step); ``times`` overrides its dose times. Drugs, strategy parameters and
+    the PD anchors come from ``knowledge`` (default: the shipped knowledge base).
     """
+    knowledge = knowledge or Knowledge.shipped()
     plan = _build_taper(
         drug_name,
         from_text,
@@ -165,14 +171,18 @@ def plan_taper(
         equivalence_source=equivalence_source,
         hold_days_after_cut=hold_days_after_cut,
         custom_steps=custom_steps,
+        knowledge=knowledge,
     )
-    return with_safety_findings(plan, context)
+    return with_safety_findings(plan, context, knowledge)
 
 
-def with_safety_findings(plan: Plan, context: PatientContext | None) -> Plan:
+def with_safety_findings(
+    plan: Plan, context: PatientContext | None, knowledge: Knowledge | None = None
+) -> Plan:
     """The plan with the safety checker's findings on its schedule and starting dose added."""
     if not plan.steps:
         return plan
+    drug = load_drug(plan.drug, knowledge)
     start_mg = plan.first_daily_mg
     if plan.strategy == StrategyName.DIAZEPAM_SWITCH:
         # the cross-over replaces the original drug stage by stage; the schedule to check is diazepam's
@@ -181,7 +191,8 @@ def with_safety_findings(plan: Plan, context: PatientContext | None) -> Plan:
             for s in plan.steps
             if DIAZEPAM in s.daily_dose_by_drug() and len(s.daily_dose_by_drug()) == 1
         ]
-        found = list(check_schedule(DIAZEPAM, diazepam_steps, context)) if diazepam_steps else []
+        diazepam = load_drug(DIAZEPAM, knowledge)
+        found = list(check_schedule(diazepam, diazepam_steps, context)) if diazepam_steps else []
     else:
         # the stop after the last step is part of the schedule (unless the plan keeps a target dose)
         final = (plan.total_days, plan.total_days + 1, 0.0)
@@ -192,9 +203,9 @@ def with_safety_findings(plan: Plan, context: PatientContext | None) -> Plan:
             if plan.strategy == StrategyName.LABEL
             else None
         )
-        found = list(check_schedule(plan.drug, spans, context, allow_abrupt_stop_reason=reason))
+        found = list(check_schedule(drug, spans, context, allow_abrupt_stop_reason=reason))
     found += check_prescription(
-        plan.drug, max(start_mg, plan.steps[0].daily_dose_mg(plan.drug)), context
+        drug, max(start_mg, plan.steps[0].daily_dose_mg(plan.drug)), context
     )
     return replace(plan, findings=sort_findings([*plan.findings, *found]))
 
@@ -215,8 +226,10 @@ def _build_taper(
     equivalence_source: str | None,
     hold_days_after_cut: int,
     custom_steps: str | None,
+    knowledge: Knowledge,
 ) -> Plan:
-    drug = load_drug(drug_name)
+    drug = load_drug(drug_name, knowledge)
+    strategy_params = load_strategy_parameters(knowledge)
     if isinstance(from_text, DailyDose):
         start_mg, dose_times = from_text.daily_mg, times or from_text.times
     else:
@@ -231,7 +244,7 @@ def _build_taper(
         )
     if hold_days_after_cut < 0:
         raise InputError(fields.TAPER_HOLD, hold_days_after_cut, "0 or more days")
-    chosen_risk = risk or risk_from_dose(drug, start_mg)
+    chosen_risk = risk or risk_from_dose(drug, start_mg, strategy_params)
     product_set_ = products.for_drug(drug)
     settings = TaperSettings(
         start_mg,
@@ -254,6 +267,7 @@ def _build_taper(
         interval_days=interval_days,
         reduction_fraction=reduction_fraction,
         occupancy_set=occupancy_set,
+        knowledge=knowledge,
     )
     if strategy is StrategyName.DIAZEPAM_SWITCH:
         if drug.name == DIAZEPAM:
@@ -262,24 +276,26 @@ def _build_taper(
                 "diazepam-switch",
                 "another strategy: the patient already takes diazepam",
             )
+        diazepam = load_drug(DIAZEPAM, knowledge)
         diazepam_pace = _pace(
-            load_drug(DIAZEPAM),
+            diazepam,
             StrategyName.GUIDELINE,
             chosen_risk,
             start_mg,
             interval_days=interval_days,
             reduction_fraction=reduction_fraction,
             occupancy_set=occupancy_set,
+            knowledge=knowledge,
         )
         return switch_plan(
             drug,
             product_set_,
-            products.for_drug(load_drug(DIAZEPAM)),
-            diazepam_pace,
+            SwitchDrug(diazepam, products.for_drug(diazepam), diazepam_pace),
             settings,
+            strategy_params,
             equivalence_source=equivalence_source,
         )
-    return taper_plan(drug, product_set_, pace, settings)
+    return taper_plan(drug, product_set_, pace, settings, strategy_params)
 
 
 _CUSTOM_STEP = re.compile(
@@ -342,9 +358,10 @@ def plan_titration(
     start_date: date | None = None,
     products: ProductChoice = ProductChoice(),
     context: PatientContext | None = None,
+    knowledge: Knowledge | None = None,
 ) -> Plan:
-    """A label titration for ``indication``, checked for safety."""
-    drug = load_drug(drug_name)
+    """A label titration for ``indication``, checked for safety (the drug from ``knowledge``)."""
+    drug = load_drug(drug_name, knowledge)
     limits = [lim for lim in drug.dose_limits if lim.indication == indication]
     per_day = int(limits[0].doses_per_day.require()) if limits and limits[0].doses_per_day else 2
     default_times = {
@@ -356,4 +373,5 @@ def plan_titration(
         indication, times or default_times, weight_kg, age_y, target_daily_mg, start_date
     )
     context = context or PatientContext(age_y=age_y, weight_kg=weight_kg, indication=indication)
-    return with_safety_findings(titration_plan(drug, products.for_drug(drug), request), context)
+    plan = titration_plan(drug, products.for_drug(drug), request)
+    return with_safety_findings(plan, context, knowledge)

@@ -22,7 +22,7 @@ from benzokit.plan.daily import (
     require_feasible,
 )
 from benzokit.plan.model import Plan, Step, StepKind
-from benzokit.plan.params import load_strategy_parameters
+from benzokit.plan.params import StrategyParameters
 from benzokit.plan.products import ProductSet
 from benzokit.plan.strategies import Pace
 from benzokit.safety.findings import Finding, Severity, sort_findings
@@ -57,8 +57,15 @@ def _window_floor(
     return highest * (1.0 - fraction)
 
 
-def taper_plan(drug: Drug, products: ProductSet, pace: Pace, settings: TaperSettings) -> Plan:
-    """The plan for ``pace`` from ``settings.start_daily_mg`` down to ``settings.target_daily_mg``."""
+def taper_plan(
+    drug: Drug,
+    products: ProductSet,
+    pace: Pace,
+    settings: TaperSettings,
+    params: StrategyParameters,
+) -> Plan:
+    """The plan for ``pace`` from ``settings.start_daily_mg`` down to ``settings.target_daily_mg``
+    (the guideline window limit from ``params``)."""
     n_times = len(settings.times)
     require_feasible(products, settings.start_daily_mg, n_times, fields.TAPER_FROM)
     if settings.target_daily_mg > 0:
@@ -69,10 +76,10 @@ def taper_plan(drug: Drug, products: ProductSet, pace: Pace, settings: TaperSett
             f"{settings.target_daily_mg:g} mg/day",
             f"a target below the starting dose ({settings.start_daily_mg:g} mg/day)",
         )
-    limits = load_strategy_parameters().guideline
+    limits = params.guideline
     cap = limits.max_reduction_fraction.require("guideline.max_reduction_fraction")
     window = int(limits.window_days.require("guideline.window_days"))
-    source = load_strategy_parameters().citation(limits.max_reduction_fraction)
+    source = params.citation(limits.max_reduction_fraction)
 
     steps: list[Step] = []
     findings: list[Finding] = []
