@@ -54,7 +54,7 @@ def require_start_date(plan: Plan, what: str) -> date:
         raise InputError(
             "start_date",
             None,
-            f"{what} needs real dates: give the plan a start date (--start YYYY-MM-DD)",
+            f"{what} needs real dates: give the plan a start date",
         )
     return plan.start_date
 
