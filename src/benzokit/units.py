@@ -103,8 +103,14 @@ def parse_duration_h(text: str, *, field: str = "duration") -> float:
     return value * factor
 
 
-def parse_clock_h(text: str, *, field: str = "time of day") -> float:
-    """Parse a clock time "08:00", "8:30", "22h" or "8am"/"10 pm" into hours after midnight."""
+def parse_clock_h(text: str | ClockTime, *, field: str = "time of day") -> float:
+    """Parse a clock time "08:00", "8:30", "22h" or "8am"/"10 pm" into hours after midnight.
+
+    A :class:`ClockTime` is taken as it is (only ``plan/compare.py`` still passes one, until it builds
+    its regimen with ``Plan.to_regimen``).
+    """
+    if isinstance(text, ClockTime):
+        return text.hours
     allowed = "a clock time from 00:00 to 23:59, such as 08:00 or 10pm"
     raw = text.strip().lower().replace(" ", "")
     match = re.fullmatch(r"(?P<h>\d{1,2})(?::(?P<m>\d{2}))?(?P<suffix>am|pm|h)?", raw)
@@ -121,6 +127,45 @@ def parse_clock_h(text: str, *, field: str = "time of day") -> float:
     if hour > 23 or minute > 59:
         raise InputError(field, text, allowed)
     return hour + minute / 60.0
+
+
+MINUTES_PER_DAY = 24 * 60
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class ClockTime:
+    """A time of day: whole ``minutes`` after midnight (0 … 1439). Ordered; ``str()`` is ``HH:MM``.
+
+    The library computes with :attr:`hours`; ``HH:MM`` is the adapters' view (JSON, documents, pages).
+    """
+
+    minutes: int
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.minutes < MINUTES_PER_DAY:
+            raise InputError("time of day", self.minutes, "minutes after midnight, 0 to 1439")
+
+    @classmethod
+    def at(cls, hour: int, minute: int = 0) -> ClockTime:
+        return cls(hour * 60 + minute)
+
+    @classmethod
+    def from_hours(cls, hour_of_day: float) -> ClockTime:
+        """The clock time ``hour_of_day`` hours after midnight, to the nearest minute (24:00 is 00:00)."""
+        return cls(round(hour_of_day * 60) % MINUTES_PER_DAY)
+
+    @classmethod
+    def parse(cls, text: str, *, field: str = "time of day") -> ClockTime:
+        """A clock time as written ("08:00", "8:30", "22h", "10pm"); see :func:`parse_clock_h`."""
+        return cls.from_hours(parse_clock_h(text, field=field))
+
+    @property
+    def hours(self) -> float:
+        """Hours after midnight."""
+        return self.minutes / 60.0
+
+    def __str__(self) -> str:
+        return f"{self.minutes // 60:02d}:{self.minutes % 60:02d}"
 
 
 def format_clock(hour_of_day: float) -> str:

@@ -24,6 +24,8 @@ from icalendar import Calendar
 from pypdf import PdfReader
 
 from benzokit._disclaimer import DISCLAIMER
+from benzokit.cli.plan import option_for
+from benzokit.plan import fields
 
 RunCli = Callable[..., Outcome]
 Json = dict[str, Any]
@@ -526,3 +528,12 @@ def test_a_dose_above_the_label_maximum_is_not_an_input_error_for_a_taper() -> N
     plan = _plan(*TAPER, "--from", "5 mg/day")
     check_plan_json(plan, strategy="guideline")
     assert _daily(plan)[0] < 5.0
+
+
+def test_every_planner_field_has_its_option() -> None:
+    """The CLI's one mapping covers every field path the planner names (benzokit.plan.fields)."""
+    paths = [v for k, v in vars(fields).items() if k.isupper() and isinstance(v, str)]
+    for path in paths:
+        option = option_for(path)
+        assert option.startswith("--") or path == fields.DRUG, (path, option)
+    assert option_for(fields.taper_step(1)) == "--steps step 2"

@@ -6,6 +6,7 @@ from datetime import date
 
 from benzokit.drugs.models import ProductForm
 from benzokit.plan import Administration, Plan, ProductUse, Step, StepKind
+from benzokit.units import ClockTime
 
 TAB = ProductForm.TABLET
 ODT = ProductForm.ODT
@@ -24,7 +25,7 @@ def liquid(volume_ml: float, concentration: float = 2.5) -> ProductUse:
 
 
 def dose(time: str, *products: ProductUse, drug: str = "clonazepam") -> Administration:
-    return Administration(drug, time, sum(p.dose_mg for p in products), products)
+    return Administration(drug, ClockTime.parse(time), sum(p.dose_mg for p in products), products)
 
 
 def clonazepam_taper() -> Plan:

@@ -70,5 +70,6 @@ def test_a_plan_without_a_start_date_is_refused(tmp_path: Path) -> None:
     with pytest.raises(InputError) as caught:
         write_calendar(undated_plan(), tmp_path / "x.ics")
     assert caught.value.field == "start_date"
-    assert "--start" in str(caught.value)
+    assert "give the plan a start date" in str(caught.value)
+    assert "--" not in caught.value.allowed, "the export speaks no CLI option"
     assert not list(tmp_path.iterdir())

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -14,6 +15,7 @@ from benzokit.interop._common import product_text
 from benzokit.interop.handout_text import load_handout_text_file
 from benzokit.interop.pdf_calendar import format_time
 from benzokit.plan import Plan, Step
+from benzokit.units import ClockTime
 
 
 def test_product_wording() -> None:
@@ -25,13 +27,14 @@ def test_product_wording() -> None:
 
 
 def test_twelve_hour_clock() -> None:
-    assert [format_time(t, "12h") for t in ("00:30", "08:00", "12:00", "22:15")] == [
+    times = [ClockTime.parse(t) for t in ("00:30", "08:00", "12:00", "22:15")]
+    assert [format_time(t, "12h") for t in times] == [
         "12:30 am",
         "8:00 am",
         "12:00 pm",
         "10:15 pm",
     ]
-    assert format_time("22:15", "24h") == "22:15"
+    assert format_time(ClockTime.at(22, 15), "24h") == "22:15"
 
 
 @pytest.mark.parametrize(
@@ -40,8 +43,10 @@ def test_twelve_hour_clock() -> None:
         ((), "plan.steps"),
         ((Step(1, 5, (dose("08:00", tablet(0.5)),)),), "plan.steps[0].start_day"),
         ((Step(0, 5, ()), Step(6, 9, ())), "plan.steps[1].start_day"),
-        ((Step(0, 5, (dose("8am", tablet(0.5)),)),), "plan.steps[0].doses[0].time"),
-        ((Step(0, 5, (dose("24:00", tablet(0.5)),)),), "plan.steps[0].doses[0].time"),
+        (
+            (Step(0, 5, (replace(dose("08:00", tablet(0.5)), dose_mg=-1.0),)),),
+            "plan.steps[0].doses[0].dose_mg",
+        ),
     ],
 )
 def test_bad_plans_name_the_field(steps: tuple[Step, ...], field: str) -> None:

@@ -6,11 +6,13 @@ from datetime import date
 
 import pytest
 
+from benzokit.errors import InputError
 from benzokit.monitor.course import slowed
 from benzokit.plan.api import plan_taper, plan_titration
 from benzokit.plan.model import Plan
 from benzokit.plan.serialize import plan_from_dict
 from benzokit.plan.strategies import StrategyName
+from benzokit.units import ClockTime
 
 START = date(2027, 1, 4)
 TAPER_KEYS = {
@@ -75,3 +77,28 @@ def test_a_switch_records_its_equivalence_as_typed_terms() -> None:
     assert low <= plan.switch.diazepam_mg_per_mg <= high
     assert plan.switch.cross_over_stages * plan.switch.stage_days <= plan.total_days
     assert plan.start_daily_mg == pytest.approx(2.0)  # the original drug's dose, not diazepam's
+
+
+def test_clock_times_are_values_shown_as_hh_mm_only_in_the_json() -> None:
+    plan = _taper(StrategyName.GUIDELINE)
+    first = plan.steps[0].doses[0]
+    assert first.time == ClockTime.at(8) and first.time.hours == 8.0
+    assert plan.to_dict()["steps"][0]["doses"][0]["time"] == "08:00"
+    broken = plan.to_dict()
+    broken["steps"][0]["doses"][0]["time"] = "24:00"
+    with pytest.raises(InputError, match="24:00"):
+        plan_from_dict(broken)
+
+
+@pytest.mark.parametrize(("text", "minutes"), [("08:00", 480), ("8:30", 510), ("10pm", 1320)])
+def test_a_clock_time_is_minutes_after_midnight(text: str, minutes: int) -> None:
+    time = ClockTime.parse(text)
+    assert time.minutes == minutes
+    assert ClockTime.from_hours(time.hours) == time
+    assert str(time) == f"{minutes // 60:02d}:{minutes % 60:02d}"
+
+
+@pytest.mark.parametrize("minutes", [-1, 1440])
+def test_a_clock_time_is_within_one_day(minutes: int) -> None:
+    with pytest.raises(InputError, match="time of day"):
+        ClockTime(minutes)

@@ -27,8 +27,7 @@ def test_the_regimen_gives_every_planned_dose_at_its_time(strategy: StrategyName
     for step in plan.steps:
         for day in range(step.start_day, step.end_day):
             for dose in step.doses:
-                hour, minute = (int(part) for part in dose.time.split(":"))
-                expected_time_h.append(day * 24.0 + hour + minute / 60.0)
+                expected_time_h.append(day * 24.0 + dose.time.minutes / 60.0)
                 expected_mg.append(dose.dose_mg)
     order = np.argsort(expected_time_h, kind="stable")
     np.testing.assert_allclose(table.time_h, np.asarray(expected_time_h)[order])

@@ -9,6 +9,7 @@ from hypothesis import strategies as st
 from benzokit import load_drug
 from benzokit.drugs.models import ProductForm
 from benzokit.errors import InputError
+from benzokit.plan import fields
 from benzokit.plan.products import product_set
 
 CLONAZEPAM = load_drug("clonazepam")
@@ -62,4 +63,4 @@ def test_fewest_units_then_whole_tablets() -> None:
 def test_restricting_to_strengths_that_do_not_exist_is_refused() -> None:
     with pytest.raises(InputError) as info:
         product_set(CLONAZEPAM, strengths_mg=(0.75,))
-    assert info.value.field == "strength" and "0.125" in info.value.allowed
+    assert info.value.field == fields.PRODUCTS_STRENGTHS and "0.125" in info.value.allowed

@@ -11,6 +11,7 @@ from benzokit.drugs.models import ProductForm
 from benzokit.errors import InputError
 from benzokit.plan import Administration, ProductUse, Step, StepKind
 from benzokit.safety import PatientContext, Severity, check_schedule, smallest_product_dose_mg
+from benzokit.units import ClockTime
 
 SEIZURE = PatientContext(age_y=40, indication="seizure")
 WINDOW_DAYS = 14
@@ -128,7 +129,7 @@ def test_a_step_above_the_label_maximum_is_critical() -> None:
 
 def _plan_step(start: int, end: int, dose_mg: float, kind: StepKind = StepKind.DOSE) -> Step:
     products = (ProductUse(ProductForm.TABLET, strength_mg=0.5, quantity=dose_mg / 0.5),)
-    doses = (Administration("clonazepam", "08:00", dose_mg, products),) if dose_mg else ()
+    doses = (Administration("clonazepam", ClockTime.at(8), dose_mg, products),) if dose_mg else ()
     return Step(start, end, doses, kind)
 
 

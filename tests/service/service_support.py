@@ -153,7 +153,7 @@ class World:
         with self.clinic.db.transaction() as session:
             course = records.course(session, self.patients[patient])
         assert course is not None
-        return [(d.time, d.drug, d.dose_mg) for d in course.doses_on(self.clinic.today())]
+        return [(str(d.time), d.drug, d.dose_mg) for d in course.doses_on(self.clinic.today())]
 
     def close(self) -> None:
         for client in self._clients:

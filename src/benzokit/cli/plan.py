@@ -15,20 +15,15 @@ from rich.table import Table
 from benzokit._disclaimer import DISCLAIMER
 from benzokit.cli.errors import guarded
 from benzokit.cli.render import console, print_disclaimer
-from benzokit.drugs.loader import load_drug
-from benzokit.drugs.models import ProductForm
 from benzokit.errors import InputError
 from benzokit.patient import Patient
+from benzokit.plan import fields
 from benzokit.plan.api import ProductChoice, plan_taper, plan_titration
 from benzokit.plan.model import Plan
 from benzokit.plan.strategies import Risk, StrategyName
-from benzokit.units import format_clock, parse_clock_h, parse_dose, parse_weight_kg
+from benzokit.units import ClockTime, parse_dose, parse_weight_kg
 
 T = TypeVar("T")
-_FROM_ALLOWED = (
-    "a daily dose ('2 mg/day') or a daily pattern ('1 mg bid', '0.5 mg tid', "
-    "'1 mg at 08:00 and 2 mg at 22:00')"
-)
 
 plan_app = typer.Typer(
     help=f"Titration and taper plans made of real products.\n\n{DISCLAIMER}", no_args_is_help=True
@@ -60,12 +55,11 @@ def _date(text: str | None) -> date | None:
         raise InputError("--start", text, "a date written YYYY-MM-DD, e.g. 2027-01-04") from exc
 
 
-def _times(text: str | None) -> tuple[str, ...] | None:
-    """'08:00,20:00' -> ('08:00', '20:00'): valid clock times, in order, each once."""
+def _times(text: str | None) -> tuple[ClockTime, ...] | None:
+    """'08:00,20:00' -> (08:00, 20:00): valid clock times, in order, each once."""
     if text is None:
         return None
-    hours = [parse_clock_h(t, field="--times") for t in text.split(",") if t.strip()]
-    clocks = [format_clock(h) for h in sorted(hours)]
+    clocks = sorted(ClockTime.parse(t, field="--times") for t in text.split(",") if t.strip())
     if not clocks or len(set(clocks)) != len(clocks):
         raise InputError("--times", text, "one or more different clock times, e.g. '08:00,20:00'")
     return tuple(clocks)
@@ -89,24 +83,42 @@ def _needs_start(ics: Path | None, start: str | None) -> None:
         )
 
 
-def _as_options(action: Callable[[], T], *, from_text: str | None, market: str) -> T:
-    """Run ``action``; errors about the library's fields are re-worded for the command's options."""
+# the planner's field paths (benzokit.plan.fields) in this command's words: its options
+_OPTIONS = {
+    fields.TAPER_FROM: "--from",
+    fields.TAPER_STRATEGY: "--strategy",
+    fields.TAPER_TARGET: "--target",
+    fields.TAPER_INTERVAL: "--interval-days",
+    fields.TAPER_REDUCTION: "--reduction",
+    fields.TAPER_HOLD: "--hold-days",
+    fields.TAPER_OCCUPANCY_SET: "--occupancy-set",
+    fields.TAPER_EQUIVALENCE: "--equivalence",
+    fields.TAPER_STEPS: "--steps",
+    fields.TITRATION_INDICATION: "--indication",
+    fields.TITRATION_TARGET: "--target",
+    fields.TITRATION_WEIGHT: "--weight",
+    fields.TITRATION_PATIENT: "--age/--weight",
+    fields.PRODUCTS_MARKET: "--market",
+    fields.PRODUCTS_LIQUID: "--liquid",
+    fields.PRODUCTS_STRENGTHS: "--strengths",
+}
+
+
+def option_for(field: str) -> str:
+    """The option (or argument) of ``benzokit plan`` that a planner field path stands for."""
+    index = fields.step_index(field)
+    if index is not None:
+        return f"--steps step {index + 1}"
+    return _OPTIONS.get(field, field)
+
+
+def _as_options(action: Callable[[], T]) -> T:
+    """Run ``action``; an error naming a planner field is re-worded with the command's option."""
     try:
         return action()
     except InputError as error:
-        if error.field.startswith("regimen") and from_text is not None:
-            raise InputError("--from", from_text, _FROM_ALLOWED) from error
-        if error.field == "products":
-            drug = load_drug(str(error.value))
-            markets = sorted({p.market for p in drug.products if p.form is not ProductForm.LIQUID})
-            raise InputError(
-                "--market",
-                market,
-                f"a market with {drug.name} tablets or capsules ({', '.join(markets)}), "
-                "or --liquid for the oral solution",
-            ) from error
-        option = {"strength": "--strengths", "occupancy set": "--occupancy-set"}.get(error.field)
-        if option is None:
+        option = option_for(error.field)
+        if option == error.field:
             raise
         raise InputError(option, error.value, error.allowed) from error
 
@@ -201,8 +213,6 @@ def taper_command(
                 hold_days_after_cut=hold_days,
                 custom_steps=steps,
             ),
-            from_text=from_,
-            market=market,
         )
     )
     _emit(plan, as_json, pdf=pdf, ics=ics, fhir=fhir, csv=csv)
@@ -242,8 +252,6 @@ def titrate_command(
                 start_date=_date(start),
                 products=_products(market, liquid, None, False),
             ),
-            from_text=None,
-            market=market,
         )
     )
     _emit(plan, as_json, pdf=pdf, ics=ics, fhir=fhir, csv=csv)

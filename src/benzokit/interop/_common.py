@@ -1,6 +1,6 @@
 """Shared helpers of the exports: input checks, atomic writes, and the wording of doses and products.
 
-Doses are in mg, clock times are ``HH:MM`` (24-hour) as in :class:`~benzokit.plan.model.Administration`,
+Doses are in mg, clock times are :class:`~benzokit.units.ClockTime` values (shown ``HH:MM``, 24-hour),
 and plan days count from 0 (the plan's first day), a step covering days ``[start_day, end_day)``.
 """
 
@@ -17,7 +17,6 @@ from benzokit.drugs.models import ProductForm
 from benzokit.errors import InputError
 from benzokit.plan.model import Administration, Plan, ProductUse, Step
 
-_TIME = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 _FORM_NAMES = {ProductForm.ODT: "ODT"}
 _FRACTIONS = {
     "half": "half of",
@@ -43,8 +42,6 @@ def check_plan(plan: Plan) -> None:
             )
         previous_end = step.end_day
         for j, dose in enumerate(step.doses):
-            if not _TIME.match(dose.time):
-                raise InputError(f"{where}.doses[{j}].time", dose.time, "use a 24-hour HH:MM time")
             if dose.dose_mg < 0:
                 raise InputError(
                     f"{where}.doses[{j}].dose_mg", dose.dose_mg, "must be 0 mg or more"
@@ -57,7 +54,7 @@ def require_start_date(plan: Plan, what: str) -> date:
         raise InputError(
             "start_date",
             None,
-            f"{what} needs real dates: give the plan a start date (--start YYYY-MM-DD)",
+            f"{what} needs real dates: give the plan a start date",
         )
     return plan.start_date
 

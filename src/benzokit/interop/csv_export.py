@@ -37,7 +37,7 @@ def plan_csv(plan: Plan) -> str:
         when = day.date.isoformat() if day.date else ""
         for a in sorted_doses(day.step):
             writer.writerow(
-                (day.index, when, a.time, a.drug, mg(a.dose_mg), products_text(a),
+                (day.index, when, str(a.time), a.drug, mg(a.dose_mg), products_text(a),
                  day.step_index + 1, str(day.step.kind))
             )  # fmt: skip
     return buffer.getvalue()

@@ -110,7 +110,7 @@ def _dosages(plan: Plan, index: int, step: Step, drug: str) -> list[dict[str, An
     groups: dict[tuple[float, str], list[str]] = defaultdict(list)
     for a in sorted_doses(step):
         if a.drug == drug and a.dose_mg > 0:
-            groups[(a.dose_mg, products_text(a))].append(a.time)
+            groups[(a.dose_mg, products_text(a))].append(str(a.time))
     bounds = _bounds(plan, step)
     found = []
     for (dose_mg, products), times in groups.items():

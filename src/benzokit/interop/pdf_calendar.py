@@ -12,6 +12,7 @@ from datetime import date, timedelta
 
 from benzokit.interop._common import drug_title, mg, products_text, sorted_doses
 from benzokit.plan.model import Plan, Step, StepKind
+from benzokit.units import ClockTime
 
 _WEEKDAYS = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 _MONTHS = ("Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
@@ -23,11 +24,11 @@ def format_date(day: date, *, year: bool = True) -> str:
     return f"{text} {day.year}" if year else text
 
 
-def format_time(hhmm: str, clock: str) -> str:
-    """``20:00`` as ``8:00 pm`` on a 12-hour clock, unchanged on a 24-hour clock."""
+def format_time(time: ClockTime, clock: str) -> str:
+    """20:00 as ``8:00 pm`` on a 12-hour clock, ``20:00`` on a 24-hour clock."""
     if clock == "24h":
-        return hhmm
-    hour, minute = (int(part) for part in hhmm.split(":"))
+        return str(time)
+    hour, minute = divmod(time.minutes, 60)
     suffix = "am" if hour < 12 else "pm"
     return f"{(hour - 1) % 12 + 1}:{minute:02d} {suffix}"
 

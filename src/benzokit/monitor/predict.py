@@ -17,6 +17,7 @@ from datetime import date, timedelta
 import numpy as np
 
 from benzokit.drugs.loader import load_drug
+from benzokit.knowledge import Knowledge
 from benzokit.monitor.course import Course
 from benzokit.patient import Patient
 from benzokit.pd.params import load_pd_parameters
@@ -49,13 +50,18 @@ def _regimen(patterns: list[tuple[Administration, ...]], drug: str) -> Regimen:
     return regimen_of_days(runs, drug)
 
 
-def run_in_days() -> int:
-    half_life = load_pd_parameters().tolerance.moderator.half_life_days.require()
+def run_in_days(knowledge: Knowledge | None = None) -> int:
+    """Days on the first dose before the course: six moderator half-lives (``pd.toml``)."""
+    half_life = load_pd_parameters(knowledge).tolerance.moderator.half_life_days.require()
     return math.ceil(RUN_IN_HALF_LIVES * half_life)
 
 
 def predict_course(
-    course: Course, first_day: date, last_day: date, patient: Patient
+    course: Course,
+    first_day: date,
+    last_day: date,
+    patient: Patient,
+    knowledge: Knowledge | None = None,
 ) -> CoursePrediction:
     """Daily predictions for ``first_day`` … ``last_day`` (inclusive)."""
     days = [first_day + timedelta(days=i) for i in range((last_day - first_day).days + 1)]
@@ -65,7 +71,7 @@ def predict_course(
     if len(drugs) != 1:
         note = "no prediction: the plan switches drug" if drugs else "no doses to predict"
         return CoursePrediction(first_day, daily, None, None, note)
-    drug = load_drug(drugs.pop())
+    drug = load_drug(drugs.pop(), knowledge)
     first = next(p for p in patterns if p)
     dosed = [i for i, p in enumerate(patterns) if p]
     if len(dosed) != dosed[-1] - dosed[0] + 1:
@@ -73,7 +79,7 @@ def predict_course(
             first_day, daily, None, None, "no prediction: days without doses mid-course"
         )
     patterns = [first] * dosed[0] + patterns[dosed[0] :]
-    lead = run_in_days()
+    lead = run_in_days(knowledge)
     regimen = _regimen([first] * lead + patterns, drug.name)
     hours = (lead + len(days)) * 24.0
     pk = simulate(drug, regimen, grid=TimeGrid(hours, 1.0), patient=patient)

@@ -9,11 +9,13 @@ from datetime import date
 from benzokit.drugs.loader import load_drug
 from benzokit.drugs.models import Drug, ProductForm
 from benzokit.errors import InputError
+from benzokit.knowledge import Knowledge
 from benzokit.pd.occupancy import half_occupancy_daily_dose_mg
 from benzokit.pd.params import load_pd_parameters
+from benzokit.plan import fields
 from benzokit.plan.daily import administrations, require_feasible
 from benzokit.plan.model import DailyDose, Plan, Step, StepKind
-from benzokit.plan.params import load_strategy_parameters
+from benzokit.plan.params import StrategyParameters, load_strategy_parameters
 from benzokit.plan.products import ProductSet, product_set
 from benzokit.plan.strategies import (
     EqualOccupancySteps,
@@ -23,7 +25,7 @@ from benzokit.plan.strategies import (
     Risk,
     StrategyName,
 )
-from benzokit.plan.switch import DIAZEPAM, switch_plan
+from benzokit.plan.switch import DIAZEPAM, SwitchDrug, switch_plan
 from benzokit.plan.taper import TaperSettings, taper_plan
 from benzokit.plan.titration import TitrationRequest, titration_plan
 from benzokit.regimen.language import parse_regimen
@@ -31,9 +33,13 @@ from benzokit.safety.check import check_prescription, check_schedule
 from benzokit.safety.context import PatientContext
 from benzokit.safety.findings import sort_findings
 from benzokit.safety.pace import guideline_pace
-from benzokit.units import format_clock, parse_dose
+from benzokit.units import ClockTime, parse_dose
 
-DEFAULT_TIMES = ("08:00", "20:00")
+DEFAULT_TIMES = (ClockTime.at(8), ClockTime.at(20))
+FROM_ALLOWED = (
+    "a daily dose ('2 mg/day') or a daily pattern ('1 mg bid', '0.5 mg tid', "
+    "'1 mg at 08:00 and 2 mg at 22:00')"
+)
 _PER_DAY = re.compile(
     r"^\s*(?P<dose>[\d.]+\s*(?:mg|µg|ug|mcg))\s*(?:/|per|a)\s*day\s*$", re.IGNORECASE
 )
@@ -57,25 +63,29 @@ class ProductChoice:
         )
 
 
-def parse_from(text: str, times: tuple[str, ...] | None) -> tuple[float, tuple[str, ...]]:
+def parse_from(
+    text: str, times: tuple[ClockTime, ...] | None
+) -> tuple[float, tuple[ClockTime, ...]]:
     """'2 mg/day' or a regimen such as '1 mg bid' -> (daily dose mg, dose times)."""
     if match := _PER_DAY.match(text):
-        return parse_dose(match["dose"], field="--from").to_mg(None), times or DEFAULT_TIMES
-    regimen = parse_regimen(text)
+        return parse_dose(match["dose"], field=fields.TAPER_FROM).to_mg(
+            None
+        ), times or DEFAULT_TIMES
+    try:
+        regimen = parse_regimen(text)
+    except InputError as error:
+        raise InputError(fields.TAPER_FROM, text, FROM_ALLOWED) from error
     phase = regimen.phases[0]
     if len(regimen.phases) > 1 or phase.period_h != 24.0:
-        raise InputError(
-            "--from",
-            text,
-            "a daily dose ('2 mg/day') or a daily pattern ('1 mg bid', '0.5 mg tid')",
-        )
+        raise InputError(fields.TAPER_FROM, text, FROM_ALLOWED)
     daily = phase.daily_dose_mg()
-    return daily, times or tuple(format_clock(slot.offset_h) for slot in phase.slots)
+    return daily, times or tuple(ClockTime.from_hours(slot.offset_h) for slot in phase.slots)
 
 
-def risk_from_dose(drug: Drug, daily_mg: float) -> Risk:
-    """The ASAM 2025 dose band as the default risk level (the clinician may raise it)."""
-    bands = load_strategy_parameters().dose_bands.get(drug.name)
+def risk_from_dose(drug: Drug, daily_mg: float, params: StrategyParameters) -> Risk:
+    """The ASAM 2025 dose band (``params.dose_bands``) as the default risk level (the clinician may
+    raise it)."""
+    bands = params.dose_bands.get(drug.name)
     if bands is None:
         return Risk.MODERATE
     if daily_mg <= bands.low_max_daily_mg.require():
@@ -92,8 +102,9 @@ def _pace(
     interval_days: int | None,
     reduction_fraction: float | None,
     occupancy_set: str | None,
+    knowledge: Knowledge,
 ) -> Pace:
-    params = load_strategy_parameters()
+    params = load_strategy_parameters(knowledge)
     pace = params.risk[risk.value]
     fraction = (
         reduction_fraction if reduction_fraction is not None else pace.reduction_fraction.require()
@@ -103,7 +114,7 @@ def _pace(
         label = drug.label_taper
         if label is None:
             raise InputError(
-                "--strategy",
+                fields.TAPER_STRATEGY,
                 "label",
                 f"another strategy: the {drug.name} label gives no taper schedule",
             )
@@ -111,7 +122,10 @@ def _pace(
             label.step_daily_mg.require(), interval_days or int(label.interval_days.require())
         )
     if strategy is StrategyName.HYPERBOLIC:
-        anchor = load_pd_parameters().occupancy_set(occupancy_set)
+        try:
+            anchor = load_pd_parameters(knowledge).occupancy_set(occupancy_set)
+        except InputError as error:
+            raise InputError(fields.TAPER_OCCUPANCY_SET, error.value, error.allowed) from error
         d50 = half_occupancy_daily_dose_mg(drug, anchor)
         return EqualOccupancySteps.from_first_cut(start_mg, fraction, d50, interval)
     return FractionOfCurrent(fraction, interval)
@@ -124,7 +138,7 @@ def plan_taper(
     *,
     risk: Risk | None = None,
     target_daily_mg: float = 0.0,
-    times: tuple[str, ...] | None = None,
+    times: tuple[ClockTime, ...] | None = None,
     start_date: date | None = None,
     products: ProductChoice = ProductChoice(),
     interval_days: int | None = None,
@@ -134,12 +148,15 @@ def plan_taper(
     hold_days_after_cut: int = 0,
     custom_steps: str | None = None,
     context: PatientContext | None = None,
+    knowledge: Knowledge | None = None,
 ) -> Plan:
     """A taper plan for ``drug_name`` from ``from_text``, checked for safety.
 
     ``from_text`` is the current dose as written ('2 mg/day' or '1 mg bid') or as a :class:`DailyDose`
-    (e.g. a course's current step); ``times`` overrides its dose times.
+    (e.g. a course's current step); ``times`` overrides its dose times. Drugs, strategy parameters and
+    the PD anchors come from ``knowledge`` (default: the shipped knowledge base).
     """
+    knowledge = knowledge or Knowledge.shipped()
     plan = _build_taper(
         drug_name,
         from_text,
@@ -155,14 +172,18 @@ def plan_taper(
         equivalence_source=equivalence_source,
         hold_days_after_cut=hold_days_after_cut,
         custom_steps=custom_steps,
+        knowledge=knowledge,
     )
-    return with_safety_findings(plan, context)
+    return with_safety_findings(plan, context, knowledge)
 
 
-def with_safety_findings(plan: Plan, context: PatientContext | None) -> Plan:
+def with_safety_findings(
+    plan: Plan, context: PatientContext | None, knowledge: Knowledge | None = None
+) -> Plan:
     """The plan with the safety checker's findings on its schedule and starting dose added."""
     if not plan.steps:
         return plan
+    drug = load_drug(plan.drug, knowledge)
     start_mg = plan.first_daily_mg
     if plan.strategy == StrategyName.DIAZEPAM_SWITCH:
         # the cross-over replaces the original drug stage by stage; the schedule to check is diazepam's
@@ -171,7 +192,12 @@ def with_safety_findings(plan: Plan, context: PatientContext | None) -> Plan:
             for s in plan.steps
             if DIAZEPAM in s.daily_dose_by_drug() and len(s.daily_dose_by_drug()) == 1
         ]
-        found = list(check_schedule(DIAZEPAM, diazepam_steps, context)) if diazepam_steps else []
+        diazepam = load_drug(DIAZEPAM, knowledge)
+        found = (
+            list(check_schedule(diazepam, diazepam_steps, context, knowledge=knowledge))
+            if diazepam_steps
+            else []
+        )
     else:
         # the stop after the last step is part of the schedule (unless the plan keeps a target dose)
         final = (plan.total_days, plan.total_days + 1, 0.0)
@@ -182,9 +208,13 @@ def with_safety_findings(plan: Plan, context: PatientContext | None) -> Plan:
             if plan.strategy == StrategyName.LABEL
             else None
         )
-        found = list(check_schedule(plan.drug, spans, context, allow_abrupt_stop_reason=reason))
+        found = list(
+            check_schedule(
+                drug, spans, context, allow_abrupt_stop_reason=reason, knowledge=knowledge
+            )
+        )
     found += check_prescription(
-        plan.drug, max(start_mg, plan.steps[0].daily_dose_mg(plan.drug)), context
+        drug, max(start_mg, plan.steps[0].daily_dose_mg(plan.drug)), context, knowledge=knowledge
     )
     return replace(plan, findings=sort_findings([*plan.findings, *found]))
 
@@ -196,7 +226,7 @@ def _build_taper(
     *,
     risk: Risk | None,
     target_daily_mg: float,
-    times: tuple[str, ...] | None,
+    times: tuple[ClockTime, ...] | None,
     start_date: date | None,
     products: ProductChoice,
     interval_days: int | None,
@@ -205,21 +235,25 @@ def _build_taper(
     equivalence_source: str | None,
     hold_days_after_cut: int,
     custom_steps: str | None,
+    knowledge: Knowledge,
 ) -> Plan:
-    drug = load_drug(drug_name)
+    drug = load_drug(drug_name, knowledge)
+    strategy_params = load_strategy_parameters(knowledge)
     if isinstance(from_text, DailyDose):
         start_mg, dose_times = from_text.daily_mg, times or from_text.times
     else:
         start_mg, dose_times = parse_from(from_text, times)
     if interval_days is not None and interval_days < 1:
-        raise InputError("--interval-days", interval_days, "a whole number of days, at least 1")
+        raise InputError(fields.TAPER_INTERVAL, interval_days, "a whole number of days, at least 1")
     if reduction_fraction is not None and not 0 < reduction_fraction < 1:
         raise InputError(
-            "--reduction", reduction_fraction, "a fraction of the current dose between 0 and 1"
+            fields.TAPER_REDUCTION,
+            reduction_fraction,
+            "a fraction of the current dose between 0 and 1",
         )
     if hold_days_after_cut < 0:
-        raise InputError("--hold-days", hold_days_after_cut, "0 or more days")
-    chosen_risk = risk or risk_from_dose(drug, start_mg)
+        raise InputError(fields.TAPER_HOLD, hold_days_after_cut, "0 or more days")
+    chosen_risk = risk or risk_from_dose(drug, start_mg, strategy_params)
     product_set_ = products.for_drug(drug)
     settings = TaperSettings(
         start_mg,
@@ -242,33 +276,36 @@ def _build_taper(
         interval_days=interval_days,
         reduction_fraction=reduction_fraction,
         occupancy_set=occupancy_set,
+        knowledge=knowledge,
     )
     if strategy is StrategyName.DIAZEPAM_SWITCH:
         if drug.name == DIAZEPAM:
             raise InputError(
-                "--strategy",
+                fields.TAPER_STRATEGY,
                 "diazepam-switch",
                 "another strategy: the patient already takes diazepam",
             )
+        diazepam = load_drug(DIAZEPAM, knowledge)
         diazepam_pace = _pace(
-            load_drug(DIAZEPAM),
+            diazepam,
             StrategyName.GUIDELINE,
             chosen_risk,
             start_mg,
             interval_days=interval_days,
             reduction_fraction=reduction_fraction,
             occupancy_set=occupancy_set,
+            knowledge=knowledge,
         )
         return switch_plan(
             drug,
             product_set_,
-            products.for_drug(load_drug(DIAZEPAM)),
-            diazepam_pace,
+            SwitchDrug(diazepam, products.for_drug(diazepam), diazepam_pace),
             settings,
+            strategy_params,
             equivalence_source=equivalence_source,
-            guideline=guideline_pace(),
+            guideline=guideline_pace(knowledge),
         )
-    return taper_plan(drug, product_set_, pace, settings, guideline=guideline_pace())
+    return taper_plan(drug, product_set_, pace, settings, guideline=guideline_pace(knowledge))
 
 
 _CUSTOM_STEP = re.compile(
@@ -283,7 +320,7 @@ def custom_plan(
     """Explicit steps: '1.5 mg/day x 14 days, hold x 7 days, 1 mg/day x 14 days' (doses must not rise)."""
     if not text:
         raise InputError(
-            "--steps",
+            fields.TAPER_STEPS,
             text,
             "explicit steps, e.g. '1.5 mg/day x 14 days, hold x 7 days, 1 mg/day x 14 days'",
         )
@@ -293,19 +330,19 @@ def custom_plan(
         match = _CUSTOM_STEP.match(part)
         if match is None:
             raise InputError(
-                f"--steps step {index + 1}", part, "'X mg/day x N days' or 'hold x N days'"
+                fields.taper_step(index), part, "'X mg/day x N days' or 'hold x N days'"
             )
         days = int(match["days"])
         if days < 1:
-            raise InputError(f"--steps step {index + 1}", part, "at least 1 day")
+            raise InputError(fields.taper_step(index), part, "at least 1 day")
         kind = StepKind.HOLD if match["hold"] else StepKind.DOSE
         dose = current if kind is StepKind.HOLD else float(match["dose"])
         if dose > current + 1e-9:
             raise InputError(
-                f"--steps step {index + 1}", part, f"a dose at most the previous {current:g} mg/day"
+                fields.taper_step(index), part, f"a dose at most the previous {current:g} mg/day"
             )
         if dose > 0:
-            require_feasible(products, dose, len(settings.times), f"--steps step {index + 1}")
+            require_feasible(products, dose, len(settings.times), fields.taper_step(index))
         doses = administrations(products, dose, settings.times) if dose > 0 else ()
         steps.append(Step(day, day + days, doses, kind, "hold" if kind is StepKind.HOLD else ""))
         day, current = day + days, dose
@@ -327,20 +364,24 @@ def plan_titration(
     weight_kg: float | None = None,
     age_y: float | None = None,
     target_daily_mg: float | None = None,
-    times: tuple[str, ...] | None = None,
+    times: tuple[ClockTime, ...] | None = None,
     start_date: date | None = None,
     products: ProductChoice = ProductChoice(),
     context: PatientContext | None = None,
+    knowledge: Knowledge | None = None,
 ) -> Plan:
-    """A label titration for ``indication``, checked for safety."""
-    drug = load_drug(drug_name)
+    """A label titration for ``indication``, checked for safety (the drug from ``knowledge``)."""
+    drug = load_drug(drug_name, knowledge)
     limits = [lim for lim in drug.dose_limits if lim.indication == indication]
     per_day = int(limits[0].doses_per_day.require()) if limits and limits[0].doses_per_day else 2
-    default_times = {1: ("22:00",), 2: DEFAULT_TIMES, 3: ("08:00", "14:00", "22:00")}.get(
-        per_day, DEFAULT_TIMES
-    )
+    default_times = {
+        1: (ClockTime.at(22),),
+        2: DEFAULT_TIMES,
+        3: (ClockTime.at(8), ClockTime.at(14), ClockTime.at(22)),
+    }.get(per_day, DEFAULT_TIMES)
     request = TitrationRequest(
         indication, times or default_times, weight_kg, age_y, target_daily_mg, start_date
     )
     context = context or PatientContext(age_y=age_y, weight_kg=weight_kg, indication=indication)
-    return with_safety_findings(titration_plan(drug, products.for_drug(drug), request), context)
+    plan = titration_plan(drug, products.for_drug(drug), request)
+    return with_safety_findings(plan, context, knowledge)

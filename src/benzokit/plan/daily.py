@@ -12,6 +12,7 @@ import math
 from benzokit.errors import InputError, ModelError
 from benzokit.plan.model import Administration
 from benzokit.plan.products import UG_PER_MG, ProductSet
+from benzokit.units import ClockTime
 
 _SEARCH_LIMIT = 4000
 
@@ -93,7 +94,7 @@ def require_feasible(products: ProductSet, daily_mg: float, n_times: int, field:
 
 
 def administrations(
-    products: ProductSet, daily_mg: float, times: tuple[str, ...]
+    products: ProductSet, daily_mg: float, times: tuple[ClockTime, ...]
 ) -> tuple[Administration, ...]:
     """The administrations of one day; zero doses are left out.
 

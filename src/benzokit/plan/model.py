@@ -16,7 +16,7 @@ from benzokit.drugs.models import ProductForm
 from benzokit.errors import InputError
 from benzokit.regimen.regimen import Phase, Regimen, Slot
 from benzokit.safety.findings import Finding
-from benzokit.units import HOURS_PER_DAY, DoseAmount, parse_clock_h
+from benzokit.units import HOURS_PER_DAY, ClockTime, DoseAmount
 
 
 @dataclass(frozen=True, slots=True)
@@ -58,14 +58,14 @@ class Administration:
     """One dose at a clock time, and the products that make it."""
 
     drug: str
-    time: str
+    time: ClockTime
     dose_mg: float
     products: tuple[ProductUse, ...]
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "drug": self.drug,
-            "time": self.time,
+            "time": str(self.time),
             "dose_mg": self.dose_mg,
             "products": [p.to_dict() for p in self.products],
         }
@@ -152,7 +152,7 @@ class Plan:
     notes: tuple[str, ...] = ()
     start_daily_mg: float | None = None
     target_daily_mg: float = 0.0
-    times: tuple[str, ...] = ()
+    times: tuple[ClockTime, ...] = ()
     interval_days: int | None = None
     risk: str | None = None
     products_market: str | None = None
@@ -182,7 +182,7 @@ class Plan:
             view["steps"] = self.custom_steps
         if self.custom_steps is None or self.target_daily_mg:
             view["target_daily_mg"] = self.target_daily_mg
-        view["times"] = list(self.times)
+        view["times"] = [str(t) for t in self.times]
         if self.interval_days is not None:
             view["interval_days"] = self.interval_days
         if self.risk is not None:
@@ -240,12 +240,12 @@ class DailyDose:
     """What a patient takes of one drug each day: ``daily_mg`` (mg/day) spread over ``times``."""
 
     daily_mg: float
-    times: tuple[str, ...]
+    times: tuple[ClockTime, ...]
 
 
 def daily_phase(doses: tuple[Administration, ...], days: int) -> Phase:
     """``doses`` (one day's administrations) every 24 h for ``days`` days; no doses: a gap."""
-    slots = tuple(Slot(parse_clock_h(a.time), DoseAmount(a.dose_mg)) for a in doses)
+    slots = tuple(Slot(a.time.hours, DoseAmount(a.dose_mg)) for a in doses)
     return Phase(slots=slots, duration_h=days * HOURS_PER_DAY)
 
 

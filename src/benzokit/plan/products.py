@@ -15,6 +15,7 @@ from functools import cached_property
 
 from benzokit.drugs.models import Drug, ProductForm
 from benzokit.errors import InputError
+from benzokit.plan import fields
 from benzokit.plan.model import ProductUse
 
 UG_PER_MG = 1000
@@ -180,7 +181,7 @@ def product_set(
         if missing:
             listed = ", ".join(f"{s:g}" for s in available)
             raise InputError(
-                "strength",
+                fields.PRODUCTS_STRENGTHS,
                 ", ".join(f"{s:g} mg" for s in missing),
                 f"strengths of {drug.name} that exist here: {listed} mg",
             )
@@ -200,11 +201,17 @@ def product_set(
     liquid_product = next((p for p in drug.products if p.form is ProductForm.LIQUID), None)
     if liquid and liquid_product is None:
         raise InputError(
-            "--liquid", "yes", f"a drug with a liquid product ({drug.name} has none here)"
+            fields.PRODUCTS_LIQUID,
+            "yes",
+            f"a drug with a liquid product ({drug.name} has none here)",
         )
     if not units and not liquid:
+        markets = sorted({p.market for p in drug.products if p.form is not ProductForm.LIQUID})
         raise InputError(
-            "products", drug.name, "at least one tablet, capsule or ODT strength (or --liquid)"
+            fields.PRODUCTS_MARKET,
+            market,
+            f"a market with {drug.name} tablets or capsules ({', '.join(markets)}), "
+            "or the liquid (the oral solution)",
         )
     liquid_spec = None
     if liquid and liquid_product is not None and liquid_product.concentration_mg_ml:

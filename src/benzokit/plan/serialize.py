@@ -18,6 +18,7 @@ from benzokit.plan.model import (
     TitrationTerms,
 )
 from benzokit.safety.findings import Finding
+from benzokit.units import ClockTime
 
 
 def plan_from_dict(data: Mapping[str, Any]) -> Plan:
@@ -44,7 +45,7 @@ def _parameters(data: Mapping[str, Any]) -> dict[str, Any]:
     fields: dict[str, Any] = {
         "start_daily_mg": _optional(data, "start_daily_mg", float),
         "target_daily_mg": float(data.get("target_daily_mg") or 0.0),
-        "times": tuple(str(t) for t in data.get("times", ())),
+        "times": tuple(ClockTime.parse(str(t), field="plan.times") for t in data.get("times", ())),
         "interval_days": _optional(data, "interval_days", int),
         "risk": _optional(data, "risk", str),
         "products_market": _optional(data, "products_market", str),
@@ -84,7 +85,7 @@ def _step(data: Mapping[str, Any]) -> Step:
 def _administration(data: Mapping[str, Any]) -> Administration:
     return Administration(
         drug=str(data["drug"]),
-        time=str(data["time"]),
+        time=ClockTime.parse(str(data["time"]), field="plan.doses.time"),
         dose_mg=float(data["dose_mg"]),
         products=tuple(_product(p) for p in data["products"]),
     )

@@ -6,14 +6,14 @@ records which source's value was used and the whole range.
 
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
 
-from benzokit.drugs.loader import load_drug
 from benzokit.drugs.models import Drug
 from benzokit.errors import InputError
+from benzokit.plan import fields
 from benzokit.plan.daily import administrations, feasible_daily_at_or_above
 from benzokit.plan.model import Plan, Step, SwitchTerms
-from benzokit.plan.params import load_strategy_parameters
+from benzokit.plan.params import StrategyParameters
 from benzokit.plan.products import ProductSet
 from benzokit.plan.strategies import Pace
 from benzokit.plan.taper import TaperSettings, taper_plan
@@ -23,9 +23,19 @@ from benzokit.safety.pace import PaceRule
 DIAZEPAM = "diazepam"
 
 
-def diazepam_mg_per_mg(drug: Drug, source: str | None) -> tuple[float, str, tuple[float, float]]:
+@dataclass(frozen=True, slots=True)
+class SwitchDrug:
+    """Diazepam as a switch uses it: its knowledge-base entry, its products and its taper pace."""
+
+    drug: Drug
+    products: ProductSet
+    pace: Pace
+
+
+def diazepam_mg_per_mg(
+    drug: Drug, diazepam: Drug, source: str | None
+) -> tuple[float, str, tuple[float, float]]:
     """(diazepam mg per mg of ``drug``, the source used, the sourced range) from the equivalence tables."""
-    diazepam = load_drug(DIAZEPAM)
     reference = diazepam.equivalence.reference_diazepam_mg
     values = {v.source: reference / v.dose_mg for v in drug.equivalence.values}
     low, high = min(values.values()), max(values.values())
@@ -37,7 +47,9 @@ def diazepam_mg_per_mg(drug: Drug, source: str | None) -> tuple[float, str, tupl
         key = source
     else:
         raise InputError(
-            "--equivalence", source, "one of the sourced values: " + ", ".join(sorted(values))
+            fields.TAPER_EQUIVALENCE,
+            source,
+            "one of the sourced values: " + ", ".join(sorted(values)),
         )
     return values[key], key, (low, high)
 
@@ -45,17 +57,18 @@ def diazepam_mg_per_mg(drug: Drug, source: str | None) -> tuple[float, str, tupl
 def switch_plan(
     drug: Drug,
     products: ProductSet,
-    diazepam_products: ProductSet,
-    pace: Pace,
+    diazepam: SwitchDrug,
     settings: TaperSettings,
+    strategy_params: StrategyParameters,
     *,
     equivalence_source: str | None = None,
     guideline: PaceRule,
 ) -> Plan:
-    """Stages of (drug down, diazepam up), then ``pace`` on diazepam to the target (never faster
-    than ``guideline``)."""
-    ratio, used, (low, high) = diazepam_mg_per_mg(drug, equivalence_source)
-    params = load_strategy_parameters().diazepam_switch
+    """Stages of (drug down, diazepam up), then diazepam's pace to the target (stages from
+    ``strategy_params``)."""
+    ratio, used, (low, high) = diazepam_mg_per_mg(drug, diazepam.drug, equivalence_source)
+    diazepam_products = diazepam.products
+    params = strategy_params.diazepam_switch
     stages = int(params.stages.require("diazepam_switch.stages"))
     stage_days = int(params.stage_days.require("diazepam_switch.stage_days"))
     start = settings.start_daily_mg
@@ -78,9 +91,9 @@ def switch_plan(
         steps.append(Step(day, day + stage_days, doses, note=f"cross-over stage {k} of {stages}"))
     offset = stages * stage_days
     taper = taper_plan(
-        load_drug(DIAZEPAM),
+        diazepam.drug,
         diazepam_products,
-        pace,
+        diazepam.pace,
         replace(settings, start_daily_mg=diazepam_daily, target_daily_mg=0.0),
         guideline=guideline,
     )
@@ -95,7 +108,7 @@ def switch_plan(
         f"{low:g}–{high:g} mg. Equivalences are approximate: confirm the choice and watch for over-sedation "
         f"or withdrawal during the cross-over.",
         drug.sources[used].citation if used in drug.sources else used,
-        "choose the equivalence with --equivalence",
+        "choose the equivalence from the sourced range",
     )
     return replace(
         taper,
@@ -113,7 +126,7 @@ def _diazepam_daily(products: ProductSet, wanted_mg: float, start_mg: float, n_t
     daily = feasible_daily_at_or_above(products, wanted_mg, n_times)
     if daily is None:
         raise InputError(
-            "--from",
+            fields.TAPER_FROM,
             f"{start_mg:g} mg/day",
             f"a starting dose whose diazepam equivalent ({wanted_mg:g} mg/day) the diazepam "
             f"products can make over {n_times} dose(s) a day",

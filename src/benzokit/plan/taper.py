@@ -15,6 +15,7 @@ from datetime import date
 
 from benzokit.drugs.models import Drug
 from benzokit.errors import InputError
+from benzokit.plan import fields
 from benzokit.plan.daily import (
     administrations,
     feasible_daily_at_or_above,
@@ -26,6 +27,7 @@ from benzokit.plan.products import ProductSet
 from benzokit.plan.strategies import Pace
 from benzokit.safety.findings import Finding, Severity, sort_findings
 from benzokit.safety.pace import DoseSpan, PaceRule
+from benzokit.units import ClockTime
 
 MAX_STEPS = 400
 EPSILON_MG = 1e-9
@@ -36,7 +38,7 @@ class TaperSettings:
     """Where the taper starts and ends, when doses are taken, and optional holds after each cut."""
 
     start_daily_mg: float
-    times: tuple[str, ...]
+    times: tuple[ClockTime, ...]
     target_daily_mg: float = 0.0
     hold_days_after_cut: int = 0
     start_date: date | None = None
@@ -73,12 +75,12 @@ def taper_plan(
     allows them); a larger cut forced by the products is a finding measured against it.
     """
     n_times = len(settings.times)
-    require_feasible(products, settings.start_daily_mg, n_times, "--from")
+    require_feasible(products, settings.start_daily_mg, n_times, fields.TAPER_FROM)
     if settings.target_daily_mg > 0:
-        require_feasible(products, settings.target_daily_mg, n_times, "--target")
+        require_feasible(products, settings.target_daily_mg, n_times, fields.TAPER_TARGET)
     if settings.target_daily_mg >= settings.start_daily_mg:
         raise InputError(
-            "--target",
+            fields.TAPER_TARGET,
             f"{settings.target_daily_mg:g} mg/day",
             f"a target below the starting dose ({settings.start_daily_mg:g} mg/day)",
         )
@@ -90,7 +92,9 @@ def taper_plan(
     while current > settings.target_daily_mg + EPSILON_MG:
         if len(steps) >= MAX_STEPS:
             raise InputError(
-                "strategy", pace.name, f"a pace that reaches the target within {MAX_STEPS} steps"
+                fields.TAPER_STRATEGY,
+                pace.name,
+                f"a pace that reaches the target within {MAX_STEPS} steps",
             )
         ideal = max(pace.ideal_next(current), settings.target_daily_mg)
         if settings.window_limit:

@@ -7,10 +7,12 @@ from datetime import date
 
 from benzokit.drugs.models import DoseLimit, Drug, Population
 from benzokit.errors import InputError
+from benzokit.plan import fields
 from benzokit.plan.daily import administrations, feasible_daily_at_most
 from benzokit.plan.model import Plan, Step, TitrationTerms
 from benzokit.plan.products import ProductSet
 from benzokit.safety.findings import Finding, Severity
+from benzokit.units import ClockTime
 
 EPSILON_MG = 1e-9
 
@@ -18,7 +20,7 @@ EPSILON_MG = 1e-9
 @dataclass(frozen=True, slots=True)
 class TitrationRequest:
     indication: str
-    times: tuple[str, ...]
+    times: tuple[ClockTime, ...]
     weight_kg: float | None = None
     age_y: float | None = None
     target_daily_mg: float | None = None
@@ -32,14 +34,16 @@ def population_for(
     limits = [lim for lim in drug.dose_limits if lim.indication == indication]
     if not limits:
         known = sorted({lim.indication for lim in drug.dose_limits})
-        raise InputError("--indication", indication, f"one of {', '.join(known)} for {drug.name}")
+        raise InputError(
+            fields.TITRATION_INDICATION, indication, f"one of {', '.join(known)} for {drug.name}"
+        )
     for lim in limits:
         if lim.population is Population.PAEDIATRIC and _within(lim, age_y, weight_kg):
             return lim
     adult = [lim for lim in limits if lim.population is Population.ADULT]
     if not adult:
         raise InputError(
-            "--age/--weight",
+            fields.TITRATION_PATIENT,
             f"{age_y} y / {weight_kg} kg",
             f"a patient the {indication} label covers",
         )
@@ -63,7 +67,9 @@ def _start_and_target(limit: DoseLimit, request: TitrationRequest) -> tuple[floa
     per_kg = limit.start_daily_mg_per_kg is not None
     if per_kg:
         if request.weight_kg is None:
-            raise InputError("--weight", None, "a body weight: this labelled dosing is in mg/kg")
+            raise InputError(
+                fields.TITRATION_WEIGHT, None, "a body weight: this labelled dosing is in mg/kg"
+            )
         start_fig = limit.start_daily_mg_per_kg
         assert start_fig is not None
         start = (
@@ -90,10 +96,14 @@ def _start_and_target(limit: DoseLimit, request: TitrationRequest) -> tuple[floa
     target = request.target_daily_mg if request.target_daily_mg is not None else default_target
     if target is None:
         raise InputError(
-            "--target", None, f"a target daily dose: the label gives none for {limit.indication}"
+            fields.TITRATION_TARGET,
+            None,
+            f"a target daily dose: the label gives none for {limit.indication}",
         )
     if target > cap + EPSILON_MG:
-        raise InputError("--target", f"{target:g} mg/day", f"at most the labelled {cap:g} mg/day")
+        raise InputError(
+            fields.TITRATION_TARGET, f"{target:g} mg/day", f"at most the labelled {cap:g} mg/day"
+        )
     return start, max(target, start), cap
 
 
@@ -104,7 +114,9 @@ def titration_plan(drug: Drug, products: ProductSet, request: TitrationRequest) 
     step_fig, interval_fig = limit.step_daily_mg, limit.step_interval_days
     if step_fig is None or interval_fig is None:
         raise InputError(
-            "--indication", request.indication, "an indication with a labelled titration step"
+            fields.TITRATION_INDICATION,
+            request.indication,
+            "an indication with a labelled titration step",
         )
     step = step_fig.high if step_fig.high is not None else step_fig.require()
     interval = int(interval_fig.require())
@@ -145,6 +157,8 @@ def _feasible_at_most(products: ProductSet, daily_mg: float, n_times: int) -> fl
     below = feasible_daily_at_most(products, daily_mg, n_times)
     if below <= 0:
         raise InputError(
-            "dose", f"{daily_mg:g} mg/day", "a dose the chosen products can make (try --liquid)"
+            fields.PRODUCTS_LIQUID,
+            f"{daily_mg:g} mg/day",
+            "a dose the chosen products can make (the liquid may make it)",
         )
     return below

@@ -109,19 +109,20 @@ def _alex_history(clinic: Clinic, patient_id: int) -> None:
         for back in range(20, 0, -1):
             day = today - timedelta(days=back)
             for dose in course.doses_on(day):
-                missed = back in (9, 4) and dose.time == "08:00"
+                missed = back in (9, 4) and str(dose.time) == "08:00"
                 records.add_dose_log(
                     session,
                     patient_id,
                     DoseLog(
                         day=day,
-                        time=dose.time,
+                        time=str(dose.time),
                         drug=dose.drug,
                         planned_mg=dose.dose_mg,
                         status=DoseStatus.MISSED if missed else DoseStatus.TAKEN,
-                        recorded_at=clinic.unit.local_time(day, dose.time) + timedelta(minutes=10),
+                        recorded_at=clinic.unit.local_time(day, str(dose.time))
+                        + timedelta(minutes=10),
                         taken_mg=None if missed else dose.dose_mg,
-                        taken_at=None if missed else clinic.unit.local_time(day, dose.time),
+                        taken_at=None if missed else clinic.unit.local_time(day, str(dose.time)),
                     ),
                     client_token=None,
                 )

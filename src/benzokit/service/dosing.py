@@ -33,9 +33,9 @@ def planned_dose(
         raise InputError(
             "drug", form.drug, f"a drug of the plan on {form.day}: {', '.join(drugs) or 'none'}"
         )
-    doses = [d for d in planned if d.time == form.time and form.drug in (None, d.drug)]
+    doses = [d for d in planned if str(d.time) == form.time and form.drug in (None, d.drug)]
     if not doses:
-        times = ", ".join(sorted({d.time for d in course.doses_on(form.day)})) or "none"
+        times = ", ".join(sorted({str(d.time) for d in course.doses_on(form.day)})) or "none"
         raise InputError("time", form.time, f"a planned dose time on {form.day}: {times}")
     if len(doses) > 1:
         raise InputError("drug", form.drug, "name the drug: " + ", ".join(d.drug for d in doses))

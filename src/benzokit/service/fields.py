@@ -1,11 +1,10 @@
 """The service's one mapping from library fields to its own form fields and their labels.
 
-The library's :class:`~benzokit.errors.InputError` names the library's field (today the planner's CLI
-option flags such as ``--from``; later paths such as ``taper.from_regimen``); a user of the service must
-read the field of the form or API body they filled in, in words. :data:`LIBRARY_FIELDS` is that
-translation (keyed by the library's current field strings), :data:`LABELS` names each form field on a
-page, and :func:`in_form_terms` applies it. Enrolment and plan changes use it; nothing else in the
-service translates fields.
+The library's :class:`~benzokit.errors.InputError` names the library's field (the planner's request
+paths such as ``taper.from_dose``, :mod:`benzokit.plan.fields`); a user of the service must read the field
+of the form or API body they filled in, in words. :data:`LIBRARY_FIELDS` is that translation,
+:data:`LABELS` names each form field on a page, and :func:`in_form_terms` applies it. Enrolment and
+plan changes use it; nothing else in the service translates fields.
 """
 
 from __future__ import annotations
@@ -14,6 +13,7 @@ from dataclasses import dataclass
 
 from benzokit.errors import InputError
 from benzokit.monitor.scales import ScaleSet
+from benzokit.plan import fields as plan_fields
 
 #: a form field (the API body's and the page form's name) -> how a page names it
 LABELS = {
@@ -34,23 +34,23 @@ LABELS = {
     "hold_days": "hold days after each cut",
 }
 
-#: a library field (as the library names it today) -> the service's form field
+#: a library field (the planner's request paths, :mod:`benzokit.plan.fields`, and the prescription
+#: language's fields) -> the service's form field
 LIBRARY_FIELDS = {
-    "--from": "current_regimen",
+    plan_fields.TAPER_FROM: "current_regimen",
     "regimen": "current_regimen",
     "regimen dose": "current_regimen",
     "regimen frequency": "current_regimen",
     "regimen interval": "current_regimen",
     "regimen duration": "current_regimen",
     "regimen time of day": "current_regimen",
-    "--strategy": "strategy",
-    "--risk": "risk",
-    "--liquid": "liquid",
-    "--interval-days": "interval_days",
-    "--reduction": "reduction_percent",
-    "--hold-days": "hold_days",
-    "--indication": "indication",
-    "--weight": "weight_kg",
+    plan_fields.TAPER_STRATEGY: "strategy",
+    plan_fields.PRODUCTS_LIQUID: "liquid",
+    plan_fields.TAPER_INTERVAL: "interval_days",
+    plan_fields.TAPER_REDUCTION: "reduction_percent",
+    plan_fields.TAPER_HOLD: "hold_days",
+    plan_fields.TITRATION_INDICATION: "indication",
+    plan_fields.TITRATION_WEIGHT: "weight_kg",
 }
 
 

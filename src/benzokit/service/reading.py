@@ -175,7 +175,7 @@ class Reading(UseCases):
             day = today - timedelta(days=back)
             for dose in course.doses_on(day) if course else ():
                 planned += 1
-                log = latest.get((day, dose.time, dose.drug))
+                log = latest.get((day, str(dose.time), dose.drug))
                 taken += int(log is not None and log.taken)
                 missed += int(log is not None and not log.taken)
         return Adherence(window, planned, taken, missed, planned - taken - missed)
@@ -184,6 +184,8 @@ class Reading(UseCases):
 def _slots(course: Course, day: date, latest: list[DoseLog], zone: tzinfo) -> Iterator[DoseSlot]:
     logs = {(d.day, d.time, d.drug): d for d in latest}
     for dose in course.doses_on(day):
-        log = logs.get((day, dose.time, dose.drug))
+        log = logs.get((day, str(dose.time), dose.drug))
         taken = log.taken_at.astimezone(zone).strftime("%H:%M") if log and log.taken_at else None
-        yield DoseSlot(day, dose.time, dose.drug, dose.dose_mg, products_text(dose), log, taken)
+        yield DoseSlot(
+            day, str(dose.time), dose.drug, dose.dose_mg, products_text(dose), log, taken
+        )
