@@ -84,9 +84,9 @@ def predict(
 ) -> list[StrategyPrediction]:
     """PD predictions per plan on a shared day axis (plan length + a washout)."""
     from benzokit.drugs.loader import load_drug
-    from benzokit.pd.simulate import simulate_pd
     from benzokit.regimen.language import parse_regimen
     from benzokit.sim.grid import TimeGrid
+    from benzokit.sim.pd import simulate_pd
     from benzokit.sim.simulate import simulate
 
     days = max(p.total_days for p in plans) + WASHOUT_DAYS

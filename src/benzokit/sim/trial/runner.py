@@ -76,7 +76,7 @@ def _write_reports(
         "subjects": plan.subjects,
         "days": plan.hours // 24,
         "seed": plan.seed,
-        "occupancy_c50_unbound_ng_ml": plan.pd.c50_unbound_ng_ml,
+        "occupancy_c50_unbound_ng_ml": plan.pd.effect.c50_unbound_ng_ml,
         "withdrawal_threshold": plan.pd.withdrawal_threshold,
         "strategies": summary,
         "disclaimer": DISCLAIMER,
