@@ -33,8 +33,8 @@ def run_chunk(plan: TrialPlan, index: int) -> ChunkResult:
     """Simulate subjects [start, stop) of ``plan`` under every strategy."""
     start, stop = plan.chunk_bounds(index)
     ids = np.arange(start, stop, dtype=np.int64)
-    drug = load_drug(plan.drug)
-    subjects = sample_subjects(drug, plan.settings, plan.seed, ids)
+    drug = load_drug(plan.drug, plan.knowledge)
+    subjects = sample_subjects(drug, plan.settings, plan.seed, ids, plan.knowledge)
     pk = oral_pk(subjects)
     in_band = (ids % plan.band_stride == 0) if plan.band_stride else np.zeros(ids.size, dtype=bool)
     bands = BandSelection(

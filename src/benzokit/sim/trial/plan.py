@@ -46,6 +46,7 @@ class TrialPlan:
     pd: PopulationPD
     chunk_size: int
     band_stride: int
+    knowledge: Knowledge  # the drug and co-medication data the workers read (pickled as its folder)
 
     @property
     def n_chunks(self) -> int:
@@ -62,8 +63,12 @@ def default_chunk_size(subjects: int) -> int:
     return math.ceil(size / BLOCK) * BLOCK
 
 
-def _fingerprint(spec: TrialSpec) -> str:
-    text = json.dumps(spec.model_dump(mode="json"), sort_keys=True)
+def _fingerprint(spec: TrialSpec, knowledge: Knowledge | None) -> str:
+    """The spec's hash; with a clinic's knowledge overlay, its version too (results depend on it)."""
+    content: dict[str, object] = spec.model_dump(mode="json")
+    if knowledge is not None and knowledge.overlay is not None:
+        content = {**content, "knowledge_version": knowledge.version}
+    text = json.dumps(content, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
@@ -132,7 +137,7 @@ def plan_trial(spec: TrialSpec, knowledge: Knowledge | None = None) -> TrialPlan
     chunk_size = spec.trial.chunk_size or default_chunk_size(spec.trial.subjects)
     band = spec.outputs.band_subjects
     return TrialPlan(
-        fingerprint=_fingerprint(spec),
+        fingerprint=_fingerprint(spec, knowledge),
         drug=drug.name,
         seed=spec.trial.seed,
         subjects=spec.trial.subjects,
@@ -143,4 +148,5 @@ def plan_trial(spec: TrialSpec, knowledge: Knowledge | None = None) -> TrialPlan
         pd=_pd_constants(spec, drug, knowledge),
         chunk_size=chunk_size,
         band_stride=max(1, math.ceil(spec.trial.subjects / band)) if band else 0,
+        knowledge=knowledge or Knowledge.shipped(),
     )
