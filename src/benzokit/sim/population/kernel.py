@@ -65,6 +65,16 @@ def _terms(par: FloatArray, row: int, i: int, k0: float, k1: float, k2: float) -
 
 
 @numba.njit(inline="always")
+def _amounts(par: FloatArray, st: FloatArray, i: int) -> tuple[float, float, float]:
+    """Subject ``i``'s three terms of the concentration now: coefficient × state."""
+    return (
+        par[_P_C0 * BLOCK + i] * st[_S0 * BLOCK + i],
+        par[(_P_C0 + 1) * BLOCK + i] * st[_S1 * BLOCK + i],
+        par[(_P_C0 + 2) * BLOCK + i] * st[_S2 * BLOCK + i],
+    )
+
+
+@numba.njit(inline="always")
 def _decay_states(par: FloatArray, st: FloatArray, row: int, i: int) -> tuple[float, float, float]:
     """Decay the three PK states of subject ``i`` by the factors in parameter rows ``row``..``row+2``."""
     s0 = st[_S0 * BLOCK + i] * par[row * BLOCK + i]
@@ -121,9 +131,7 @@ def _hour(
     a = hold.decay_per_step
     w0, wm, w1 = hold.weights3[0], hold.weights3[1], hold.weights3[2]
     for i in range(BLOCK):
-        k0 = par[_P_C0 * BLOCK + i] * st[_S0 * BLOCK + i]
-        k1 = par[(_P_C0 + 1) * BLOCK + i] * st[_S1 * BLOCK + i]
-        k2 = par[(_P_C0 + 2) * BLOCK + i] * st[_S2 * BLOCK + i]
+        k0, k1, k2 = _amounts(par, st, i)
         c_mid = _terms(par, _P_H0, i, k0, k1, k2)
         hour_c = _terms(par, _P_G0, i, k0, k1, k2)  # exact integral of the concentration
         s0, s1, s2 = _decay_states(par, st, _P_D0, i)
@@ -146,9 +154,7 @@ def _hour_fine(
     v0, v1, v2 = hold.weights5[0], hold.weights5[1], hold.weights5[2]
     v3, v4 = hold.weights5[3], hold.weights5[4]
     for i in range(BLOCK):
-        k0 = par[_P_C0 * BLOCK + i] * st[_S0 * BLOCK + i]
-        k1 = par[(_P_C0 + 1) * BLOCK + i] * st[_S1 * BLOCK + i]
-        k2 = par[(_P_C0 + 2) * BLOCK + i] * st[_S2 * BLOCK + i]
+        k0, k1, k2 = _amounts(par, st, i)
         c_q1 = _terms(par, _P_Q0, i, k0, k1, k2)
         c_mid = _terms(par, _P_H0, i, k0, k1, k2)
         c_q3 = _terms(par, _P_T0, i, k0, k1, k2)
@@ -187,9 +193,7 @@ def _hour_feedback(
     n_sub = hold.substeps
     half_sub = STEP_H / n_sub / 2.0
     for i in range(BLOCK):
-        k0 = par[_P_C0 * BLOCK + i] * st[_S0 * BLOCK + i]
-        k1 = par[(_P_C0 + 1) * BLOCK + i] * st[_S1 * BLOCK + i]
-        k2 = par[(_P_C0 + 2) * BLOCK + i] * st[_S2 * BLOCK + i]
+        k0, k1, k2 = _amounts(par, st, i)
         _add_concentration(st, i, _terms(par, _P_G0, i, k0, k1, k2))
     for _ in range(n_sub):
         for i in range(BLOCK):
