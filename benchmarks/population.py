@@ -33,12 +33,13 @@ import numpy as np
 from benzokit.drugs.loader import load_drug
 from benzokit.pd.params import load_pd_parameters
 from benzokit.pd.reference import solve_pkpd_ode
-from benzokit.pd.tolerance import Moderator
+from benzokit.pd.tolerance import ToleranceModelName, tolerance_model
 from benzokit.pk import PKModel
 from benzokit.regimen import expand_events, parse_regimen
-from benzokit.sim.population.kernel import METRICS, run_moderator
+from benzokit.sim.population.kernel import run_kernel
 from benzokit.sim.population.sample import Subjects, sample_subjects
-from benzokit.sim.population.terms import oral_terms
+from benzokit.sim.population.structures import BandSelection, Dosing, Metric
+from benzokit.sim.population.terms import oral_pk
 from benzokit.sim.trial import load_trial_spec, run_trial
 from benzokit.sim.trial.dispatch import DaskDispatcher
 from benzokit.sim.trial.plan import TrialPlan, plan_trial
@@ -46,41 +47,20 @@ from benzokit.sim.trial.plan import TrialPlan, plan_trial
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "examples" / "trial-taper.toml"
 BENZOKIT = Path(sys.executable).parent / "benzokit"
-M = {name: k for k, name in enumerate(METRICS)}
-# the moderator's net-effect scale; it does not enter the compared summaries (withdrawal, adaptation, AUC)
-MAX_FRACTION_LOST = load_pd_parameters().tolerance.moderator.max_fraction_lost.require()
-COMPARED = ("peak_withdrawal_index", "auc_effect_h", "final_adaptation")
+# the trial's (moderator) tolerance model: the same object the kernel's constants are derived from
+TOLERANCE = tolerance_model(ToleranceModelName.MODERATOR, load_pd_parameters())
+COMPARED = (Metric.PEAK_WITHDRAWAL_INDEX, Metric.AUC_EFFECT_H, Metric.FINAL_ADAPTATION)
 
 
 def _engine(plan: TrialPlan, subjects: Subjects) -> np.ndarray:
-    coef, rate = oral_terms(subjects)
-    pd = plan.pd
-    metrics, _ = run_moderator(
-        coef,
-        rate,
-        subjects.subject_id,
-        plan.schedules[0],
-        plan.seed,
-        0.0,
-        0.0,
-        0.0,
-        pd.fraction_unbound,
-        pd.c50_unbound_ng_ml,
-        pd.emax,
-        pd.o50,
-        pd.tolerance_decay,
-        pd.hold3,
-        pd.hold5,
-        pd.withdrawal_threshold,
-        np.full(len(subjects), -1, dtype=np.int64),
-        0,
-    )
-    return metrics
+    dosing = Dosing(plan.schedules[0], plan.seed, 0.0, 0.0, 0.0)
+    bands = BandSelection.none(len(subjects))
+    return run_kernel(oral_pk(subjects), dosing, plan.pd, bands).metrics
 
 
 def _reference(
     plan: TrialPlan, subjects: Subjects, i: int, rtol: float, atol: float
-) -> dict[str, float]:
+) -> dict[Metric, float]:
     s = subjects
     model = PKModel(
         s.bioavailability[i],
@@ -93,24 +73,24 @@ def _reference(
     regimen_text = load_trial_spec(SPEC).strategies[0].regimen
     events = expand_events(parse_regimen(regimen_text).to_events(float(plan.hours)))
     grid = np.arange(0.0, plan.hours + 1.0)
-    half_life_h = np.log(2) / -np.log(plan.pd.tolerance_decay)
+    effect = plan.pd.effect
     ref = solve_pkpd_ode(
         model,
         events,
         grid,
-        fraction_unbound=plan.pd.fraction_unbound,
-        c50_unbound_ng_ml=plan.pd.c50_unbound_ng_ml,
-        emax=plan.pd.emax,
-        o50=plan.pd.o50,
-        tolerance=Moderator(half_life_h, MAX_FRACTION_LOST),
+        fraction_unbound=effect.fraction_unbound,
+        c50_unbound_ng_ml=effect.c50_unbound_ng_ml,
+        emax=effect.emax,
+        o50=effect.occupancy_at_half_effect,
+        tolerance=TOLERANCE,
         rtol=rtol,
         atol=atol,
     )
     adaptation = ref["tolerance_states"][0]
     return {
-        "peak_withdrawal_index": float(np.maximum(0.0, adaptation - ref["effect"]).max()),
-        "auc_effect_h": float(ref["auc_effect"][-1]),
-        "final_adaptation": float(adaptation[-1]),
+        Metric.PEAK_WITHDRAWAL_INDEX: float(np.maximum(0.0, adaptation - ref["effect"]).max()),
+        Metric.AUC_EFFECT_H: float(ref["auc_effect"][-1]),
+        Metric.FINAL_ADAPTATION: float(adaptation[-1]),
     }
 
 
@@ -190,11 +170,10 @@ def main() -> None:
     errors = []
     for i in range(n_ref):
         tight = _reference(plan, subjects, i, rtol=1e-10, atol=1e-13)
-        errors += [abs(metrics[i, M[name]] / tight[name] - 1.0) for name in COMPARED]
+        errors += [abs(metrics[i, metric] / tight[metric] - 1.0) for metric in COMPARED]
     max_rel_error = float(max(errors))
-    print(
-        f"largest relative error of {', '.join(COMPARED)} vs a tight reference: {max_rel_error:.2e}"
-    )
+    compared = ", ".join(metric.column for metric in COMPARED)
+    print(f"largest relative error of {compared} vs a tight reference: {max_rel_error:.2e}")
 
     process_s, peak_rss_mib = _trial_process(n_process)
     print(

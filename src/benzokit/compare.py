@@ -19,13 +19,14 @@ import numpy as np
 
 from benzokit.drugs.loader import load_drug
 from benzokit.drugs.models import Drug
-from benzokit.pd.simulate import simulate_pd
+from benzokit.knowledge import Knowledge
 from benzokit.plan.model import Plan
 from benzokit.plan.strategies import StrategyName
 from benzokit.sim.grid import TimeGrid
-from benzokit.sim.population.kernel import BAND_SERIES
+from benzokit.sim.pd import simulate_pd
 from benzokit.sim.population.schedule import hourly_schedule
 from benzokit.sim.population.settings import build_settings
+from benzokit.sim.population.structures import BandSeries
 from benzokit.sim.simulate import simulate
 from benzokit.sim.trial.chunk import run_chunk
 from benzokit.sim.trial.plan import TrialPlan, default_chunk_size, pd_constants
@@ -37,7 +38,6 @@ from benzokit.units import HOURS_PER_DAY
 BAND_SUBJECTS = 300
 WASHOUT_DAYS = 28
 BAND_SEED = 20261122
-_BAND_SERIES = "daily_max_withdrawal_index"
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,7 +134,7 @@ def population_bands(
     :data:`benzokit.sim.trial.summary.QUANTILES`.
     """
     trial = _population_trial(plans, days, occupancy_set, subjects, seed)
-    column = BAND_SERIES.index(_BAND_SERIES)
+    column = BandSeries.DAILY_MAX_WITHDRAWAL_INDEX
     chunks = [run_chunk(trial, index) for index in range(trial.n_chunks)]
     return {
         name: np.quantile(
@@ -161,9 +161,10 @@ def _population_trial(
         schedules=tuple(
             hourly_schedule(p.to_regimen(), hours, field=f"{p.strategy} plan") for p in plans
         ),
-        pd=pd_constants(drug.name, PDSection(occupancy_set=occupancy_set)),
+        pd=pd_constants(drug, PDSection(occupancy_set=occupancy_set)),
         chunk_size=default_chunk_size(subjects),
         band_stride=1,
+        knowledge=Knowledge.shipped(),
     )
 
 

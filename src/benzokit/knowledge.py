@@ -149,6 +149,10 @@ class Knowledge:
                 self._cache[key] = build(self)
             return cast(T, self._cache[key])
 
+    def __reduce__(self) -> tuple[Callable[[Path | None], Knowledge], tuple[Path | None]]:
+        """Pickled as its overlay folder (e.g. to a Dask worker, which loads the files itself)."""
+        return (Knowledge.with_overlay, (self.overlay,))
+
     def __repr__(self) -> str:
         where = f"overlay={str(self.overlay)!r}" if self.overlay else "shipped"
         return f"Knowledge({where}, version={self.version!r})"

@@ -13,9 +13,10 @@ import numpy as np
 import pytest
 
 from benzokit import TimeGrid, load_drug, parse_regimen, simulate
-from benzokit.pd import ToleranceModelName, simulate_pd
+from benzokit.pd import ToleranceModelName
 from benzokit.pd.occupancy import half_occupancy_daily_dose_mg
 from benzokit.pd.params import load_pd_parameters
+from benzokit.sim.pd import simulate_pd
 
 TOLERANCE_MODELS = list(ToleranceModelName)
 OCCUPANCY_SETS = ["fujita1999", "horowitz_maudsley"]

@@ -11,11 +11,12 @@ import pytest
 from matplotlib.figure import Figure
 
 from benzokit import TimeGrid, load_drug, parse_regimen, simulate
-from benzokit.errors import UnknownNameError
-from benzokit.pd import PDResult, ToleranceModelName, simulate_pd
+from benzokit.errors import InputError, UnknownNameError
+from benzokit.pd import PDResult, ToleranceModelName
 from benzokit.pd.params import load_pd_parameters
-from benzokit.pd.simulate import PD_ARRAYS, describe_pd_model
+from benzokit.pd.result import PD_ARRAYS, describe_pd_model
 from benzokit.sim import SimulationResult
+from benzokit.sim.pd import simulate_pd
 from benzokit.viz import pd_figure, plot_pd
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
@@ -53,8 +54,9 @@ def test_summary_is_read_off_the_trajectories(run: tuple[SimulationResult, PDRes
 
 def test_summary_refuses_another_grid(run: tuple[SimulationResult, PDResult]) -> None:
     pk, pd = run
-    with pytest.raises(ValueError, match="time_h"):
+    with pytest.raises(InputError, match="times of the simulation") as caught:
         pd.summarize(pk.time_h[:-1])
+    assert caught.value.field == "time_h"
 
 
 def test_arrays_are_the_named_trajectories(run: tuple[SimulationResult, PDResult]) -> None:

@@ -9,8 +9,9 @@ import numpy as np
 import pytest
 
 from benzokit import TimeGrid, load_drug, parse_regimen, simulate
+from benzokit.pd.occupancy import effect_of_occupancy
+from benzokit.pd.params import load_pd_parameters
 from benzokit.pd.reference import solve_pkpd_ode
-from benzokit.pd.simulate import effect_of_occupancy
 from benzokit.pd.tolerance import Moderator, ToleranceModel, TurnoverFeedback
 from benzokit.regimen import expand_events
 
@@ -31,7 +32,7 @@ def _states(model: ToleranceModel, step_h: float) -> tuple[np.ndarray, dict[str,
     pk = simulate(drug, regimen, grid=TimeGrid.days(36, step_h))
     fu = drug.pk.fraction_unbound.require()
     unbound = pk.conc_ng_ml * fu
-    effect = effect_of_occupancy(unbound / (unbound + C50U))
+    effect = effect_of_occupancy(unbound / (unbound + C50U), load_pd_parameters())
     fast = model.run(pk.time_h, effect)
     reference = solve_pkpd_ode(
         pk.model,

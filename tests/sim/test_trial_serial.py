@@ -12,7 +12,7 @@ import pyarrow.dataset as ds
 import pytest
 
 from benzokit.errors import InputError
-from benzokit.sim.population.kernel import METRICS
+from benzokit.sim.population.structures import METRICS
 from benzokit.sim.trial import load_trial_spec, run_trial
 from benzokit.sim.trial.spec import parse_trial_spec
 from benzokit.sim.trial.summary import describe, wilson_interval

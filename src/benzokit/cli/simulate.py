@@ -17,9 +17,10 @@ from benzokit.cli.render import print_simulation
 from benzokit.drugs import load_drug, resolve_agents
 from benzokit.errors import InputError, UnknownNameError
 from benzokit.patient import ComedicationModel, Patient
-from benzokit.pd import PDResult, ToleranceModelName, load_pd_parameters, simulate_pd
+from benzokit.pd import PDResult, ToleranceModelName, load_pd_parameters
 from benzokit.regimen import Regimen, parse_regimen
 from benzokit.sim import SimulationResult, TimeGrid, simulate
+from benzokit.sim.pd import simulate_pd
 from benzokit.units import parse_dose, parse_weight_kg
 
 DEFAULT_OPEN_DAYS = 14.0

@@ -74,16 +74,20 @@ def load_agents(knowledge: Knowledge | None = None) -> AgentCatalogue:
     return (knowledge or Knowledge.shipped()).load("agents.toml", load_agent_file)
 
 
-def resolve_agents(names: Iterable[str], *, field: str = "co-medication") -> tuple[Agent, ...]:
-    """Look up co-medications by name or alias; an unknown one is an input error listing the known."""
-    table = load_agents().lookup()
+def resolve_agents(
+    names: Iterable[str], *, field: str = "co-medication", knowledge: Knowledge | None = None
+) -> tuple[Agent, ...]:
+    """Look up co-medications by name or alias in ``knowledge`` (default: shipped); an unknown one is
+    an input error listing the known."""
+    catalogue = load_agents(knowledge)
+    table = catalogue.lookup()
     found: list[Agent] = []
     for raw in names:
         key = raw.strip().lower()
         if not key:
             continue
         if key not in table:
-            raise UnknownNameError(field, raw, load_agents().agents)
+            raise UnknownNameError(field, raw, catalogue.agents)
         if table[key] not in found:
             found.append(table[key])
     return tuple(found)

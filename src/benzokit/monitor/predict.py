@@ -21,10 +21,10 @@ from benzokit.knowledge import Knowledge
 from benzokit.monitor.course import Course
 from benzokit.patient import Patient
 from benzokit.pd.params import load_pd_parameters
-from benzokit.pd.simulate import simulate_pd
 from benzokit.plan.model import Administration, regimen_of_days
 from benzokit.regimen.regimen import Regimen
 from benzokit.sim.grid import TimeGrid
+from benzokit.sim.pd import simulate_pd
 from benzokit.sim.simulate import simulate
 
 RUN_IN_HALF_LIVES = 6  # adaptation within 2^-6 (under 2 %) of its steady state

@@ -1,9 +1,18 @@
-"""Pharmacodynamics: GABA-A site occupancy, effect, tolerance (adaptation) and withdrawal index."""
+"""Pharmacodynamics (the model): GABA-A site occupancy, effect, tolerance (adaptation), withdrawal index.
+
+Simulating it on top of a PK result is the engine's: :func:`benzokit.sim.pd.simulate_pd`.
+"""
 
 from benzokit.pd.occupancy import occupancy_c50_unbound_ng_ml
 from benzokit.pd.params import PDParameters, load_pd_parameters
-from benzokit.pd.simulate import PDResult, ToleranceModelName, simulate_pd
-from benzokit.pd.tolerance import Moderator, ToleranceModel, TurnoverFeedback
+from benzokit.pd.result import PDResult
+from benzokit.pd.tolerance import (
+    Moderator,
+    ToleranceModel,
+    ToleranceModelName,
+    TurnoverFeedback,
+    tolerance_model,
+)
 
 __all__ = [
     "Moderator",
@@ -14,5 +23,5 @@ __all__ = [
     "TurnoverFeedback",
     "load_pd_parameters",
     "occupancy_c50_unbound_ng_ml",
-    "simulate_pd",
+    "tolerance_model",
 ]

@@ -10,6 +10,7 @@ import itertools
 import numpy as np
 from scipy.integrate import solve_ivp
 
+from benzokit.errors import ComputeError, InputError, ModelError
 from benzokit.pd.tolerance import LN2, Moderator, ToleranceModel, TurnoverFeedback
 from benzokit.pk.model import Compartment, PKModel
 from benzokit.pk.ode import dose_jump
@@ -32,7 +33,12 @@ def solve_pkpd_ode(
     rtol: float = 1e-10,
     atol: float = 1e-12,
 ) -> dict[str, FloatArray]:
-    """Concentration, effect, tolerance states and the running integral of the effect on ``grid_h``."""
+    """Concentration, effect, tolerance states and the running integral of the effect on ``grid_h``.
+
+    ``grid_h`` must be increasing and start at 0 h or later; the solution starts drug-naive at 0 h.
+    """
+    _check_grid(grid_h)
+    baseline = _baseline(tolerance)
     matrix = model.rate_matrix()
     n_pk = model.n_states
 
@@ -49,7 +55,7 @@ def solve_pkpd_ode(
         dx[-1] = effect  # running integral of the effect
         return dx
 
-    state = np.concatenate((np.zeros(n_pk), _baseline(tolerance), [0.0]))
+    state = np.concatenate((np.zeros(n_pk), baseline, [0.0]))
     out = np.zeros((state.size, grid_h.size))
     breakpoints = np.unique(np.concatenate(([0.0], events.time_h, [float(grid_h[-1])])))
     for start_h, end_h in itertools.pairwise(breakpoints):
@@ -64,6 +70,11 @@ def solve_pkpd_ode(
             atol=atol,
             t_eval=np.concatenate((grid_h[inside], [end_h])),
         )
+        if not sol.success:
+            raise ComputeError(
+                f"the reference PK/PD solution could not be computed between {start_h:g} h and "
+                f"{end_h:g} h ({sol.message}); try a looser tolerance (rtol, atol)"
+            )
         out[:, inside] = sol.y[:, :-1]
         state = sol.y[:, -1].copy()
     last = grid_h >= breakpoints[-1]
@@ -79,10 +90,30 @@ def solve_pkpd_ode(
     }
 
 
+def _check_grid(grid_h: FloatArray) -> None:
+    if grid_h.ndim != 1 or grid_h.size == 0 or not np.all(np.isfinite(grid_h)):
+        raise InputError("grid_h", grid_h.shape, "a non-empty list of finite times in hours")
+    if grid_h[0] < 0.0 or np.any(np.diff(grid_h) <= 0.0):
+        raise InputError(
+            "grid_h",
+            f"{grid_h[0]:g} h .. {grid_h[-1]:g} h",
+            "increasing times from 0 h on (the reference starts drug-naive at 0 h)",
+        )
+
+
 def _baseline(tolerance: ToleranceModel) -> FloatArray:
     if isinstance(tolerance, Moderator):
         return np.zeros(1)
-    return np.ones(2)
+    if isinstance(tolerance, TurnoverFeedback):
+        return np.ones(2)
+    raise _no_reference(tolerance)
+
+
+def _no_reference(tolerance: ToleranceModel) -> ModelError:
+    return ModelError(
+        f"the reference PK/PD solution has no equations for the {tolerance.name!r} tolerance model "
+        "(it knows the moderator and the turnover-feedback models)"
+    )
 
 
 def _tolerance_rhs(tolerance: ToleranceModel, effect: float, y: FloatArray) -> FloatArray:
@@ -98,4 +129,4 @@ def _tolerance_rhs(tolerance: ToleranceModel, effect: float, y: FloatArray) -> F
                 ktol * (response - moderator),
             ]
         )
-    raise TypeError(f"no reference right-hand side for {type(tolerance).__name__}")
+    raise _no_reference(tolerance)

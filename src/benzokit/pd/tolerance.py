@@ -15,12 +15,29 @@ from __future__ import annotations
 import math
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
+from enum import StrEnum
 
 import numpy as np
 
+from benzokit.errors import UnknownNameError
+from benzokit.pd.params import PDParameters
 from benzokit.types import FloatArray
+from benzokit.units import HOURS_PER_DAY
 
 LN2 = math.log(2.0)
+
+
+class ToleranceModelName(StrEnum):
+    MODERATOR = "moderator"
+    TURNOVER_FEEDBACK = "turnover_feedback"
+
+    @classmethod
+    def parse(cls, name: str) -> ToleranceModelName:
+        """The model called ``name``; an unknown name is an :class:`UnknownNameError` listing the known."""
+        try:
+            return cls(name)
+        except ValueError:
+            raise UnknownNameError("tolerance model", name, [m.value for m in cls]) from None
 
 
 @dataclass(frozen=True, slots=True)
@@ -102,3 +119,28 @@ class TurnoverFeedback(ToleranceModel):
             net_effect=response - 1.0,
             withdrawal_index=np.maximum(0.0, moderator - response),
         )
+
+
+def tolerance_model(name: ToleranceModelName, params: PDParameters) -> ToleranceModel:
+    """The named tolerance model with its parameters from ``pd.toml``: the one definition used by the
+    single-subject PD simulation and the population kernel."""
+    if ToleranceModelName.parse(name) is ToleranceModelName.MODERATOR:
+        mod = params.tolerance.moderator
+        return Moderator(
+            half_life_h=mod.half_life_days.require("tolerance.moderator.half_life_days")
+            * HOURS_PER_DAY,
+            max_fraction_lost=mod.max_fraction_lost.require(
+                "tolerance.moderator.max_fraction_lost"
+            ),
+        )
+    fb = params.tolerance.turnover_feedback
+    return TurnoverFeedback(
+        half_life_h=fb.half_life_days.require("tolerance.turnover_feedback.half_life_days")
+        * HOURS_PER_DAY,
+        response_half_life_h=fb.response_turnover_half_life_h.require(
+            "tolerance.turnover_feedback.response_turnover_half_life_h"
+        ),
+        feedback_exponent=fb.feedback_exponent.require(
+            "tolerance.turnover_feedback.feedback_exponent"
+        ),
+    )

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from benzokit.drugs.agents import Agent, resolve_agents
 from benzokit.drugs.models import Drug, InteractionEffect, PKInteraction
 from benzokit.errors import InputError
+from benzokit.knowledge import Knowledge
 from benzokit.patient import ComedicationModel, Patient
 from benzokit.pk.model import PKModel
 
@@ -49,11 +50,14 @@ class Individualized:
     interactions: tuple[InteractionNote, ...]
 
 
-def individualize(drug: Drug, patient: Patient) -> Individualized:
-    """Apply weight scaling and co-medication effects of ``patient`` to ``drug``'s typical model."""
+def individualize(
+    drug: Drug, patient: Patient, knowledge: Knowledge | None = None
+) -> Individualized:
+    """Apply weight scaling and co-medication effects of ``patient`` to ``drug``'s typical model
+    (co-medications looked up in ``knowledge``, default: shipped)."""
     typical = PKModel.from_parameters(drug.pk)
     weight = _weight_effect(drug, patient)
-    agents = resolve_agents(patient.comedications)
+    agents = resolve_agents(patient.comedications, knowledge=knowledge)
     if patient.comedication_model is ComedicationModel.YUKAWA2002:
         comed, interactions = _yukawa_effect(drug, patient, agents)
     else:

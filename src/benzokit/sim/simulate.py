@@ -6,6 +6,7 @@ import numpy as np
 
 from benzokit.drugs.loader import load_drug
 from benzokit.drugs.models import Drug, Figure
+from benzokit.knowledge import Knowledge
 from benzokit.patient import Patient
 from benzokit.pk.closed_form import SpectralSolution, integrate, steady_state_terms, superpose
 from benzokit.pk.covariates import Individualized, individualize
@@ -27,15 +28,19 @@ def simulate(
     *,
     grid: TimeGrid,
     patient: Patient | None = None,
+    knowledge: Knowledge | None = None,
 ) -> SimulationResult:
     """Simulate ``regimen`` of ``drug`` for ``patient`` on ``grid`` with the exact closed form.
+
+    A drug given by name, and the patient's co-medications, are looked up in ``knowledge`` (default:
+    the shipped knowledge base).
 
     Doses at exactly ``grid.end_h`` are included. Concentrations are total (bound + unbound)
     plasma concentrations of the parent drug.
     """
-    drug = load_drug(drug) if isinstance(drug, str) else drug
+    drug = load_drug(drug, knowledge) if isinstance(drug, str) else drug
     patient = patient or Patient()
-    individual = individualize(drug, patient)
+    individual = individualize(drug, patient, knowledge)
     events = expand_events(regimen.to_events(grid.end_h + 1e-9, patient.weight_kg))
     times = grid.times_h()
     solution = SpectralSolution.of(individual.model)

@@ -11,7 +11,7 @@ import matplotlib.pyplot as plt
 from matplotlib.figure import Figure
 
 from benzokit.drugs.models import Drug
-from benzokit.pd.simulate import PDResult
+from benzokit.pd.result import PDResult
 from benzokit.sim.result import SimulationResult
 from benzokit.viz._figure import TimeAxis, add_disclaimer, save
 from benzokit.viz.concentration import draw_concentration

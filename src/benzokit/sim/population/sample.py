@@ -12,6 +12,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from benzokit.drugs.models import Drug
+from benzokit.knowledge import Knowledge
 from benzokit.patient import Patient
 from benzokit.pk.covariates import individualize
 from benzokit.pk.model import PKModel
@@ -60,7 +61,10 @@ def _etas(settings: PopulationSettings, seed: int, ids: IntArray) -> dict[str, F
 
 
 def _covariate_factors(
-    drug: Drug, weight_kg: FloatArray, comedication: dict[str, NDArray[np.bool_]]
+    drug: Drug,
+    weight_kg: FloatArray,
+    comedication: dict[str, NDArray[np.bool_]],
+    knowledge: Knowledge | None,
 ) -> tuple[FloatArray, FloatArray]:
     """Clearance and volume multipliers from weight and co-medication (the rules of ``individualize``)."""
     reference_kg = drug.pk.reference_weight_kg.require("pk.reference_weight_kg")
@@ -77,7 +81,8 @@ def _covariate_factors(
         codes = sum((comedication[name].astype(np.int64) << bit) for bit, name in enumerate(names))
         for code in np.unique(codes):
             taking = tuple(name for bit, name in enumerate(names) if code >> bit & 1)
-            factor = individualize(drug, Patient(comedications=taking)).model.clearance_l_h
+            individual = individualize(drug, Patient(comedications=taking), knowledge)
+            factor = individual.model.clearance_l_h
             clearance = np.where(
                 codes == code, clearance * factor / drug.pk.clearance_l_h.require(), clearance
             )
@@ -85,9 +90,14 @@ def _covariate_factors(
 
 
 def sample_subjects(
-    drug: Drug, settings: PopulationSettings, seed: int, subject_ids: IntArray
+    drug: Drug,
+    settings: PopulationSettings,
+    seed: int,
+    subject_ids: IntArray,
+    knowledge: Knowledge | None = None,
 ) -> Subjects:
-    """Draw the subjects with the given global ids (independent of how ids are chunked)."""
+    """Draw the subjects with the given global ids (independent of how ids are chunked); co-medications
+    are looked up in ``knowledge`` (default: shipped)."""
     cov = settings.covariates
     comed_names = sorted(cov.comedication_prevalence)
     u = uniforms(seed, Stream.COVARIATES, subject_ids, _COVARIATE_DRAWS + len(comed_names))
@@ -102,7 +112,7 @@ def sample_subjects(
         for k, name in enumerate(comed_names)
     }
     typical = PKModel.from_parameters(drug.pk)
-    cl_factor, v_factor = _covariate_factors(drug, weight, comedication)
+    cl_factor, v_factor = _covariate_factors(drug, weight, comedication, knowledge)
     eta = _etas(settings, seed, subject_ids)
     two = typical.two_compartment
     return Subjects(

@@ -9,6 +9,7 @@ from __future__ import annotations
 import numpy as np
 
 from benzokit.sim.population.sample import Subjects
+from benzokit.sim.population.structures import SubjectPK
 from benzokit.types import FloatArray
 
 NG_ML_PER_MG_L = 1000.0
@@ -23,8 +24,8 @@ def _separated(ka: FloatArray, *rates: FloatArray) -> FloatArray:
     return ka
 
 
-def oral_terms(subjects: Subjects) -> tuple[FloatArray, FloatArray]:
-    """(coefficients, rates), each of shape (subjects, 3)."""
+def oral_pk(subjects: Subjects) -> SubjectPK:
+    """The kernel's PK input: each subject's coefficients and rates, each of shape (subjects, 3)."""
     f, vc = subjects.bioavailability, subjects.central_volume_l
     k10 = subjects.clearance_l_h / vc
     n = len(subjects)
@@ -36,7 +37,7 @@ def oral_terms(subjects: Subjects) -> tuple[FloatArray, FloatArray]:
         common = scale * ka / (ka - k10)
         coef[:, 0], coef[:, 1] = -common, common
         rate[:, 0], rate[:, 1] = ka, k10
-        return coef, rate
+        return SubjectPK(subjects.subject_id, coef, rate)
     k12 = subjects.intercompartmental_clearance_l_h / vc
     k21 = subjects.intercompartmental_clearance_l_h / subjects.peripheral_volume_l
     total = k10 + k12 + k21
@@ -47,4 +48,4 @@ def oral_terms(subjects: Subjects) -> tuple[FloatArray, FloatArray]:
     coef[:, 1] = scale * ka * (k21 - alpha) / ((ka - alpha) * (beta - alpha))
     coef[:, 2] = scale * ka * (k21 - beta) / ((ka - beta) * (alpha - beta))
     rate[:, 0], rate[:, 1], rate[:, 2] = ka, alpha, beta
-    return coef, rate
+    return SubjectPK(subjects.subject_id, coef, rate)

@@ -8,9 +8,10 @@ import numpy as np
 from numpy.typing import NDArray
 
 from benzokit.drugs.loader import load_drug
-from benzokit.sim.population.kernel import BAND_SERIES, METRICS, run_kernel
+from benzokit.sim.population.kernel import run_kernel
 from benzokit.sim.population.sample import sample_subjects
-from benzokit.sim.population.terms import oral_terms
+from benzokit.sim.population.structures import BandSelection, Dosing, Metric
+from benzokit.sim.population.terms import oral_pk
 from benzokit.sim.trial.plan import TrialPlan
 
 
@@ -32,39 +33,27 @@ def run_chunk(plan: TrialPlan, index: int) -> ChunkResult:
     """Simulate subjects [start, stop) of ``plan`` under every strategy."""
     start, stop = plan.chunk_bounds(index)
     ids = np.arange(start, stop, dtype=np.int64)
-    drug = load_drug(plan.drug)
-    subjects = sample_subjects(drug, plan.settings, plan.seed, ids)
-    coef, rate = oral_terms(subjects)
+    drug = load_drug(plan.drug, plan.knowledge)
+    subjects = sample_subjects(drug, plan.settings, plan.seed, ids, plan.knowledge)
+    pk = oral_pk(subjects)
     in_band = (ids % plan.band_stride == 0) if plan.band_stride else np.zeros(ids.size, dtype=bool)
-    band_slot = np.where(in_band, np.cumsum(in_band) - 1, -1).astype(np.int64)
-    n_band = int(in_band.sum())
+    bands = BandSelection(
+        slot=np.where(in_band, np.cumsum(in_band) - 1, -1).astype(np.int64),
+        rows=int(in_band.sum()),
+    )
     adherence = plan.settings.adherence
     iov_sd = float(np.sqrt(np.log1p(plan.settings.bioavailability_iov_cv**2)))
-    pd = plan.pd
     columns: dict[str, list[NDArray[np.generic]]] = {}
     band: dict[str, NDArray[np.float64]] = {}
     for strategy, schedule in zip(plan.strategies, plan.schedules, strict=True):
-        metrics, series = run_kernel(
-            coef,
-            rate,
-            ids,
-            schedule,
-            plan.seed,
-            adherence.missed_fraction,
-            adherence.doubled_fraction,
-            iov_sd,
-            pd.fraction_unbound,
-            pd.c50_unbound_ng_ml,
-            pd.emax,
-            pd.o50,
-            pd.tolerance_model,
-            pd.tolerance,
-            pd.hold3,
-            pd.hold5,
-            pd.withdrawal_threshold,
-            band_slot,
-            n_band,
+        dosing = Dosing(
+            schedule_mg=schedule,
+            seed=plan.seed,
+            missed_fraction=adherence.missed_fraction,
+            doubled_fraction=adherence.doubled_fraction,
+            bioavailability_iov_sd=iov_sd,
         )
+        output = run_kernel(pk, dosing, plan.pd, bands)
         _append(columns, "strategy", np.full(ids.size, strategy))
         _append(columns, "subject_id", ids)
         _append(columns, "weight_kg", subjects.weight_kg)
@@ -73,9 +62,9 @@ def run_chunk(plan: TrialPlan, index: int) -> ChunkResult:
         _append(columns, "clearance_l_h", subjects.clearance_l_h)
         for name, taking in subjects.comedication.items():
             _append(columns, f"takes_{name}", taking)
-        for k, metric in enumerate(METRICS):
-            _append(columns, metric, metrics[:, k])
-        band[strategy] = series[:n_band]
+        for metric in Metric:
+            _append(columns, metric.column, output.metric(metric))
+        band[strategy] = output.band
     return ChunkResult(
         index=index,
         columns={name: np.concatenate(parts) for name, parts in columns.items()},
@@ -90,4 +79,4 @@ def _append(
     columns.setdefault(name, []).append(values)
 
 
-__all__ = ["BAND_SERIES", "ChunkResult", "run_chunk"]
+__all__ = ["ChunkResult", "run_chunk"]

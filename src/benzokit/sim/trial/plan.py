@@ -14,46 +14,26 @@ from pydantic import ValidationError
 from benzokit.drugs.loader import load_drug
 from benzokit.drugs.models import Drug
 from benzokit.errors import InputError
-from benzokit.pd.occupancy import occupancy_c50_unbound_ng_ml
+from benzokit.knowledge import Knowledge
 from benzokit.pd.params import load_pd_parameters
+from benzokit.pd.tolerance import ToleranceModelName
 from benzokit.plan.api import ProductChoice, parse_from, plan_taper
 from benzokit.plan.daily import administrations
 from benzokit.plan.model import daily_phase
 from benzokit.plan.strategies import Risk, StrategyName
 from benzokit.regimen.language import parse_regimen
 from benzokit.regimen.regimen import Regimen
-from benzokit.sim.population.kernel import (
-    BLOCK,
-    FEEDBACK_SUBSTEPS,
-    MODERATOR,
-    TURNOVER_FEEDBACK,
-    feedback_constants,
-    moderator_weights,
-)
+from benzokit.sim.population.kernel import BLOCK
+from benzokit.sim.population.pd_constants import population_pd
 from benzokit.sim.population.schedule import hourly_schedule
 from benzokit.sim.population.settings import PopulationSettings, build_settings
+from benzokit.sim.population.structures import PopulationPD
 from benzokit.sim.trial.spec import PDSection, Strategy, TrialSpec
 from benzokit.units import HOURS_PER_DAY
 
 _TARGET_CHUNKS = 64
 _MIN_CHUNK = 4096
 _MAX_CHUNK = 131_072
-
-
-@dataclass(frozen=True, slots=True)
-class PDConstants:
-    """Occupancy, effect and tolerance constants shared by all subjects of a trial."""
-
-    tolerance_model: int
-    tolerance: NDArray[np.float64]
-    fraction_unbound: float
-    c50_unbound_ng_ml: float
-    emax: float
-    o50: float
-    tolerance_decay: float
-    hold3: NDArray[np.float64]
-    hold5: NDArray[np.float64]
-    withdrawal_threshold: float
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,9 +48,10 @@ class TrialPlan:
     settings: PopulationSettings
     strategies: tuple[str, ...]
     schedules: tuple[NDArray[np.float64], ...]
-    pd: PDConstants
+    pd: PopulationPD
     chunk_size: int
     band_stride: int
+    knowledge: Knowledge  # the drug and co-medication data the workers read (pickled as its folder)
 
     @property
     def n_chunks(self) -> int:
@@ -87,48 +68,24 @@ def default_chunk_size(subjects: int) -> int:
     return math.ceil(size / BLOCK) * BLOCK
 
 
-def _fingerprint(spec: TrialSpec) -> str:
-    text = json.dumps(spec.model_dump(mode="json"), sort_keys=True)
+def _fingerprint(spec: TrialSpec, knowledge: Knowledge | None) -> str:
+    """The spec's hash; with a clinic's knowledge overlay, its version too (results depend on it)."""
+    content: dict[str, object] = spec.model_dump(mode="json")
+    if knowledge is not None and knowledge.overlay is not None:
+        content = {**content, "knowledge_version": knowledge.version}
+    text = json.dumps(content, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
 
-def pd_constants(drug_name: str, pd: PDSection) -> PDConstants:
-    """The PD constants of a trial of ``drug_name`` with the spec's ``[pd]`` section."""
-    params = load_pd_parameters()
-    drug = load_drug(drug_name)
-    anchor = params.occupancy_set(pd.occupancy_set)
-    moderator = params.tolerance.moderator
-    half_life_h = (
-        moderator.half_life_days.require("tolerance.moderator.half_life_days") * HOURS_PER_DAY
-    )
-    decay, hold3, hold5 = moderator_weights(half_life_h)
-    model, tolerance = MODERATOR, np.array([decay])
-    if pd.tolerance_model == "turnover_feedback":
-        feedback = params.tolerance.turnover_feedback
-        model, tolerance = (
-            TURNOVER_FEEDBACK,
-            feedback_constants(
-                feedback.half_life_days.require("tolerance.turnover_feedback.half_life_days")
-                * HOURS_PER_DAY,
-                feedback.response_turnover_half_life_h.require("response_turnover_half_life_h"),
-                feedback.feedback_exponent.require("feedback_exponent"),
-                FEEDBACK_SUBSTEPS,
-            ),
-        )
-    threshold = pd.withdrawal_threshold
-    if threshold is None:
-        threshold = params.analysis.withdrawal_threshold.require("analysis.withdrawal_threshold")
-    return PDConstants(
-        tolerance_model=model,
-        tolerance=tolerance,
-        fraction_unbound=drug.pk.fraction_unbound.require("pk.fraction_unbound"),
-        c50_unbound_ng_ml=occupancy_c50_unbound_ng_ml(drug, anchor),
-        emax=params.effect.emax.require("effect.emax"),
-        o50=params.effect.occupancy_at_half_effect.require("effect.occupancy_at_half_effect"),
-        tolerance_decay=decay,
-        hold3=hold3,
-        hold5=hold5,
-        withdrawal_threshold=threshold,
+def pd_constants(drug: Drug, pd: PDSection, knowledge: Knowledge | None = None) -> PopulationPD:
+    """The kernel's PD constants for ``drug`` and a spec's ``[pd]`` section (see ``population_pd``)."""
+    return population_pd(
+        drug,
+        load_pd_parameters(knowledge),
+        occupancy_set=pd.occupancy_set,
+        tolerance=ToleranceModelName(pd.tolerance_model),
+        withdrawal_threshold=pd.withdrawal_threshold,
+        knowledge=knowledge,
     )
 
 
@@ -159,10 +116,10 @@ def _strategy_regimen(drug: Drug, strategy: Strategy) -> Regimen:
     return _planned_regimen(drug, strategy)
 
 
-def plan_trial(spec: TrialSpec) -> TrialPlan:
-    """Validate the spec against the knowledge base and lay out the run."""
+def plan_trial(spec: TrialSpec, knowledge: Knowledge | None = None) -> TrialPlan:
+    """Validate the spec against the knowledge base (default: shipped) and lay out the run."""
     try:
-        drug = load_drug(spec.trial.drug)
+        drug = load_drug(spec.trial.drug, knowledge)
     except InputError as exc:
         raise InputError("trial.drug", spec.trial.drug, exc.allowed) from exc
     hours = spec.trial.days * HOURS_PER_DAY
@@ -185,7 +142,7 @@ def plan_trial(spec: TrialSpec) -> TrialPlan:
     chunk_size = spec.trial.chunk_size or default_chunk_size(spec.trial.subjects)
     band = spec.outputs.band_subjects
     return TrialPlan(
-        fingerprint=_fingerprint(spec),
+        fingerprint=_fingerprint(spec, knowledge),
         drug=drug.name,
         seed=spec.trial.seed,
         subjects=spec.trial.subjects,
@@ -193,7 +150,8 @@ def plan_trial(spec: TrialSpec) -> TrialPlan:
         settings=settings,
         strategies=tuple(s.name for s in spec.strategies),
         schedules=tuple(schedules),
-        pd=pd_constants(spec.trial.drug, spec.pd),
+        pd=pd_constants(drug, spec.pd, knowledge),
         chunk_size=chunk_size,
         band_stride=max(1, math.ceil(spec.trial.subjects / band)) if band else 0,
+        knowledge=knowledge or Knowledge.shipped(),
     )

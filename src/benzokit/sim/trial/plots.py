@@ -12,10 +12,11 @@ import numpy as np
 from numpy.typing import NDArray
 
 from benzokit._disclaimer import DISCLAIMER
+from benzokit.sim.population.structures import BandSeries
 
 _LABELS = {
-    "daily_mean_conc_ng_ml": "daily mean concentration (ng/mL)",
-    "daily_max_withdrawal_index": "daily maximum withdrawal index",
+    BandSeries.DAILY_MEAN_CONC_NG_ML.column: "daily mean concentration (ng/mL)",
+    BandSeries.DAILY_MAX_WITHDRAWAL_INDEX.column: "daily maximum withdrawal index",
 }
 
 

@@ -1,19 +1,33 @@
-"""``run_trial``: plan, run the missing chunks, write results, summarise."""
+"""``run_trial``: plan, run the missing chunks, store them, summarise.
+
+Storage is the runner's: a dispatcher only computes. Where the dispatcher's workers share this disk
+(this process, a local cluster) each chunk is written where it was computed, so this process does not
+spend the CPU the workers need; otherwise the chunk comes back and is written here.
+"""
 
 from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from benzokit._disclaimer import DISCLAIMER
+from benzokit.errors import ComputeError
+from benzokit.knowledge import Knowledge
+from benzokit.sim.trial.chunk import run_chunk
 from benzokit.sim.trial.dispatch import Dispatcher, SerialDispatcher
 from benzokit.sim.trial.plan import TrialPlan, plan_trial
 from benzokit.sim.trial.spec import TrialSpec
-from benzokit.sim.trial.store import prepare_folder, remove_stale_temporaries, write_text
+from benzokit.sim.trial.store import (
+    prepare_folder,
+    remove_stale_temporaries,
+    write_chunk,
+    write_text,
+)
 from benzokit.sim.trial.summary import markdown_report, quantile_bands, summarise
 
 Progress = Callable[[int, int], None]
@@ -38,10 +52,12 @@ def run_trial(
     *,
     dispatcher: Dispatcher | None = None,
     progress: Progress | None = None,
+    knowledge: Knowledge | None = None,
 ) -> TrialRun:
-    """Run ``spec`` into the folder ``out`` (resuming from chunks already there)."""
+    """Run ``spec`` into the folder ``out`` (resuming from chunks already there), with the drug and PD
+    figures of ``knowledge`` (default: shipped)."""
     started = time.perf_counter()
-    plan = plan_trial(spec)
+    plan = plan_trial(spec, knowledge)
     done = prepare_folder(out, plan)
     todo = [i for i in range(plan.n_chunks) if i not in done]
     finished = sum(_chunk_rows(plan, i) for i in done)
@@ -54,10 +70,50 @@ def run_trial(
         if progress:
             progress(finished, plan.subjects)
 
-    (dispatcher or SerialDispatcher()).run(plan, todo, out, on_written)
+    _run_chunks(dispatcher or SerialDispatcher(), plan, todo, out, on_written)
     remove_stale_temporaries(out)
     files, summary = _write_reports(spec, plan, out)
     return TrialRun(out, plan, len(done), time.perf_counter() - started, summary, files)
+
+
+@dataclass(frozen=True, slots=True)
+class _StoredChunks:
+    """What a worker sharing this disk needs to compute a chunk and store it (picklable)."""
+
+    plan: TrialPlan
+    out: str
+
+
+def _compute_and_store(job: _StoredChunks, index: int) -> int:
+    write_chunk(Path(job.out), job.plan, run_chunk(job.plan, index))
+    return index
+
+
+def _run_chunks(
+    dispatcher: Dispatcher,
+    plan: TrialPlan,
+    todo: Sequence[int],
+    out: Path,
+    on_written: Callable[[int], None],
+) -> None:
+    """Compute the chunks ``todo`` on ``dispatcher`` and store each as soon as it is done."""
+    try:
+        if dispatcher.shares_disk:
+            job = _StoredChunks(plan, str(out.resolve()))
+            with closing(
+                dispatcher.map(_compute_and_store, job, todo, label=plan.fingerprint)
+            ) as done:
+                for index in done:
+                    on_written(index)
+        else:
+            with closing(dispatcher.map(run_chunk, plan, todo, label=plan.fingerprint)) as results:
+                for result in results:
+                    write_chunk(out, plan, result)
+                    on_written(result.index)
+    except ComputeError as error:
+        raise ComputeError(
+            f"{error}; the chunks already written are kept: run the same command again to resume"
+        ) from error
 
 
 def _chunk_rows(plan: TrialPlan, index: int) -> int:
@@ -76,7 +132,7 @@ def _write_reports(
         "subjects": plan.subjects,
         "days": plan.hours // 24,
         "seed": plan.seed,
-        "occupancy_c50_unbound_ng_ml": plan.pd.c50_unbound_ng_ml,
+        "occupancy_c50_unbound_ng_ml": plan.pd.effect.c50_unbound_ng_ml,
         "withdrawal_threshold": plan.pd.withdrawal_threshold,
         "strategies": summary,
         "disclaimer": DISCLAIMER,

@@ -17,7 +17,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 
 from benzokit.errors import InputError
-from benzokit.sim.population.kernel import BAND_SERIES
+from benzokit.sim.population.structures import BandSeries
 from benzokit.sim.trial.chunk import ChunkResult
 from benzokit.sim.trial.plan import TrialPlan
 
@@ -87,14 +87,14 @@ def _band_table(plan: TrialPlan, result: ChunkResult) -> pa.Table:
     days = plan.hours // 24
     ids = result.band_subject_id
     parts: dict[str, list[np.ndarray]] = {"strategy": [], "subject_id": [], "day": []}
-    for series in BAND_SERIES:
-        parts[series] = []
+    for series in BandSeries:
+        parts[series.column] = []
     for strategy, values in result.band.items():
         parts["strategy"].append(np.full(ids.size * days, strategy))
         parts["subject_id"].append(np.repeat(ids, days))
         parts["day"].append(np.tile(np.arange(days, dtype=np.int32), ids.size))
-        for k, series in enumerate(BAND_SERIES):
-            parts[series].append(values[:, :, k].reshape(-1))
+        for series in BandSeries:
+            parts[series.column].append(values[:, :, series].reshape(-1))
     return pa.table(
         {name: np.concatenate(chunks) if chunks else np.empty(0) for name, chunks in parts.items()}
     )

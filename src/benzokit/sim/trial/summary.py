@@ -10,7 +10,7 @@ import numpy as np
 import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
-from benzokit.sim.population.kernel import BAND_SERIES, METRICS
+from benzokit.sim.population.structures import BAND_SERIES, METRICS, Metric
 from benzokit.sim.trial.store import BANDS_DIR, SUBJECTS_DIR
 from benzokit.types import FloatArray
 
@@ -58,7 +58,7 @@ def summarise(out: Path, strategies: tuple[str, ...]) -> dict[str, Any]:
         selected = pc.field("strategy") == strategy
         table = dataset.to_table(columns=list(METRICS), filter=selected)
         metrics = {m: describe(table.column(m).to_numpy()) for m in METRICS}
-        above = table.column("days_withdrawal_above_threshold").to_numpy()
+        above = table.column(Metric.DAYS_WITHDRAWAL_ABOVE_THRESHOLD.column).to_numpy()
         n = int(above.size)
         k = int((above > 0).sum())
         low, high = wilson_interval(k, n)

@@ -1,29 +1,25 @@
-"""``simulate_pd``: occupancy, effect, adaptation and withdrawal index on top of a PK result."""
+"""PD results as values: trajectories, their summary, and the model's description with its sources.
+
+The simulation that produces them (``simulate_pd``, on top of a PK result) is the engine's:
+:mod:`benzokit.sim.pd`.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Any
 
 import numpy as np
 
-from benzokit.drugs.models import Drug, Figure, SourceKind
-from benzokit.pd.occupancy import occupancy_c50_unbound_ng_ml
+from benzokit.drugs.models import Figure, SourceKind
+from benzokit.errors import InputError
 from benzokit.pd.params import PDParameters, load_pd_parameters
-from benzokit.pd.tolerance import Moderator, ToleranceModel, TurnoverFeedback
-from benzokit.sim.result import SimulationResult
+from benzokit.pd.tolerance import ToleranceModelName
 from benzokit.types import FloatArray
-from benzokit.units import HOURS_PER_DAY
 
 PD_ARRAYS = ("occupancy", "effect", "adaptation", "net_effect", "withdrawal_index")
 """The PD trajectories, in the order of the JSON keys and CSV columns."""
 _UNIT_SUFFIXES = (("_days", "days"), ("_h", "h"), ("_mg", "mg"))
-
-
-class ToleranceModelName(StrEnum):
-    MODERATOR = "moderator"
-    TURNOVER_FEEDBACK = "turnover_feedback"
 
 
 @dataclass(frozen=True, slots=True)
@@ -75,8 +71,10 @@ class PDResult:
         time of the peak is reported.
         """
         if time_h.shape != self.withdrawal_index.shape:
-            raise ValueError(
-                f"time_h has shape {time_h.shape}; the PD result has {self.withdrawal_index.shape}"
+            raise InputError(
+                "time_h",
+                f"{time_h.size} times",
+                f"the {self.withdrawal_index.size} times of the simulation this PD result comes from",
             )
         peak = int(np.argmax(self.withdrawal_index))
         return PDSummary(
@@ -90,7 +88,7 @@ class PDResult:
         """The JSON ``pd`` object: the model's description with sources, C50, and the summary."""
         return {
             **describe_pd_model(
-                self.occupancy_set, ToleranceModelName(self.tolerance_model), params
+                self.occupancy_set, ToleranceModelName.parse(self.tolerance_model), params
             ),
             "c50_unbound_ng_ml": self.c50_unbound_ng_ml,
             "summary": self.summarize(time_h).to_dict(),
@@ -129,7 +127,7 @@ def describe_pd_model(
     params = params or load_pd_parameters()
     name = occupancy_set or params.default_occupancy_set
     anchor = params.occupancy_set(name)
-    tolerance = ToleranceModelName(tolerance)
+    tolerance = ToleranceModelName.parse(tolerance)
     tol = (
         params.tolerance.moderator
         if tolerance is ToleranceModelName.MODERATOR
@@ -162,62 +160,3 @@ def describe_pd_model(
             ],
         },
     }
-
-
-def tolerance_model(name: ToleranceModelName, params: PDParameters | None = None) -> ToleranceModel:
-    """The named tolerance model with its parameters from ``pd.toml``."""
-    params = params or load_pd_parameters()
-    if ToleranceModelName(name) is ToleranceModelName.MODERATOR:
-        mod = params.tolerance.moderator
-        return Moderator(
-            half_life_h=mod.half_life_days.require("tolerance.moderator.half_life_days")
-            * HOURS_PER_DAY,
-            max_fraction_lost=mod.max_fraction_lost.require(
-                "tolerance.moderator.max_fraction_lost"
-            ),
-        )
-    fb = params.tolerance.turnover_feedback
-    return TurnoverFeedback(
-        half_life_h=fb.half_life_days.require("tolerance.turnover_feedback.half_life_days")
-        * HOURS_PER_DAY,
-        response_half_life_h=fb.response_turnover_half_life_h.require(
-            "response_turnover_half_life_h"
-        ),
-        feedback_exponent=fb.feedback_exponent.require("feedback_exponent"),
-    )
-
-
-def effect_of_occupancy(occupancy: FloatArray, params: PDParameters | None = None) -> FloatArray:
-    """Emax model on occupancy: E = Emax·occ / (O50 + occ)."""
-    params = params or load_pd_parameters()
-    emax = params.effect.emax.require("effect.emax")
-    o50 = params.effect.occupancy_at_half_effect.require("effect.occupancy_at_half_effect")
-    return np.asarray(emax * occupancy / (o50 + occupancy))
-
-
-def simulate_pd(
-    pk: SimulationResult,
-    drug: Drug,
-    *,
-    occupancy_set: str | None = None,
-    tolerance: ToleranceModelName = ToleranceModelName.MODERATOR,
-) -> PDResult:
-    """PD on ``pk``'s grid, starting drug-naive (a steady-state PK start is not adapted: see README)."""
-    params = load_pd_parameters()
-    anchor_name = occupancy_set or params.default_occupancy_set
-    c50u = occupancy_c50_unbound_ng_ml(drug, params.occupancy_set(anchor_name))
-    unbound = pk.conc_ng_ml * drug.pk.fraction_unbound.require("pk.fraction_unbound")
-    occupancy = unbound / (unbound + c50u)
-    effect = effect_of_occupancy(occupancy, params)
-    model = tolerance_model(tolerance, params)
-    trajectory = model.run(pk.time_h, effect)
-    return PDResult(
-        occupancy_set=anchor_name,
-        tolerance_model=model.name,
-        c50_unbound_ng_ml=c50u,
-        occupancy=occupancy,
-        effect=effect,
-        adaptation=trajectory.adaptation,
-        net_effect=trajectory.net_effect,
-        withdrawal_index=trajectory.withdrawal_index,
-    )

@@ -1,0 +1,149 @@
+"""The population kernel's named inputs and outputs (numba-compatible NamedTuples and IntEnums).
+
+One definition of every output column: :class:`Metric` (per-subject summaries) and :class:`BandSeries`
+(daily series of the band subjects) give the column's index in the kernel's arrays and, through
+``.column``, its name in the results files; the kernel writes and every reader reads through them.
+"""
+
+from __future__ import annotations
+
+from enum import IntEnum
+from typing import NamedTuple
+
+import numpy as np
+from numpy.typing import NDArray
+
+from benzokit.types import FloatArray
+
+
+class Metric(IntEnum):
+    """Per-subject summaries: the columns of the kernel's ``metrics`` array, in this order."""
+
+    PEAK_WITHDRAWAL_INDEX = 0
+    PEAK_WITHDRAWAL_TIME_H = 1
+    DAYS_WITHDRAWAL_ABOVE_THRESHOLD = 2
+    AUC_EFFECT_H = 3
+    CMAX_NG_ML = 4
+    CMEAN_NG_ML = 5
+    LAST_DOSE_TIME_H = 6
+    FINAL_ADAPTATION = 7
+    MAX_OCCUPANCY = 8
+
+    @property
+    def column(self) -> str:
+        """The column's name in the results files, e.g. ``peak_withdrawal_index``."""
+        return self.name.lower()
+
+
+class BandSeries(IntEnum):
+    """Daily series of the band subjects: the last axis of the kernel's ``band`` array."""
+
+    DAILY_MEAN_CONC_NG_ML = 0
+    DAILY_MAX_WITHDRAWAL_INDEX = 1
+
+    @property
+    def column(self) -> str:
+        """The column's name in the results files, e.g. ``daily_mean_conc_ng_ml``."""
+        return self.name.lower()
+
+
+METRICS = tuple(metric.column for metric in Metric)
+"""The per-subject summary column names, in kernel order."""
+BAND_SERIES = tuple(series.column for series in BandSeries)
+"""The band series column names, in kernel order."""
+N_METRICS = len(Metric)
+N_BAND_SERIES = len(BandSeries)
+
+STEP_H = 1.0
+"""The kernel's step: PK and PD states advance exactly from one whole hour to the next."""
+MODERATOR = 0
+"""``TolerancePD.model`` for the moderator model (``ModeratorHold`` constants)."""
+TURNOVER_FEEDBACK = 1
+"""``TolerancePD.model`` for the turnover-feedback model (``FeedbackHold`` constants)."""
+
+
+class SubjectPK(NamedTuple):
+    """Each subject's oral unit-dose response C(t) = Σ_j coef[:, j]·exp(−rate_per_h[:, j]·t) per mg."""
+
+    subject_id: NDArray[np.int64]
+    coef_ng_ml_per_mg: FloatArray  # (subjects, 3)
+    rate_per_h: FloatArray  # (subjects, 3)
+
+
+class Dosing(NamedTuple):
+    """What is taken: the hourly schedule, adherence and day-to-day bioavailability, keyed by ``seed``."""
+
+    schedule_mg: FloatArray  # dose due at each whole hour (0: none)
+    seed: int
+    missed_fraction: float
+    doubled_fraction: float
+    bioavailability_iov_sd: float  # SD of log relative bioavailability between days (occasions)
+
+
+class EffectConstants(NamedTuple):
+    """Occupancy = fu·C/(fu·C + c50u); effect = emax·occupancy/(o50 + occupancy)."""
+
+    fraction_unbound: float
+    c50_unbound_ng_ml: float
+    emax: float
+    occupancy_at_half_effect: float
+
+
+class ModeratorHold(NamedTuple):
+    """The moderator's exact hold update over one kernel step (see ``constants.moderator_hold``)."""
+
+    decay_per_step: float
+    weights3: FloatArray  # 3-node hold weights (ends and midpoint of the step)
+    weights5: FloatArray  # 5-node hold weights (quarter steps), for the hours just after a dose
+
+
+class FeedbackHold(NamedTuple):
+    """The turnover-feedback model's first-order-hold weights per sub-step (feedback exponent 1)."""
+
+    response_decay: float
+    response_new: float
+    response_old: float
+    moderator_decay: float
+    moderator_new: float
+    moderator_old: float
+    substeps: int  # sub-steps per kernel step
+
+
+class TolerancePD(NamedTuple):
+    """The tolerance model the kernel runs (``model``) and its constants; the other model's are unused."""
+
+    model: int  # MODERATOR or TURNOVER_FEEDBACK
+    moderator: ModeratorHold
+    feedback: FeedbackHold
+
+
+class PopulationPD(NamedTuple):
+    """Occupancy, effect and tolerance constants shared by all subjects of a run."""
+
+    effect: EffectConstants
+    tolerance: TolerancePD
+    withdrawal_threshold: float  # a day counts when its peak withdrawal index exceeds this
+
+
+class BandSelection(NamedTuple):
+    """Which subjects' daily series are kept: ``slot[i]`` is subject i's row, or −1."""
+
+    slot: NDArray[np.int64]
+    rows: int  # band subjects kept
+
+    @classmethod
+    def none(cls, subjects: int) -> BandSelection:
+        """No band subjects."""
+        return cls(np.full(subjects, -1, dtype=np.int64), 0)
+
+
+class KernelOutput(NamedTuple):
+    """Per-subject summaries (subjects × :class:`Metric`) and band series (band subjects × days ×
+    :class:`BandSeries`)."""
+
+    metrics: FloatArray
+    band: FloatArray
+
+    def metric(self, metric: Metric) -> FloatArray:
+        """One summary for every subject."""
+        return self.metrics[:, metric]
