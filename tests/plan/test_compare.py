@@ -58,6 +58,14 @@ def test_predictions_rank_the_fast_label_taper_above_the_guideline() -> None:
     assert label.withdrawal_band is not None and label.withdrawal_band.shape[0] == 5
 
 
+def _prescription(plan: Plan) -> str:
+    """The plan as the regimen text of a trial spec (written here, so the reference stands alone)."""
+    return ", then ".join(
+        " and ".join(f"{a.dose_mg:.6g} mg at {a.time}" for a in step.doses) + f" x {step.days} days"
+        for step in plan.steps
+    )
+
+
 def _bands_of_a_trial_on_disk(
     plans: list[Plan], days: int, subjects: int, seed: int, folder: Path
 ) -> dict[str, np.ndarray]:
@@ -71,7 +79,7 @@ def _bands_of_a_trial_on_disk(
                 "seed": seed,
                 "days": days,
             },
-            "strategies": [{"name": p.strategy, "regimen": plan_regimen_text(p)} for p in plans],
+            "strategies": [{"name": p.strategy, "regimen": _prescription(p)} for p in plans],
             "outputs": {"plots": False, "band_subjects": subjects},
         },
         source="test",
