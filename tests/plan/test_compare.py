@@ -101,3 +101,11 @@ def test_the_bands_in_memory_equal_those_of_the_trial_on_disk(tmp_path: Path) ->
     for name, band in on_disk.items():
         assert band.shape == (5, days) and np.ptp(band[:, days // 2]) > 0  # a band, not a line
         np.testing.assert_array_equal(in_memory[name], band)
+
+
+def test_a_switch_alone_gets_its_doses_and_no_pd_prediction() -> None:
+    plan = plan_taper("clonazepam", "2 mg/day", StrategyName.DIAZEPAM_SWITCH)
+    (switch,) = predict([plan])
+    assert (switch.occupancy, switch.withdrawal_index, switch.withdrawal_band) == (None, None, None)
+    assert switch.daily_dose_mg.size == plan.total_days + 28 and switch.daily_dose_mg[0] > 0
+    assert population_bands([], 10) == {}
