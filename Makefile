@@ -7,7 +7,7 @@ VENV   ?= .venv
 BIN     = $(VENV)/bin
 STAMP   = $(VENV)/.benzokit-installed
 
-.PHONY: demo cli-demo test lint typecheck unit bench clean
+.PHONY: demo cli-demo test test-fast lint typecheck unit bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ typecheck: $(STAMP)
 
 unit: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q
+
+## test-fast: the pure unit tests only (under a minute): no CLI, service, browser, Dask, PostgreSQL or slow tests
+FAST_TESTS = not (slow or e2e or postgres or dask or browser)
+test-fast: $(STAMP)
+	$(BIN)/python -m pytest -n 2 -q -m "$(FAST_TESTS)"
 
 ## bench: the benchmarks (figures and ratios printed; not part of the test suite)
 bench: $(STAMP)

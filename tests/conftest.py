@@ -10,6 +10,11 @@ Real services, never mocks, for the tests that need them:
 When a service is not configured, its tests are skipped on a developer's machine and fail under CI
 (``CI`` set), so that CI never passes by skipping them. Tests using these fixtures are marked
 ``postgres`` / ``browser`` automatically (``-m "not browser"`` deselects them).
+
+Tiers (markers registered in pyproject.toml): tests under ``tests/cli``, ``tests/service`` and
+``tests/e2e`` go through a whole entry point and are marked ``e2e``; ``tests/sim/test_trial_dask.py`` is
+marked ``dask``; long tests are marked ``slow`` where they are written. ``make test-fast`` runs the rest
+(the pure unit tests); ``make test`` runs everything.
 """
 
 from __future__ import annotations
@@ -42,25 +47,37 @@ POSTGRES_URL_VAR = "BENZOKIT_TEST_POSTGRES_URL"
 CHROMIUM_VAR = "BENZOKIT_CHROMIUM"
 DEFAULT_CHROMIUM = Path("/usr/bin/chromium")
 
-# Markers for the tests that need a real service; added by the fixtures' users automatically.
-_SERVICE_MARKERS = {
-    "postgres": ("postgres_url", "needs a PostgreSQL server (BENZOKIT_TEST_POSTGRES_URL)"),
-    "browser": ("chromium_path", "drives headless Chromium through Playwright (BENZOKIT_CHROMIUM)"),
+TESTS = Path(__file__).parent
+# Markers for the tests that need a real service: marker -> the fixture that provides the service.
+_SERVICE_MARKERS = {"postgres": "postgres_url", "browser": "chromium_path"}
+# Markers by place: a folder (or file) of tests/ -> its marker.
+_PLACE_MARKERS = {
+    "cli": "e2e",
+    "service": "e2e",
+    "e2e": "e2e",
+    "sim/test_trial_dask.py": "dask",
+    "test_readme_commands.py": "e2e",
 }
 
 
-def pytest_configure(config: pytest.Config) -> None:
-    for name, (_, description) in _SERVICE_MARKERS.items():
-        config.addinivalue_line("markers", f"{name}: {description}")
-
-
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark every test that uses a service fixture, directly or through another fixture."""
+    """Mark every test by its place, and by the service fixtures it uses (directly or not)."""
     for item in items:
         names = getattr(item, "fixturenames", ())
-        for marker, (fixture, _) in _SERVICE_MARKERS.items():
+        for marker, fixture in _SERVICE_MARKERS.items():
             if fixture in names:
                 item.add_marker(marker)
+        for marker in _place_markers(item.path):
+            item.add_marker(marker)
+
+
+def _place_markers(path: Path) -> set[str]:
+    try:
+        parts = path.relative_to(TESTS).parts
+    except ValueError:
+        return set()
+    places = {"/".join(parts[: n + 1]) for n in range(len(parts))}
+    return {marker for place, marker in _PLACE_MARKERS.items() if place in places}
 
 
 def in_ci() -> bool:

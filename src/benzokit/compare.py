@@ -89,11 +89,7 @@ def predict(
     """PD predictions per plan on a shared day axis (the longest plan + a washout of 28 days)."""
     days = max(p.total_days for p in plans) + WASHOUT_DAYS
     single = [p for p in plans if p.strategy != StrategyName.DIAZEPAM_SWITCH]
-    bands = (
-        population_bands(single, days, occupancy_set=occupancy_set, subjects=subjects)
-        if single
-        else {}
-    )
+    bands = population_bands(single, days, occupancy_set=occupancy_set, subjects=subjects)
     out = []
     for plan in plans:
         dose = daily_doses(plan, days)
@@ -131,8 +127,10 @@ def population_bands(
 
     Every subject is in the band sample; the chunks run one after another in this process (the serial
     dispatcher's computation), nothing is written. Single-drug plans of one drug; the quantiles are
-    :data:`benzokit.sim.trial.summary.QUANTILES`.
+    :data:`benzokit.sim.trial.summary.QUANTILES`. No plans, no bands.
     """
+    if not plans:
+        return {}
     trial = _population_trial(plans, days, occupancy_set, subjects, seed)
     column = BandSeries.DAILY_MAX_WITHDRAWAL_INDEX
     chunks = [run_chunk(trial, index) for index in range(trial.n_chunks)]

@@ -58,6 +58,14 @@ def test_predictions_rank_the_fast_label_taper_above_the_guideline() -> None:
     assert label.withdrawal_band is not None and label.withdrawal_band.shape[0] == 5
 
 
+def _prescription(plan: Plan) -> str:
+    """The plan as the regimen text of a trial spec (written here, so the reference stands alone)."""
+    return ", then ".join(
+        " and ".join(f"{a.dose_mg:.6g} mg at {a.time}" for a in step.doses) + f" x {step.days} days"
+        for step in plan.steps
+    )
+
+
 def _bands_of_a_trial_on_disk(
     plans: list[Plan], days: int, subjects: int, seed: int, folder: Path
 ) -> dict[str, np.ndarray]:
@@ -71,7 +79,7 @@ def _bands_of_a_trial_on_disk(
                 "seed": seed,
                 "days": days,
             },
-            "strategies": [{"name": p.strategy, "regimen": plan_regimen_text(p)} for p in plans],
+            "strategies": [{"name": p.strategy, "regimen": _prescription(p)} for p in plans],
             "outputs": {"plots": False, "band_subjects": subjects},
         },
         source="test",
@@ -93,3 +101,11 @@ def test_the_bands_in_memory_equal_those_of_the_trial_on_disk(tmp_path: Path) ->
     for name, band in on_disk.items():
         assert band.shape == (5, days) and np.ptp(band[:, days // 2]) > 0  # a band, not a line
         np.testing.assert_array_equal(in_memory[name], band)
+
+
+def test_a_switch_alone_gets_its_doses_and_no_pd_prediction() -> None:
+    plan = plan_taper("clonazepam", "2 mg/day", StrategyName.DIAZEPAM_SWITCH)
+    (switch,) = predict([plan])
+    assert (switch.occupancy, switch.withdrawal_index, switch.withdrawal_band) == (None, None, None)
+    assert switch.daily_dose_mg.size == plan.total_days + 28 and switch.daily_dose_mg[0] > 0
+    assert population_bands([], 10) == {}
