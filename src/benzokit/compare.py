@@ -53,9 +53,7 @@ class StrategyPrediction:
 
 def summary_row(plan: Plan) -> dict[str, Any]:
     """Duration, steps, largest single cut and the count of findings by severity."""
-    doses = [float(plan.parameters.get("start_daily_mg", 0.0))] + [
-        s.daily_dose_mg(plan.drug) for s in plan.steps
-    ]
+    doses = [plan.first_daily_mg] + [s.daily_dose_mg(plan.drug) for s in plan.steps]
     cuts = [(a - b) / a for a, b in itertools.pairwise(doses) if a > 0 and b < a]
     counts = {
         level: sum(1 for f in plan.findings if f.severity == level)
@@ -72,7 +70,7 @@ def summary_row(plan: Plan) -> dict[str, Any]:
 
 def daily_doses(plan: Plan, days: int) -> FloatArray:
     """mg/day of the plan's drug; in a diazepam switch, diazepam counts at the plan's equivalence."""
-    per_mg = float(plan.parameters.get("diazepam_mg_per_mg") or 0.0)
+    per_mg = plan.switch.diazepam_mg_per_mg if plan.switch is not None else 0.0
     series = np.zeros(days)
     for step in plan.steps:
         by_drug = step.daily_dose_by_drug()
