@@ -9,25 +9,20 @@ import pytest
 
 from benzokit.compare import daily_doses, population_bands, predict, summary_row
 from benzokit.plan.api import plan_taper
-from benzokit.plan.compare import plan_regimen_text
 from benzokit.plan.model import Plan
 from benzokit.plan.strategies import StrategyName
-from benzokit.regimen import expand_events, parse_regimen
+from benzokit.regimen import expand_events
 from benzokit.sim.trial import run_trial
 from benzokit.sim.trial.spec import parse_trial_spec
 from benzokit.sim.trial.summary import quantile_bands
 
 
-def _daily_totals_mg(plan: Plan, text: bool) -> np.ndarray:
-    regimen = parse_regimen(plan_regimen_text(plan)) if text else plan.to_regimen()
-    return expand_events(regimen.to_events(plan.total_days * 24.0)).daily_totals_mg(plan.total_days)
-
-
-def test_the_plan_as_regimen_text_or_regimen_gives_the_same_daily_doses() -> None:
+def test_the_plan_as_a_regimen_gives_the_daily_doses_compare_draws() -> None:
     plan = plan_taper("clonazepam", "1 mg bid", StrategyName.LABEL)
-    expected = daily_doses(plan, plan.total_days)
-    np.testing.assert_allclose(_daily_totals_mg(plan, text=True), expected)
-    np.testing.assert_allclose(_daily_totals_mg(plan, text=False), expected)
+    events = expand_events(plan.to_regimen().to_events(plan.total_days * 24.0))
+    np.testing.assert_allclose(
+        events.daily_totals_mg(plan.total_days), daily_doses(plan, plan.total_days)
+    )
 
 
 def test_summary_row_counts_findings_and_the_largest_cut() -> None:

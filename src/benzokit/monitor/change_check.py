@@ -16,7 +16,7 @@ from benzokit.knowledge import Knowledge
 from benzokit.monitor.course import Course
 from benzokit.plan.model import Plan
 from benzokit.plan.strategies import StrategyName
-from benzokit.safety.findings import Finding
+from benzokit.safety.findings import Finding, stamped
 from benzokit.safety.pace import DoseSpan, pace_of
 from benzokit.safety.rules import load_rules
 
@@ -79,8 +79,7 @@ def change_pace_findings(
         max_percent=pace.fraction * 100,
         pace=str(pace),
     )
-    return [
-        finding.with_numbers(
-            day=fall.to_day, from_mg=fall.from_mg, to_mg=fall.to_mg, fraction=fall.fraction
-        )
-    ]
+    numbers = finding.with_numbers(
+        day=fall.to_day, from_mg=fall.from_mg, to_mg=fall.to_mg, fraction=fall.fraction
+    )
+    return list(stamped([numbers], (knowledge or Knowledge.shipped()).version))

@@ -16,7 +16,7 @@ from benzokit.errors import InputError
 from benzokit.knowledge import Knowledge
 from benzokit.safety.context import PatientContext, resolve_indication
 from benzokit.safety.dosing import dose_findings
-from benzokit.safety.findings import Finding, sort_findings
+from benzokit.safety.findings import Finding, sort_findings, stamped
 from benzokit.safety.interactions import interaction_findings
 from benzokit.safety.rules import RuleSet, load_rules
 from benzokit.safety.schedule import StepLike, check_spans, normalise_steps
@@ -24,6 +24,10 @@ from benzokit.safety.schedule import StepLike, check_spans, normalise_steps
 
 def _drug(drug: Drug | str, knowledge: Knowledge | None) -> Drug:
     return drug if isinstance(drug, Drug) else load_drug(drug, knowledge)
+
+
+def _version(knowledge: Knowledge | None) -> str:
+    return (knowledge or Knowledge.shipped()).version
 
 
 def _validated(drug: Drug, context: PatientContext | None) -> PatientContext:
@@ -55,7 +59,7 @@ def check_prescription(
     findings = dose_findings(entry, daily_dose_mg, context, starting=starting, rules=rules)
     findings += interaction_findings(entry, context, rules)
     findings += condition_findings(entry, context, rules)
-    return sort_findings(findings)
+    return stamped(sort_findings(findings), _version(knowledge))
 
 
 def condition_findings(
@@ -100,6 +104,5 @@ def check_schedule(
         raise InputError("steps", "none", "at least one step (start_day, end_day, daily_dose_mg)")
     context = _validated(entry, context)
     rules = load_rules(knowledge)
-    return sort_findings(
-        check_spans(entry, spans, context, reason.strip() if reason else None, rules)
-    )
+    found = check_spans(entry, spans, context, reason.strip() if reason else None, rules)
+    return stamped(sort_findings(found), _version(knowledge))

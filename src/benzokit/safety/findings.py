@@ -3,12 +3,13 @@
 Beside the prose a finding carries the numbers it is about, as fields software reads (never parse the
 message): ``day`` (the plan day it concerns), ``from_mg`` and ``to_mg`` (daily doses, mg/day, of a
 change) and ``fraction`` (the fall as a fraction of ``from_mg``, on findings that judge a reduction's
-size; ``None`` elsewhere). Fields a finding is not about are ``None``.
+size; ``None`` elsewhere). Fields a finding is not about are ``None``. ``knowledge_version`` names the
+knowledge base (:attr:`benzokit.knowledge.Knowledge.version`) the finding was judged by.
 """
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import Any
@@ -45,6 +46,7 @@ class Finding:
     from_mg: float | None = None
     to_mg: float | None = None
     fraction: float | None = None
+    knowledge_version: str | None = None
 
     def with_numbers(
         self,
@@ -71,6 +73,8 @@ class Finding:
             value = getattr(self, name)
             if value is not None:
                 data[name] = value
+        if self.knowledge_version is not None:
+            data["knowledge_version"] = self.knowledge_version
         return data
 
     @classmethod
@@ -87,7 +91,13 @@ class Finding:
             from_mg=None if from_mg is None else float(from_mg),
             to_mg=None if to_mg is None else float(to_mg),
             fraction=None if fraction is None else float(fraction),
+            knowledge_version=data.get("knowledge_version"),
         )
+
+
+def stamped(findings: Iterable[Finding], knowledge_version: str) -> tuple[Finding, ...]:
+    """``findings`` marked with the knowledge base they were judged by (:attr:`Knowledge.version`)."""
+    return tuple(replace(f, knowledge_version=knowledge_version) for f in findings)
 
 
 def sort_findings(findings: list[Finding] | tuple[Finding, ...]) -> tuple[Finding, ...]:
