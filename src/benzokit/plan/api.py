@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, replace
 from datetime import date
+from functools import partial
 
 from benzokit.drugs.loader import load_drug
 from benzokit.drugs.models import Drug, ProductForm
@@ -268,16 +269,16 @@ def _build_taper(
     )
     if strategy is StrategyName.CUSTOM:
         return custom_plan(drug, product_set_, settings, custom_steps)
-    pace = _pace(
-        drug,
-        strategy,
-        chosen_risk,
-        start_mg,
+    pace_of = partial(
+        _pace,
+        risk=chosen_risk,
+        start_mg=start_mg,
         interval_days=interval_days,
         reduction_fraction=reduction_fraction,
         occupancy_set=occupancy_set,
         knowledge=knowledge,
     )
+    pace = pace_of(drug, strategy)
     if strategy is StrategyName.DIAZEPAM_SWITCH:
         if drug.name == DIAZEPAM:
             raise InputError(
@@ -286,16 +287,7 @@ def _build_taper(
                 "another strategy: the patient already takes diazepam",
             )
         diazepam = load_drug(DIAZEPAM, knowledge)
-        diazepam_pace = _pace(
-            diazepam,
-            StrategyName.GUIDELINE,
-            chosen_risk,
-            start_mg,
-            interval_days=interval_days,
-            reduction_fraction=reduction_fraction,
-            occupancy_set=occupancy_set,
-            knowledge=knowledge,
-        )
+        diazepam_pace = pace_of(diazepam, StrategyName.GUIDELINE)
         return switch_plan(
             drug,
             product_set_,
