@@ -103,14 +103,8 @@ def parse_duration_h(text: str, *, field: str = "duration") -> float:
     return value * factor
 
 
-def parse_clock_h(text: str | ClockTime, *, field: str = "time of day") -> float:
-    """Parse a clock time "08:00", "8:30", "22h" or "8am"/"10 pm" into hours after midnight.
-
-    A :class:`ClockTime` is taken as it is (only ``plan/compare.py`` still passes one, until it builds
-    its regimen with ``Plan.to_regimen``).
-    """
-    if isinstance(text, ClockTime):
-        return text.hours
+def parse_clock_h(text: str, *, field: str = "time of day") -> float:
+    """Parse a clock time "08:00", "8:30", "22h" or "8am"/"10 pm" into hours after midnight."""
     allowed = "a clock time from 00:00 to 23:59, such as 08:00 or 10pm"
     raw = text.strip().lower().replace(" ", "")
     match = re.fullmatch(r"(?P<h>\d{1,2})(?::(?P<m>\d{2}))?(?P<suffix>am|pm|h)?", raw)

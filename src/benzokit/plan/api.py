@@ -32,7 +32,7 @@ from benzokit.plan.titration import TitrationRequest, titration_plan
 from benzokit.regimen.language import parse_regimen
 from benzokit.safety.check import check_prescription, check_schedule
 from benzokit.safety.context import PatientContext
-from benzokit.safety.findings import sort_findings
+from benzokit.safety.findings import sort_findings, stamped
 from benzokit.safety.pace import guideline_pace
 from benzokit.units import ClockTime, parse_dose
 
@@ -181,9 +181,11 @@ def plan_taper(
 def with_safety_findings(
     plan: Plan, context: PatientContext | None, knowledge: Knowledge | None = None
 ) -> Plan:
-    """The plan with the safety checker's findings on its schedule and starting dose added."""
+    """The plan with the safety checker's findings on its schedule and starting dose added, the plan
+    and every finding marked with the knowledge base's version."""
+    version = (knowledge or Knowledge.shipped()).version
     if not plan.steps:
-        return plan
+        return replace(plan, knowledge_version=version)
     drug = load_drug(plan.drug, knowledge)
     start_mg = plan.first_daily_mg
     if plan.strategy == StrategyName.DIAZEPAM_SWITCH:
@@ -217,7 +219,8 @@ def with_safety_findings(
     found += check_prescription(
         drug, max(start_mg, plan.steps[0].daily_dose_mg(plan.drug)), context, knowledge=knowledge
     )
-    return replace(plan, findings=sort_findings([*plan.findings, *found]))
+    findings = stamped(sort_findings([*plan.findings, *found]), version)
+    return replace(plan, findings=findings, knowledge_version=version)
 
 
 def _build_taper(

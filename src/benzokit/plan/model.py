@@ -142,6 +142,8 @@ class Plan:
     0 = the plan stops), ``times`` (the daily dose times), ``interval_days`` (days between cuts),
     ``risk``, the products (``products_market``, ``liquid``), ``custom_steps`` (the steps as written),
     ``switch`` / ``titration`` terms, and ``slowed_by`` (a course slowed by this factor).
+    ``knowledge_version`` names the knowledge base it was planned and checked with
+    (:attr:`benzokit.knowledge.Knowledge.version`).
     """
 
     drug: str
@@ -161,6 +163,7 @@ class Plan:
     switch: SwitchTerms | None = None
     titration: TitrationTerms | None = None
     slowed_by: float | None = None
+    knowledge_version: str | None = None
 
     @property
     def first_daily_mg(self) -> float:
@@ -231,6 +234,7 @@ class Plan:
             "steps": [s.to_dict() for s in self.steps],
             "findings": [f.to_dict() for f in self.findings],
             "notes": list(self.notes),
+            "knowledge_version": self.knowledge_version,
             "disclaimer": DISCLAIMER,
         }
 

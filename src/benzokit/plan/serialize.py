@@ -32,6 +32,7 @@ def plan_from_dict(data: Mapping[str, Any]) -> Plan:
             findings=tuple(Finding.from_dict(f) for f in data.get("findings", ())),
             start_date=date.fromisoformat(start) if start else None,
             notes=tuple(str(n) for n in data.get("notes", ())),
+            knowledge_version=data.get("knowledge_version"),
             **_parameters(data.get("parameters") or {}),
         )
     except (KeyError, TypeError, ValueError) as error:

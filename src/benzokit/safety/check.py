@@ -30,11 +30,12 @@ def _version(knowledge: Knowledge | None) -> str:
     return (knowledge or Knowledge.shipped()).version
 
 
-def _validated(drug: Drug, context: PatientContext | None) -> PatientContext:
+def _validated(drug: Drug, context: PatientContext | None, rules: RuleSet) -> PatientContext:
+    """The patient's context checked against the drug's indications and named by ``rules``."""
     context = context or PatientContext()
     if context.indication is not None:
         resolve_indication(drug, context.indication)
-    return context
+    return context.resolved(rules)
 
 
 def check_prescription(
@@ -54,8 +55,8 @@ def check_prescription(
     entry = _drug(drug, knowledge)
     if not (math.isfinite(daily_dose_mg) and daily_dose_mg > 0):
         raise InputError("daily dose", daily_dose_mg, "a daily dose in mg greater than 0")
-    context = _validated(entry, context)
     rules = load_rules(knowledge)
+    context = _validated(entry, context, rules)
     findings = dose_findings(entry, daily_dose_mg, context, starting=starting, rules=rules)
     findings += interaction_findings(entry, context, rules)
     findings += condition_findings(entry, context, rules)
@@ -102,7 +103,7 @@ def check_schedule(
     spans = normalise_steps(steps, entry.name)
     if not spans:
         raise InputError("steps", "none", "at least one step (start_day, end_day, daily_dose_mg)")
-    context = _validated(entry, context)
     rules = load_rules(knowledge)
+    context = _validated(entry, context, rules)
     found = check_spans(entry, spans, context, reason.strip() if reason else None, rules)
     return stamped(sort_findings(found), _version(knowledge))

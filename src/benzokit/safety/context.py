@@ -8,13 +8,13 @@ conditions are names from ``safety/data/rules.toml`` (aliases accepted). Unknown
 from __future__ import annotations
 
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 from benzokit.drugs.agents import Agent, resolve_agents
 from benzokit.drugs.models import DoseLimit, Drug, Population
 from benzokit.errors import InputError
 from benzokit.patient import Patient
-from benzokit.safety.rules import RuleSet, load_rules
+from benzokit.safety.rules import RuleSet, load_rules, normalise_condition
 
 PREGNANCY = "pregnancy"
 
@@ -36,8 +36,7 @@ class PatientContext:
 
     def __post_init__(self) -> None:
         Patient(weight_kg=self.weight_kg, age_y=self.age_y)  # validates the ranges
-        rules = load_rules()
-        names = [rules.resolve_condition(c) for c in self.conditions]
+        names = [normalise_condition(c) for c in self.conditions]
         if self.pregnant:
             names.append(PREGNANCY)
         unique = tuple(dict.fromkeys(names))
@@ -45,6 +44,12 @@ class PatientContext:
         object.__setattr__(self, "pregnant", PREGNANCY in unique)
         if self.indication is not None:
             object.__setattr__(self, "indication", self.indication.strip() or None)
+
+    def resolved(self, rules: RuleSet) -> PatientContext:
+        """This context with its conditions named as ``rules`` names them (aliases resolved); an
+        unknown condition is an :class:`UnknownNameError` listing the conditions ``rules`` knows."""
+        names = tuple(rules.resolve_condition(c) for c in self.conditions)
+        return replace(self, conditions=names, pregnant=PREGNANCY in names)
 
     @classmethod
     def create(
