@@ -179,10 +179,11 @@ class Recording(UseCases):
                 rules=rules,
                 scales=load_scales(unit.knowledge),
             )
-            ended_silence = silence_alerts(session, unit, record)  # saved now: it becomes history
+            last = history[-1].recorded_at if history else None  # the newest, when recent
+            ended_silence = silence_alerts(session, unit, record, last_checkin=last)
             saved = records.add_checkin(session, record.id, checkin, client_token=form.client_token)
             raised = records.add_alerts(session, record.id, found, checkin_id=saved.id)
-            records.add_alerts(session, record.id, ended_silence)
+            records.add_alerts(session, record.id, ended_silence)  # saved: it becomes history
             unit.audit(
                 session, actor, "write", "checkin", record.id, detail=f"{len(scores)} scales"
             )
