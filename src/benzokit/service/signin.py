@@ -74,7 +74,8 @@ class SignIn(UseCases):
         return OpenedSession(account, token, csrf)
 
     def session(self, token: str) -> LoginSession | None:
-        """The signed-in account of a session token (None: unknown or expired)."""
+        """The signed-in account of a session token (None: unknown or expired). Asked on every
+        request, so not audited: the use case the request makes is."""
         with self.unit.transaction() as session:
             return accounts.find_session(session, token, self.unit.now())
 
