@@ -680,3 +680,16 @@ def test_a_dose_only_the_liquid_can_make_is_explained_in_the_forms_words(world: 
     error = tablets.json()["error"]
     assert tablets.status_code == 422 and error["field"] == "liquid", error
     assert "oral liquid" in error["allowed"]
+
+
+def test_signing_in_and_out_is_audited(world: World) -> None:
+    mark = world.last_audit_id()
+    alex = world.sign_in("alex")
+    assert alex.client.delete("/api/v1/session", headers=alex.headers).status_code == 204
+    failed = sign_in_response(world, "alex", "not-the-password")
+    assert failed.status_code == 422
+    rows = [(r["user_id"], r["action"], r["what"], r["detail"]) for r in world.audit_after(mark)]
+    assert rows == [
+        (alex.user_id, "write", "session", "signed in"),
+        (alex.user_id, "write", "session", "signed out"),
+    ]  # a failed sign-in is a login-attempt row only: no typed username is copied to the audit log

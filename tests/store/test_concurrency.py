@@ -1,21 +1,26 @@
-"""Requests racing each other: the same retry token from several threads at once is saved once."""
+"""Requests racing each other: the same retry token from several threads at once is saved once, and
+so is a derived alert that several clinicians acknowledge at once."""
 
 from __future__ import annotations
 
 import threading
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import TypeVar
 
 import pytest
 from sqlalchemy import func, select
 
+from benzokit.monitor.alerts import load_alert_rules
 from benzokit.service import schemas
 from benzokit.service.clinic import Clinic
 from benzokit.service.demo import seed_demo
+from benzokit.service.unit import Unit
+from benzokit.store import records
 from benzokit.store.accounts import find_account
 from benzokit.store.db import Database
-from benzokit.store.tables import CheckInRow, DoseLogRow
+from benzokit.store.tables import AlertRow, CheckInRow, DoseLogRow
 
 T = TypeVar("T")
 THREADS = 6
@@ -93,5 +98,27 @@ def test_racing_dose_confirmations_with_one_token_make_one_record(clinic: Clinic
             select(func.count())
             .select_from(DoseLogRow)
             .where(DoseLogRow.client_token == "dose-0000001")
+        )
+    assert count == 1
+
+
+def test_racing_acknowledgements_of_a_derived_alert_save_it_once(clinic: Clinic) -> None:
+    quiet_days = load_alert_rules().no_checkin.days.value
+    later = Clinic(
+        Unit(clinic.db, clock=lambda: datetime.now(UTC) + timedelta(days=quiet_days + 1))
+    )
+    with clinic.db.transaction() as session:
+        rivera, sam = find_account(session, "dr.rivera"), find_account(session, "sam")
+        assert rivera is not None and sam is not None
+        record = records.patient_of_user(session, sam.id)
+    assert record is not None
+    (quiet,) = [a for a in later.reading.alerts(rivera, record.id) if a.code == "MON-NO-CHECKIN"]
+    assert quiet.id is None  # derived: not saved by the read
+    results = race(lambda: later.steering.acknowledge_key(rivera, record.id, quiet.key))
+    assert len({r.id for r in results}) == 1
+    assert len({r.acknowledged_at for r in results}) == 1 and results[0].acknowledged_at
+    with clinic.db.transaction() as session:
+        count = session.scalar(
+            select(func.count()).select_from(AlertRow).where(AlertRow.key == quiet.key)
         )
     assert count == 1

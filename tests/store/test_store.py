@@ -17,6 +17,7 @@ from benzokit.monitor.records import CheckIn, DoseLog, DoseStatus
 from benzokit.monitor.scales import score_scale
 from benzokit.service.clinic import Clinic
 from benzokit.service.demo import seed_demo
+from benzokit.service.unit import Unit
 from benzokit.store import records
 from benzokit.store.backup import dump, restore, write_backup
 from benzokit.store.db import Database, head_revision, schema_revision
@@ -54,7 +55,7 @@ def test_opening_again_is_a_no_op(database_url: str) -> None:
 
 
 def test_the_record_round_trips_with_timezones(db: Database) -> None:
-    clinic = Clinic(db, clock=lambda: NOW)
+    clinic = Clinic(Unit(db, clock=lambda: NOW))
     assert seed_demo(clinic)
     assert not seed_demo(clinic)  # only in an empty database
     with db.transaction() as session:
@@ -91,7 +92,7 @@ def test_the_record_round_trips_with_timezones(db: Database) -> None:
 
 
 def test_a_failed_transaction_leaves_nothing(db: Database) -> None:
-    clinic = Clinic(db, clock=lambda: NOW)
+    clinic = Clinic(Unit(db, clock=lambda: NOW))
     seed_demo(clinic)
     with db.transaction() as session:
         before = session.scalar(select(func.count()).select_from(CheckInRow))
@@ -103,7 +104,7 @@ def test_a_failed_transaction_leaves_nothing(db: Database) -> None:
 
 
 def test_backup_and_restore_round_trip(db: Database, database_url: str, tmp_path: Path) -> None:
-    seed_demo(Clinic(db, clock=lambda: NOW))
+    seed_demo(Clinic(Unit(db, clock=lambda: NOW)))
     backup = tmp_path / "backup.json"
     counts = write_backup(db, backup)
     assert counts["users"] == 4 and counts["checkins"] > 0 and counts["dose_logs"] > 0
@@ -123,7 +124,7 @@ def test_restore_into_postgresql_moves_the_id_sequences(
     tmp_path: Path, fresh_postgres_url: str
 ) -> None:
     source = Database(f"sqlite:///{tmp_path / 'source.db'}")
-    seed_demo(Clinic(source, clock=lambda: NOW))
+    seed_demo(Clinic(Unit(source, clock=lambda: NOW)))
     backup = tmp_path / "backup.json"
     write_backup(source, backup)
     target = Database(fresh_postgres_url)
@@ -136,7 +137,7 @@ def test_restore_into_postgresql_moves_the_id_sequences(
 
 
 def test_restore_refuses_what_it_must_not_overwrite(db: Database, tmp_path: Path) -> None:
-    seed_demo(Clinic(db, clock=lambda: NOW))
+    seed_demo(Clinic(Unit(db, clock=lambda: NOW)))
     backup = tmp_path / "backup.json"
     write_backup(db, backup)
     with pytest.raises(InputError, match="empty database"):

@@ -105,7 +105,7 @@ def open_session(request: Request, body: schemas.Login) -> JSONResponse:
 @router.delete("/session", tags=["session"], status_code=204)
 def close_session(request: Request, visitor: ChangingVisitor) -> Response:
     """Sign out."""
-    clinic_of(request).signin.sign_out(visitor.token)
+    clinic_of(request).signin.sign_out(visitor.account, visitor.token)
     response = Response(status_code=204)
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

@@ -24,6 +24,7 @@ from benzokit.service.handlers import (
     validation_error_handler,
 )
 from benzokit.service.settings import ServiceSettings
+from benzokit.service.unit import Unit
 from benzokit.service.web import BodyLimit, SecurityHeaders
 from benzokit.store.db import Database
 
@@ -50,13 +51,8 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
-    app.state.clinic = Clinic(
-        db,
-        timezone=settings.timezone,
-        clock=settings.clock,
-        knowledge=knowledge,
-        limits=settings.sign_in_limits(),
-    )
+    unit = Unit(db, timezone=settings.timezone, clock=settings.clock, knowledge=knowledge)
+    app.state.clinic = Clinic(unit, limits=settings.sign_in_limits())
     app.add_exception_handler(BenzokitError, benzokit_error_handler)
     app.add_exception_handler(RequestValidationError, validation_error_handler)
     app.add_exception_handler(StarletteHTTPException, http_error_handler)

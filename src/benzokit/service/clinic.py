@@ -1,7 +1,8 @@
 """The clinic: every area's use cases on one unit of work (the service's composition root).
 
-``Clinic(db, timezone=..., clock=..., knowledge=...)`` builds the :class:`~benzokit.service.unit.Unit`
-and one object per area; the web edge and the CLI call ``clinic.<area>.<use case>(actor, ...)``:
+``Clinic(Unit(db, timezone=..., clock=..., knowledge=...))`` (or ``Clinic(db)``: UTC, the real clock,
+the shipped knowledge) builds one object per area on the :class:`~benzokit.service.unit.Unit`; the web
+edge and the CLI call ``clinic.<area>.<use case>(actor, ...)``:
 
 - :attr:`reading` what a patient or clinician reads of a record,
 - :attr:`recording` the patient's dose confirmations and check-ins,
@@ -24,23 +25,15 @@ from benzokit.service.reading import Reading
 from benzokit.service.recording import Recording
 from benzokit.service.signin import SignIn, SignInLimits
 from benzokit.service.steering import Steering
-from benzokit.service.unit import Clock, Unit, utc_now
+from benzokit.service.unit import Unit
 from benzokit.store.db import Database
 
 
 class Clinic:
     """The monitoring service's use cases on a :class:`Database`, grouped by area."""
 
-    def __init__(
-        self,
-        db: Database,
-        *,
-        timezone: str = "UTC",
-        clock: Clock = utc_now,
-        knowledge: Knowledge | None = None,
-        limits: SignInLimits | None = None,
-    ) -> None:
-        self.unit = Unit(db, timezone=timezone, clock=clock, knowledge=knowledge)
+    def __init__(self, unit: Unit | Database, *, limits: SignInLimits | None = None) -> None:
+        self.unit = unit if isinstance(unit, Unit) else Unit(unit)
         self.reading = Reading(self.unit)
         self.recording = Recording(self.unit)
         self.steering = Steering(self.unit)

@@ -14,6 +14,8 @@ When each rule is evaluated (reads never write domain data):
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from sqlalchemy.orm import Session
 
 from benzokit.monitor.alerts import load_alert_rules, no_checkin_alerts
@@ -23,11 +25,14 @@ from benzokit.store import records
 from benzokit.store.records import PatientRecord
 
 
-def silence_alerts(session: Session, unit: Unit, record: PatientRecord) -> list[Alert]:
-    """The no-check-in alert due now (not saved), if the patient has been quiet too long."""
+def silence_alerts(
+    session: Session, unit: Unit, record: PatientRecord, *, last_checkin: datetime | None = None
+) -> list[Alert]:
+    """The no-check-in alert due now (not saved), if the patient has been quiet too long
+    (``last_checkin``: when the caller knows it already; else it is read)."""
     return no_checkin_alerts(
         record.summary.display_name,
-        records.last_checkin_at(session, record.id),
+        last_checkin or records.last_checkin_at(session, record.id),
         record.enrolled_at,
         unit.now(),
         rules=load_alert_rules(unit.knowledge),

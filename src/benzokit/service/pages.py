@@ -105,7 +105,7 @@ def login(
 @router.post("/logout")
 async def logout(request: Request, visitor: VisitorDep) -> Response:
     await form_of(request, visitor)
-    clinic_of(request).signin.sign_out(visitor.token)
+    clinic_of(request).signin.sign_out(visitor.account, visitor.token)
     response = redirect("/login")
     response.delete_cookie(SESSION_COOKIE, path="/")
     return response

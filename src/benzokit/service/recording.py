@@ -44,15 +44,15 @@ class Recording(UseCases):
         require_role(actor, Role.PATIENT)
         try:
             return self._confirm_dose(actor, patient_id, form)
-        except IntegrityError:
-            earlier = self._by_token(records.find_dose_log_by_token, patient_id, form.client_token)
-            if earlier is None:
-                raise
-            with self.unit.transaction() as session:
-                self.unit.audit(
-                    session, actor, "write", "dose", patient_id, detail="repeated token"
-                )
-            return earlier
+        except IntegrityError as conflict:
+            return self._winner(
+                conflict,
+                records.find_dose_log_by_token,
+                actor,
+                patient_id,
+                token=form.client_token,
+                what="dose",
+            )
 
     def submit_checkin(
         self, actor: Account, patient_id: int, form: schemas.CheckInForm
@@ -70,24 +70,35 @@ class Recording(UseCases):
         )
         try:
             return self._submit_checkin(actor, patient_id, form, scores)
-        except IntegrityError:
-            earlier = self._by_token(records.find_checkin_by_token, patient_id, form.client_token)
-            if earlier is None:
-                raise
-            with self.unit.transaction() as session:
-                self.unit.audit(
-                    session, actor, "write", "checkin", patient_id, detail="repeated token"
-                )
+        except IntegrityError as conflict:
+            earlier = self._winner(
+                conflict,
+                records.find_checkin_by_token,
+                actor,
+                patient_id,
+                token=form.client_token,
+                what="checkin",
+            )
             return CheckInResult(earlier, (), (), repeated=True)
 
-    def _by_token(
-        self, find: Callable[[Session, int, str], T | None], patient_id: int, token: str | None
-    ) -> T | None:
-        """After a unique-token conflict: the record that won (None without a token)."""
-        if not token:
-            return None
+    def _winner(
+        self,
+        conflict: IntegrityError,
+        find: Callable[[Session, int, str], T | None],
+        actor: Account,
+        patient_id: int,
+        *,
+        token: str | None,
+        what: str,
+    ) -> T:
+        """After a unique-token conflict (a racing retry): the record that won, audited as a repeat.
+        Without a token (or no winner) the conflict was something else: it is raised again."""
         with self.unit.transaction() as session:
-            return find(session, patient_id, token)
+            earlier = find(session, patient_id, token) if token else None
+            if earlier is None:
+                raise conflict
+            self.unit.audit(session, actor, "write", what, patient_id, detail="repeated token")
+            return earlier
 
     def _confirm_dose(
         self, actor: Account, patient_id: int, form: schemas.DoseConfirmation
@@ -168,10 +179,11 @@ class Recording(UseCases):
                 rules=rules,
                 scales=load_scales(unit.knowledge),
             )
-            ended_silence = silence_alerts(session, unit, record)  # saved now: it becomes history
+            last = history[-1].recorded_at if history else None  # the newest, when recent
+            ended_silence = silence_alerts(session, unit, record, last_checkin=last)
             saved = records.add_checkin(session, record.id, checkin, client_token=form.client_token)
             raised = records.add_alerts(session, record.id, found, checkin_id=saved.id)
-            records.add_alerts(session, record.id, ended_silence)
+            records.add_alerts(session, record.id, ended_silence)  # saved: it becomes history
             unit.audit(
                 session, actor, "write", "checkin", record.id, detail=f"{len(scores)} scales"
             )

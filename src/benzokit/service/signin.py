@@ -1,8 +1,11 @@
 """Signing in and out, sessions and passwords: the account holder's use cases.
 
-Methods of :class:`SignIn` in the one shape of :mod:`benzokit.service.unit`. Sign-in is limited per
-username and per client address (:class:`SignInLimits`); a failed attempt is committed before the
-refusal is raised, so the limit counts it. The web edge only sets and reads the cookie.
+Methods of :class:`SignIn` in the one shape of :mod:`benzokit.service.unit` (the access check is the
+password itself). Sign-in is limited per username and per client address (:class:`SignInLimits`); every
+attempt is a login-attempt row, and a failed one is committed before the refusal is raised, so the limit
+counts it. Opening and closing a session, and a password change, are audited (a failed sign-in is not:
+its account is not known, and what was typed as a username is not copied into the audit log). The web
+edge only sets and reads the cookie.
 """
 
 from __future__ import annotations
@@ -63,6 +66,7 @@ class SignIn(UseCases):
                 token, csrf = accounts.open_session(
                     session, account, now, self.limits.session_lifetime
                 )
+                self.unit.audit(session, account, "write", "session", None, detail="signed in")
         if account is None:  # raised after the failed attempt is committed: the limit counts it
             raise InputError(
                 "password", "(hidden)", "the username and password of an active account"
@@ -70,13 +74,16 @@ class SignIn(UseCases):
         return OpenedSession(account, token, csrf)
 
     def session(self, token: str) -> LoginSession | None:
-        """The signed-in account of a session token (None: unknown or expired)."""
+        """The signed-in account of a session token (None: unknown or expired). Asked on every
+        request, so not audited: the use case the request makes is."""
         with self.unit.transaction() as session:
             return accounts.find_session(session, token, self.unit.now())
 
-    def sign_out(self, token: str) -> None:
+    def sign_out(self, actor: Account, token: str) -> None:
+        """End the session ``token`` of ``actor``."""
         with self.unit.transaction() as session:
             accounts.close_session(session, token)
+            self.unit.audit(session, actor, "write", "session", None, detail="signed out")
 
     def change_password(
         self, actor: Account, token: str, current: str, new: str, client: str

@@ -13,6 +13,7 @@ from collections.abc import Callable
 from dataclasses import replace
 from datetime import date
 
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from benzokit.errors import InputError
@@ -63,8 +64,15 @@ class Steering(UseCases):
 
     def acknowledge_key(self, actor: Account, patient_id: int, key: str) -> Alert:
         """Mark the patient's alert ``key`` as seen: a stored one, or a derived one (which is saved
-        now, acknowledged, so that it stays acknowledged)."""
+        now, acknowledged, so that it stays acknowledged). Two clinicians saving the same derived
+        alert at once: the second finds it stored and acknowledges that one."""
         require_role(actor, Role.CLINICIAN)
+        try:
+            return self._acknowledge_key(actor, patient_id, key)
+        except IntegrityError:
+            return self._acknowledge_key(actor, patient_id, key)
+
+    def _acknowledge_key(self, actor: Account, patient_id: int, key: str) -> Alert:
         with self.unit.transaction() as session:
             record = patient_for(session, actor, patient_id)
             alert = next(
