@@ -334,6 +334,6 @@ def test_a_folder_holding_another_trial_is_refused(tmp_path: Path) -> None:
     before = {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()}
     with pytest.raises(InputError) as info:
         run_trial(_spec(**small, seed=8), tmp_path)
-    assert info.value.field == "--out"
+    assert info.value.field == "results_folder"
     assert "different trial" in info.value.allowed
     assert {p: p.read_bytes() for p in tmp_path.rglob("*") if p.is_file()} == before

@@ -160,8 +160,8 @@ def test_restore_refuses_what_it_must_not_overwrite(db: Database, tmp_path: Path
         )
 
 
-def test_a_bad_database_url_names_the_option() -> None:
-    with pytest.raises(InputError, match="--database"):
+def test_a_bad_database_url_names_the_setting() -> None:
+    with pytest.raises(InputError, match="database_url"):
         Database("mysql://nobody@localhost/db")
-    with pytest.raises(InputError, match="--database"):
+    with pytest.raises(InputError, match="database_url"):
         Database("not a url")

@@ -18,8 +18,19 @@ T = TypeVar("T")
 _stderr = Console(stderr=True, highlight=False, soft_wrap=True)
 
 
+# library fields of the service, the store and the trial runner in the CLI's words: their options
+# (the planner's fields are worded by ``benzokit plan``'s own table, ``cli/plan.py``)
+OPTION_OF_FIELD = {
+    "database_url": "--database",
+    "timezone": "--timezone",
+    "results_folder": "--out",
+}
+
+
 def fail(error: BenzokitError) -> NoReturn:
     """Print ``error`` for a person and exit: 2 for bad input, 3 for a broken knowledge base."""
+    if isinstance(error, InputError) and error.field in OPTION_OF_FIELD:
+        error = InputError(OPTION_OF_FIELD[error.field], error.value, error.allowed)
     kind = "input error" if isinstance(error, InputError) else "error"
     _stderr.print(f"[bold red]{kind}:[/] {error}", markup=True)
     if isinstance(error, DataError):
@@ -41,3 +52,15 @@ def guarded(action: Callable[[], T]) -> T:
         return action()
     except BenzokitError as error:
         fail(error)
+
+
+def in_options(action: Callable[[], T], option_for: Callable[[str], str]) -> T:
+    """Run ``action``; an :class:`InputError` naming a library field is re-worded with the command's
+    option for it (``option_for(field)``, which returns the field itself when the command has none)."""
+    try:
+        return action()
+    except InputError as error:
+        option = option_for(error.field)
+        if option == error.field:
+            raise
+        raise InputError(option, error.value, error.allowed) from error

@@ -13,7 +13,7 @@ import typer
 from rich.table import Table
 
 from benzokit._disclaimer import DISCLAIMER
-from benzokit.cli.errors import guarded
+from benzokit.cli.errors import guarded, in_options
 from benzokit.cli.render import console, print_disclaimer
 from benzokit.errors import InputError
 from benzokit.patient import Patient
@@ -114,13 +114,7 @@ def option_for(field: str) -> str:
 
 def _as_options(action: Callable[[], T]) -> T:
     """Run ``action``; an error naming a planner field is re-worded with the command's option."""
-    try:
-        return action()
-    except InputError as error:
-        option = option_for(error.field)
-        if option == error.field:
-            raise
-        raise InputError(option, error.value, error.allowed) from error
+    return in_options(action, option_for)
 
 
 def _daily(text: str | None, field: str) -> float | None:

@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated, TypeVar
 import typer
 
 from benzokit._disclaimer import DISCLAIMER
+from benzokit.cli.context import knowledge
 from benzokit.cli.errors import guarded
 from benzokit.cli.render import console
 from benzokit.errors import InputError
@@ -58,7 +59,7 @@ def serve_command(
     settings = ServiceSettings(
         database_url=database, timezone=timezone, secure_cookies=secure_cookies
     )
-    app = guarded(lambda: create_app(settings))
+    app = guarded(lambda: create_app(settings, knowledge=knowledge()))
     with_demo = demo if demo is not None else database == DEFAULT_URL
     seeded = guarded(lambda: seed_demo(app.state.clinic)) if with_demo else False
     url = f"http://{host}:{port}/"
@@ -67,6 +68,7 @@ def serve_command(
         f"Open [bold]{url}[/] (API docs: {url}api/docs) · database: {_safe(database)}",
         soft_wrap=True,
     )
+    console.print(f"knowledge base {_knowledge_in_use()}", soft_wrap=True)
     if with_demo:
         console.print(
             "Demo clinic " + ("created" if seeded else "already in this database") + "; sign in as:"
@@ -78,6 +80,12 @@ def serve_command(
             )
     console.print(DISCLAIMER, style="dim", soft_wrap=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _knowledge_in_use() -> str:
+    chosen = knowledge()
+    where = f"(overlay {chosen.overlay})" if chosen.overlay else "(the shipped files)"
+    return f"{chosen.version} {where}"
 
 
 def _safe(url: str) -> str:
@@ -97,9 +105,10 @@ admin_app = typer.Typer(
 
 def _clinic(database: str) -> Clinic:
     from benzokit.service.clinic import Clinic
+    from benzokit.service.unit import Unit
     from benzokit.store.db import Database
 
-    return Clinic(guarded(lambda: Database(database)))
+    return Clinic(Unit(guarded(lambda: Database(database)), knowledge=knowledge()))
 
 
 PasswordOption = Annotated[

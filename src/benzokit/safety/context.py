@@ -13,6 +13,7 @@ from dataclasses import dataclass, replace
 from benzokit.drugs.agents import Agent, resolve_agents
 from benzokit.drugs.models import DoseLimit, Drug, Population
 from benzokit.errors import InputError
+from benzokit.knowledge import Knowledge
 from benzokit.patient import Patient
 from benzokit.safety.rules import RuleSet, load_rules, normalise_condition
 
@@ -61,11 +62,13 @@ class PatientContext:
         conditions: Iterable[str] = (),
         pregnant: bool = False,
         indication: str | None = None,
+        knowledge: Knowledge | None = None,
     ) -> PatientContext:
-        """Build a context from names: co-medications by name or alias (e.g. ``"oxycodone"``)."""
+        """Build a context from names: co-medications by name or alias (e.g. ``"oxycodone"``), looked up
+        in ``knowledge`` (default: shipped)."""
         items = list(comedications)
         agents = [a for a in items if isinstance(a, Agent)]
-        agents += resolve_agents([a for a in items if isinstance(a, str)])
+        agents += resolve_agents([a for a in items if isinstance(a, str)], knowledge=knowledge)
         return cls(
             age_y=age_y,
             weight_kg=weight_kg,

@@ -87,6 +87,7 @@ class Enrolment(UseCases):
             comedications=form.comedications,
             conditions=form.conditions,
             indication=form.indication,
+            knowledge=self.unit.knowledge,
         )
         plan = self._first_plan(drug.name, form, context)
         self._require_crisis_lines(form.locale)
@@ -139,6 +140,7 @@ class Enrolment(UseCases):
                 start_date=form.start_date,
                 products=ProductChoice(liquid=form.liquid),
                 context=context,
+                knowledge=self.unit.knowledge,
             )
         except InputError as error:  # the planner names its own fields: say it in the form's
             raise in_form_terms(error) from error

@@ -136,7 +136,12 @@ class Reading(UseCases):
         """Day-by-day series for the charts (the model's prediction over the course included)."""
         record = self._whole_record(actor, patient_id, "trends")
         return build_trends(
-            record.course, record.dose_logs, record.checkins, record.summary, self.unit.today()
+            record.course,
+            record.dose_logs,
+            record.checkins,
+            record.summary,
+            self.unit.today(),
+            knowledge=self.unit.knowledge,
         )
 
     def fhir_record(self, actor: Account, patient_id: int) -> dict[str, Any]:

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
+from benzokit.knowledge import Knowledge
 from benzokit.monitor.course import Course
 from benzokit.monitor.predict import CoursePrediction, predict_course
 from benzokit.monitor.records import CheckIn, DoseLog, PatientSummary
@@ -51,6 +52,8 @@ def build_trends(
     checkins: list[CheckIn],
     summary: PatientSummary,
     today: date,
+    *,
+    knowledge: Knowledge,
 ) -> Trends:
     starts = [course.versions[0].start] if course else []
     starts += [c.recorded_at.date() for c in checkins[:1]]
@@ -59,7 +62,7 @@ def build_trends(
     days = tuple(first + timedelta(days=i) for i in range((last - first).days + 1))
     if course is not None:
         patient = Patient(weight_kg=summary.weight_kg, comedications=summary.comedications)
-        prediction = predict_course(course, first, last, patient)
+        prediction = predict_course(course, first, last, patient, knowledge)
     else:
         prediction = CoursePrediction(first, tuple(0.0 for _ in days), None, None, "no plan yet")
     taken = _taken_by_day(logs)

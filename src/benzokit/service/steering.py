@@ -119,7 +119,9 @@ class Steering(UseCases):
                 )
                 try:
                     rest = remaining_plan(changed, today)
-                    findings = with_safety_findings(rest, self.unit.context_of(row)).findings
+                    findings = with_safety_findings(
+                        rest, self.unit.context_of(row), self.unit.knowledge
+                    ).findings
                 except InputError:
                     findings = ()
             self.unit.audit(session, actor, "write", "plan", row.id, detail=f"{action}: {message}")
@@ -143,7 +145,9 @@ class Steering(UseCases):
 
         def make(course: Course, row: PatientRecord, today: date) -> tuple[Course, str]:
             plan = with_safety_findings(
-                slowed(remaining_plan(course, today), form.factor), self.unit.context_of(row)
+                slowed(remaining_plan(course, today), form.factor),
+                self.unit.context_of(row),
+                self.unit.knowledge,
             )
             version = self._version(course, plan, actor, ChangeKind.SLOWED, form.reason)
             return course.with_version(
@@ -172,6 +176,7 @@ class Steering(UseCases):
                     else form.reduction_percent / 100,
                     hold_days_after_cut=form.hold_days,
                     context=self.unit.context_of(row),
+                    knowledge=self.unit.knowledge,
                 )
             except InputError as error:  # the planner names its own fields: say it in the form's
                 raise _adjust_error(error, form, step.daily_dose_mg()) from error
@@ -186,7 +191,9 @@ class Steering(UseCases):
         self, course: Course, plan: Plan, actor: Account, change: ChangeKind, reason: str
     ) -> PlanVersion:
         """The next version; its findings include the pace across the change (with the last days)."""
-        across = change_pace_findings(course, plan, self.unit.today())
+        across = change_pace_findings(
+            course, plan, self.unit.today(), knowledge=self.unit.knowledge
+        )
         plan = replace(plan, findings=sort_findings([*plan.findings, *across]))
         return PlanVersion(
             course.current.number + 1, plan, self.unit.now(), actor.display_name, change, reason

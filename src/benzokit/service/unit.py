@@ -57,7 +57,7 @@ class Unit:
             self.zone = ZoneInfo(timezone)
         except (ZoneInfoNotFoundError, ValueError) as error:
             raise InputError(
-                "--timezone", timezone, "an IANA time zone such as Europe/Berlin or UTC"
+                "timezone", timezone, "an IANA time zone such as Europe/Berlin or UTC"
             ) from error
         self.clock = clock
         self.knowledge = knowledge or Knowledge.shipped()
@@ -114,6 +114,7 @@ class Unit:
             comedications=summary.comedications,
             conditions=summary.conditions,
             indication=summary.indication,
+            knowledge=self.knowledge,
         )
 
 

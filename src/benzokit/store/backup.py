@@ -106,7 +106,7 @@ def restore(db: Database, path: Path) -> dict[str, int]:
     counts: dict[str, int] = {}
     with db.transaction() as session:
         if session.scalar(select(func.count()).select_from(User)):
-            raise InputError("--database", db.url, "an empty database (it already has accounts)")
+            raise InputError("database_url", db.url, "an empty database (it already has accounts)")
         for table in _tables():
             rows = [_decode(table.name, r) for r in tables.get(table.name, [])]
             if rows:

@@ -27,14 +27,14 @@ ALLOWED = "sqlite:///path/to/file.db or postgresql+psycopg://user@host/dbname"
 
 
 def make_engine(url: str) -> Engine:
-    """An engine for ``url``; an unusable URL is an :class:`InputError` naming ``--database``."""
+    """An engine for ``url``; an unusable URL is an :class:`InputError` naming ``database_url``."""
     try:
         parsed = make_url(url)
     except ArgumentError as error:
-        raise InputError("--database", url, ALLOWED) from error
+        raise InputError("database_url", url, ALLOWED) from error
     backend = parsed.get_backend_name()
     if backend not in {"sqlite", "postgresql"}:
-        raise InputError("--database", url, ALLOWED)
+        raise InputError("database_url", url, ALLOWED)
     try:
         if backend == "sqlite":
             engine = create_engine(parsed, connect_args={"timeout": 30})
@@ -43,10 +43,10 @@ def make_engine(url: str) -> Engine:
         else:
             engine = create_engine(parsed, pool_pre_ping=True)
     except NoSuchModuleError as error:
-        raise InputError("--database", url, ALLOWED) from error
+        raise InputError("database_url", url, ALLOWED) from error
     except ModuleNotFoundError as error:
         raise InputError(
-            "--database",
+            "database_url",
             url,
             f"install the PostgreSQL driver: pip install 'benzokit[postgres]' ({error})",
         ) from error
@@ -90,7 +90,7 @@ def migrate(engine: Engine) -> None:
         command.upgrade(_alembic_config(engine), "head")
     except OperationalError as error:
         raise InputError(
-            "--database",
+            "database_url",
             engine.url.render_as_string(hide_password=True),
             f"a database benzokit can reach and write to ({error.orig})",
         ) from error

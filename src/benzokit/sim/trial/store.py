@@ -42,7 +42,7 @@ def prepare_folder(out: Path, plan: TrialPlan) -> set[int]:
     }
     path = out / MANIFEST
     if out.exists() and not out.is_dir():
-        raise InputError("--out", str(out), "a folder (this is a file)")
+        raise InputError("results_folder", str(out), "a folder (this is a file)")
     if path.exists():
         existing = json.loads(path.read_text())
         if (
@@ -50,7 +50,7 @@ def prepare_folder(out: Path, plan: TrialPlan) -> set[int]:
             or existing.get("chunk_size") != plan.chunk_size
         ):
             raise InputError(
-                "--out",
+                "results_folder",
                 str(out),
                 "an empty folder or one holding this same trial (it holds results of a different trial spec)",
             )
