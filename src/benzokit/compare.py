@@ -82,19 +82,28 @@ def daily_doses(plan: Plan, days: int) -> FloatArray:
 
 
 def predict(
-    plans: list[Plan], *, occupancy_set: str | None = None, subjects: int = BAND_SUBJECTS
+    plans: list[Plan],
+    *,
+    occupancy_set: str | None = None,
+    subjects: int = BAND_SUBJECTS,
+    knowledge: Knowledge | None = None,
 ) -> list[StrategyPrediction]:
-    """PD predictions per plan on a shared day axis (the longest plan + a washout of 28 days)."""
+    """PD predictions per plan on a shared day axis (the longest plan + a washout of 28 days), with the
+    figures of ``knowledge`` (default: shipped)."""
+    knowledge = knowledge or Knowledge.shipped()
     days = max(p.total_days for p in plans) + WASHOUT_DAYS
     single = [p for p in plans if p.strategy != StrategyName.DIAZEPAM_SWITCH]
-    bands = population_bands(single, days, occupancy_set=occupancy_set, subjects=subjects)
+    bands = population_bands(
+        single, days, occupancy_set=occupancy_set, subjects=subjects, knowledge=knowledge
+    )
     out = []
     for plan in plans:
         dose = daily_doses(plan, days)
         if plan.strategy == StrategyName.DIAZEPAM_SWITCH:
             out.append(StrategyPrediction(plan.strategy, dose, None, None, None))
             continue
-        occupancy, withdrawal = _typical_subject(plan, load_drug(plan.drug), days, occupancy_set)
+        drug = load_drug(plan.drug, knowledge)
+        occupancy, withdrawal = _typical_subject(plan, drug, days, occupancy_set, knowledge)
         out.append(
             StrategyPrediction(plan.strategy, dose, occupancy, withdrawal, bands.get(plan.strategy))
         )
@@ -102,12 +111,13 @@ def predict(
 
 
 def _typical_subject(
-    plan: Plan, drug: Drug, days: int, occupancy_set: str | None
+    plan: Plan, drug: Drug, days: int, occupancy_set: str | None, knowledge: Knowledge
 ) -> tuple[FloatArray, FloatArray]:
     """The typical subject's occupancy at the start of each day and daily maximum withdrawal index."""
     hours = days * HOURS_PER_DAY
-    pk = simulate(drug, plan.to_regimen(), grid=TimeGrid(float(hours), 1.0))
-    pd = simulate_pd(pk, drug, occupancy_set=occupancy_set)
+    grid = TimeGrid(float(hours), 1.0)
+    pk = simulate(drug, plan.to_regimen(), grid=grid, knowledge=knowledge)
+    pd = simulate_pd(pk, drug, occupancy_set=occupancy_set, knowledge=knowledge)
     per_day = slice(0, hours, HOURS_PER_DAY)
     daily_max = pd.withdrawal_index[:hours].reshape(days, HOURS_PER_DAY).max(axis=1)
     return pd.occupancy[per_day], daily_max
@@ -120,6 +130,7 @@ def population_bands(
     occupancy_set: str | None = None,
     subjects: int = BAND_SUBJECTS,
     seed: int = BAND_SEED,
+    knowledge: Knowledge | None = None,
 ) -> dict[str, FloatArray]:
     """strategy -> (5 quantiles × days) of the daily maximum withdrawal index of ``subjects`` subjects.
 
@@ -129,7 +140,7 @@ def population_bands(
     """
     if not plans:
         return {}
-    trial = _population_trial(plans, days, occupancy_set, subjects, seed)
+    trial = _population_trial(plans, days, occupancy_set, subjects, seed, knowledge=knowledge)
     column = BandSeries.DAILY_MAX_WITHDRAWAL_INDEX
     chunks = [run_chunk(trial, index) for index in range(trial.n_chunks)]
     return {
@@ -141,10 +152,17 @@ def population_bands(
 
 
 def _population_trial(
-    plans: list[Plan], days: int, occupancy_set: str | None, subjects: int, seed: int
+    plans: list[Plan],
+    days: int,
+    occupancy_set: str | None,
+    subjects: int,
+    seed: int,
+    *,
+    knowledge: Knowledge | None,
 ) -> TrialPlan:
     """The population run of ``plans``: default population of the drug, every subject in the band."""
-    drug = load_drug(plans[0].drug)
+    knowledge = knowledge or Knowledge.shipped()
+    drug = load_drug(plans[0].drug, knowledge)
     hours = days * HOURS_PER_DAY
     return TrialPlan(
         fingerprint="plan-comparison",
@@ -152,15 +170,15 @@ def _population_trial(
         seed=seed,
         subjects=subjects,
         hours=hours,
-        settings=build_settings(drug),
+        settings=build_settings(drug, knowledge=knowledge),
         strategies=tuple(p.strategy for p in plans),
         schedules=tuple(
             hourly_schedule(p.to_regimen(), hours, field=f"{p.strategy} plan") for p in plans
         ),
-        pd=pd_constants(drug, PDSection(occupancy_set=occupancy_set)),
+        pd=pd_constants(drug, PDSection(occupancy_set=occupancy_set), knowledge),
         chunk_size=default_chunk_size(subjects),
         band_stride=1,
-        knowledge=Knowledge.shipped(),
+        knowledge=knowledge,
     )
 
 

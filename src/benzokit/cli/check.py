@@ -11,6 +11,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from benzokit._disclaimer import DISCLAIMER
+from benzokit.cli.context import knowledge
 from benzokit.cli.errors import guarded
 from benzokit.cli.render import console, print_disclaimer
 from benzokit.drugs import load_drug, resolve_agents
@@ -93,13 +94,13 @@ def _check(
     conditions: list[str],
     starting: bool,
 ) -> tuple[Finding, ...]:
-    entry = load_drug(drug)
+    entry = load_drug(drug, knowledge())
     dose = parse_dose(daily_dose, field="--daily-dose")
     weight_kg = parse_weight_kg(weight, field="--weight") if weight is not None else None
     if indication is not None:
         indication = resolve_indication(entry, indication, field="--indication")
-    agents = resolve_agents(comeds, field="--with")
-    rules = load_rules()
+    agents = resolve_agents(comeds, field="--with", knowledge=knowledge())
+    rules = load_rules(knowledge())
     names = [rules.resolve_condition(c, field="--condition") for c in conditions]
     try:
         context = PatientContext(
@@ -115,7 +116,11 @@ def _check(
             raise
         raise InputError(option, error.value, error.allowed) from error
     return check_prescription(
-        entry, dose.to_mg(weight_kg, field="--daily-dose"), context, starting=starting
+        entry,
+        dose.to_mg(weight_kg, field="--daily-dose"),
+        context,
+        starting=starting,
+        knowledge=knowledge(),
     )
 
 

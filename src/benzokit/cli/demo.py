@@ -9,6 +9,7 @@ from typing import Annotated
 
 import typer
 
+from benzokit.cli.context import knowledge
 from benzokit.cli.errors import guarded
 from benzokit.cli.render import console, print_disclaimer, print_simulation
 from benzokit.drugs import load_drug
@@ -29,9 +30,14 @@ def demo(
     """Simulate a clonazepam 2 mg/day (1 mg bid) patient for 4 weeks and plan a taper, with plots."""
     from benzokit.viz import plot_concentration  # matplotlib: imported when a plot is made
 
-    drug = guarded(lambda: load_drug("clonazepam"))
+    drug = guarded(lambda: load_drug("clonazepam", knowledge()))
     result = guarded(
-        lambda: simulate(drug, parse_regimen(DEMO_REGIMEN), grid=TimeGrid.days(DEMO_DAYS, 0.25))
+        lambda: simulate(
+            drug,
+            parse_regimen(DEMO_REGIMEN),
+            grid=TimeGrid.days(DEMO_DAYS, 0.25),
+            knowledge=knowledge(),
+        )
     )
     json_path = out / "clonazepam-2mg-day.json"
 
@@ -64,21 +70,27 @@ def _plan_part(out: Path) -> None:
 
     plan = guarded(
         lambda: plan_taper(
-            "clonazepam", DEMO_REGIMEN, StrategyName.GUIDELINE, start_date=DEMO_START
+            "clonazepam",
+            DEMO_REGIMEN,
+            StrategyName.GUIDELINE,
+            start_date=DEMO_START,
+            knowledge=knowledge(),
         )
     )
     console.rule("benzokit demo: a guideline taper from 2 mg/day, made of US tablets and ODTs")
     print_plan(plan)
     plans = [
-        plan_taper("clonazepam", DEMO_REGIMEN, s)
+        plan_taper("clonazepam", DEMO_REGIMEN, s, knowledge=knowledge())
         for s in (StrategyName.LABEL, StrategyName.HYPERBOLIC)
     ]
     written = [
-        write_handout(plan, out / "taper-handout.pdf"),
+        write_handout(plan, out / "taper-handout.pdf", knowledge=knowledge()),
         write_calendar(plan, out / "taper.ics"),
         (out / "taper-plan.json"),
         plot_comparison(
-            predict([*plans, plan], subjects=200), "clonazepam from 1 mg bid", out / "compare.png"
+            predict([*plans, plan], subjects=200, knowledge=knowledge()),
+            "clonazepam from 1 mg bid",
+            out / "compare.png",
         ),
     ]
     (out / "taper-plan.json").write_text(json.dumps(plan.to_dict()))

@@ -10,6 +10,7 @@ import typer
 from rich.table import Table
 
 from benzokit._disclaimer import DISCLAIMER
+from benzokit.cli.context import knowledge
 from benzokit.cli.errors import guarded
 from benzokit.cli.render import console, print_disclaimer
 from benzokit.drugs import Drug, Figure, list_drugs, load_drug
@@ -19,7 +20,7 @@ def drugs(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """List the drugs in the knowledge base."""
-    entries = guarded(lambda: [load_drug(name) for name in list_drugs()])
+    entries = guarded(lambda: [load_drug(name, knowledge()) for name in list_drugs(knowledge())])
     if as_json:
         json.dump({"drugs": [_overview(d) for d in entries], "disclaimer": DISCLAIMER}, sys.stdout)
         sys.stdout.write("\n")
@@ -45,7 +46,7 @@ def drug(
     as_json: Annotated[bool, typer.Option("--json", help="Print JSON.")] = False,
 ) -> None:
     """Show one drug's facts, each with its source."""
-    entry = guarded(lambda: load_drug(name))
+    entry = guarded(lambda: load_drug(name, knowledge()))
     facts = list(_facts(entry))
     if as_json:
         payload = {

@@ -13,6 +13,7 @@ import typer
 from rich.table import Table
 
 from benzokit._disclaimer import DISCLAIMER
+from benzokit.cli.context import knowledge
 from benzokit.cli.errors import guarded, in_options
 from benzokit.cli.render import console, print_disclaimer
 from benzokit.errors import InputError
@@ -206,6 +207,7 @@ def taper_command(
                 equivalence_source=equivalence,
                 hold_days_after_cut=hold_days,
                 custom_steps=steps,
+                knowledge=knowledge(),
             ),
         )
     )
@@ -245,6 +247,7 @@ def titrate_command(
                 times=_times(times),
                 start_date=_date(start),
                 products=_products(market, liquid, None, False),
+                knowledge=knowledge(),
             ),
         )
     )
@@ -280,7 +283,7 @@ def _write_documents(
     if ics is not None:
         written.append(write_calendar(plan, ics))
     if pdf is not None:
-        written.append(write_handout(plan, pdf))
+        written.append(write_handout(plan, pdf, knowledge=knowledge()))
     if fhir is not None:
         written.append(write_fhir(plan, fhir))
     if csv is not None:
@@ -310,6 +313,8 @@ def print_plan(plan: Plan) -> None:
             f"[{style}]{str(finding.severity).upper()}[/] {finding.code}: {finding.message}{action} "
             f"[dim]({finding.source})[/]"
         )
+    if plan.knowledge_version:
+        console.print(f"[dim]knowledge base {plan.knowledge_version}[/]")
 
 
 @plan_app.command("compare")
@@ -341,7 +346,9 @@ def compare_command(
 
         if plot.suffix.lower() != ".png":
             guarded(lambda: _fail(InputError("--plot", str(plot), "a file name ending in .png")))
-        predictions = guarded(lambda: predict(plans, occupancy_set=occupancy_set))
+        predictions = guarded(
+            lambda: predict(plans, occupancy_set=occupancy_set, knowledge=knowledge())
+        )
         plot_comparison(predictions, f"{drug} from {from_}: taper strategies", plot)
     if as_json:
         json.dump(
@@ -373,7 +380,13 @@ def _compare_plan(
 ) -> Plan:
     return guarded(
         lambda: plan_taper(
-            drug, from_, name, risk=risk, occupancy_set=occupancy_set, products=choice
+            drug,
+            from_,
+            name,
+            risk=risk,
+            occupancy_set=occupancy_set,
+            products=choice,
+            knowledge=knowledge(),
         )
     )
 

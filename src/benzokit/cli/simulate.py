@@ -12,6 +12,7 @@ from typing import Annotated
 import typer
 
 from benzokit._disclaimer import DISCLAIMER
+from benzokit.cli.context import knowledge
 from benzokit.cli.errors import guarded
 from benzokit.cli.render import print_simulation
 from benzokit.drugs import load_drug, resolve_agents
@@ -156,7 +157,13 @@ def simulate_command(
     if plot is not None:
         guarded(lambda: _check_plot_path(plot))
     result = guarded(
-        lambda: simulate(request.drug, request.regimen, grid=request.grid, patient=request.patient)
+        lambda: simulate(
+            request.drug,
+            request.regimen,
+            grid=request.grid,
+            patient=request.patient,
+            knowledge=knowledge(),
+        )
     )
     pd_request = request.pd
     pd_result = None
@@ -164,9 +171,10 @@ def simulate_command(
         pd_result = guarded(
             lambda: simulate_pd(
                 result,
-                load_drug(request.drug),
+                load_drug(request.drug, knowledge()),
                 occupancy_set=pd_request.occupancy_set,
                 tolerance=pd_request.tolerance,
+                knowledge=knowledge(),
             )
         )
     if plot is not None:
@@ -187,9 +195,9 @@ def _write_plot(
 
     try:
         if pd_result is None:
-            plot_concentration(result, load_drug(drug), plot)
+            plot_concentration(result, load_drug(drug, knowledge()), plot)
         else:
-            plot_pd(result, pd_result, load_drug(drug), plot)
+            plot_pd(result, pd_result, load_drug(drug, knowledge()), plot)
     except OSError as error:
         raise InputError(
             "--plot", str(plot), f"a path benzokit can write a PNG to ({error.strerror})"
@@ -246,7 +254,7 @@ def _request(
     if as_json and as_csv:
         raise InputError("--json/--csv", "both", "choose one output format")
     pd_request = _pd_request(pd, occupancy_set, tolerance_model, steady_state)
-    name = load_drug(drug).name
+    name = load_drug(drug, knowledge()).name
     regimen = _regimen(regimen_text, dose, once, frequency, steady_state)
     weight_kg = parse_weight_kg(weight, field="--weight") if weight is not None else None
     if weight_kg is None and any(s.dose.per_kg for p in regimen.phases for s in p.slots):
@@ -254,7 +262,7 @@ def _request(
             "--weight", "missing", "a mg/kg dose needs a body weight, e.g. --weight 70kg"
         )
     comeds = tuple(part.strip() for item in with_ for part in item.split(",") if part.strip())
-    resolve_agents(comeds, field="--with")
+    resolve_agents(comeds, field="--with", knowledge=knowledge())
     try:
         patient = Patient(
             weight_kg=weight_kg,
@@ -295,7 +303,7 @@ def _pd_request(
             "the PD model starts drug-naive, and a steady-state PK start has no defined adapted "
             "(tolerant) state; drop --steady-state and simulate from the first dose",
         )
-    params = load_pd_parameters()
+    params = load_pd_parameters(knowledge())
     name = params.default_occupancy_set if occupancy_set is None else occupancy_set
     if name not in params.occupancy_sets:
         raise UnknownNameError("--occupancy-set", name, params.occupancy_sets)

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 
+from benzokit.cli.context import knowledge
 from benzokit.cli.errors import guarded
 from benzokit.cli.render import console, print_disclaimer
 from benzokit.errors import InputError
@@ -47,7 +48,7 @@ def trial_command(
     loaded = guarded(lambda: _load(spec, subjects, seed, workers, scheduler))
     folder = out or Path("results") / loaded.trial.name
     # Every check of the spec and the folder before a cluster starts or anything is printed.
-    plan = guarded(lambda: plan_trial(loaded))
+    plan = guarded(lambda: plan_trial(loaded, knowledge()))
     already = guarded(lambda: prepare_folder(folder, plan))
     resumed_subjects = sum(stop - start for start, stop in map(plan.chunk_bounds, already))
     dispatcher = guarded(lambda: _dispatcher(workers, scheduler))
@@ -79,7 +80,13 @@ def trial_command(
                 bar.update(task, completed=done, total=total, rate=rate)
 
             run = guarded(
-                lambda: run_trial(loaded, folder, dispatcher=dispatcher, progress=progress)
+                lambda: run_trial(
+                    loaded,
+                    folder,
+                    dispatcher=dispatcher,
+                    progress=progress,
+                    knowledge=knowledge(),
+                )
             )
     finally:
         dispatcher.close()

@@ -88,5 +88,6 @@ def load_handout_text(knowledge: Knowledge | None = None) -> HandoutText:
     return (knowledge or Knowledge.shipped()).load("handout_text.toml", load_handout_text_file)
 
 
-def known_locales() -> tuple[str, ...]:
-    return tuple(sorted(load_handout_text().locales))
+def known_locales(knowledge: Knowledge | None = None) -> tuple[str, ...]:
+    """The locales the handout wording of ``knowledge`` (default: shipped) has, sorted."""
+    return tuple(sorted(load_handout_text(knowledge).locales))

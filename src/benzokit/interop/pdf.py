@@ -41,6 +41,7 @@ from benzokit.interop.handout_text import (
     load_handout_text,
 )
 from benzokit.interop.pdf_calendar import Segment, day_span, segments
+from benzokit.knowledge import Knowledge
 from benzokit.plan.model import Plan, StepKind
 
 _MARGIN = 0.7 * inch
@@ -77,7 +78,12 @@ _STYLES = {
 
 
 def write_handout(
-    plan: Plan, path: Path, *, locale: str = "en-US", patient_name: str | None = None
+    plan: Plan,
+    path: Path,
+    *,
+    locale: str = "en-US",
+    patient_name: str | None = None,
+    knowledge: Knowledge | None = None,
 ) -> Path:
     """Write the patient handout of ``plan`` to ``path`` (PDF) and return the path.
 
@@ -85,7 +91,7 @@ def write_handout(
     the known ones); ``patient_name`` is printed under the title when given. Doses are shown in mg.
     """
     check_plan(plan)
-    text = load_handout_text()
+    text = load_handout_text(knowledge)
     where = text.locale(locale)
     buffer = io.BytesIO()
     doc = SimpleDocTemplate(
@@ -123,7 +129,7 @@ def _story(
     story.extend(_section(text.call_prescriber, heading="body"))
     story.extend(_section(text.get_help_now, heading="body"))
     story.append(_crisis_box(where, width))
-    story.append(_sources(text, where))
+    story.append(_sources(text, where, plan.knowledge_version))
     return story
 
 
@@ -281,8 +287,9 @@ def _crisis_box(where: Locale, width: float) -> Flowable:
     return KeepTogether([Spacer(1, 10), box])
 
 
-def _sources(text: HandoutText, where: Locale) -> Flowable:
-    """Where the statements come from (for the clinician who hands the sheet out)."""
+def _sources(text: HandoutText, where: Locale, knowledge_version: str | None) -> Flowable:
+    """Where the statements come from, and the knowledge base the plan was made with (for the
+    clinician who hands the sheet out)."""
     sections = (text.key_messages, text.withdrawal, text.call_prescriber, text.get_help_now)
     shown = [*(s for section in sections for s in section.items), *where.crisis, where.emergency]
     used = {s.source for s in shown}
@@ -291,6 +298,9 @@ def _sources(text: HandoutText, where: Locale) -> Flowable:
     ]
     paragraphs = [Paragraph("Where this advice comes from", _bold(_STYLES["small"]))]
     paragraphs += [Paragraph(escape(src.citation), _STYLES["small"]) for src in cited]
+    if knowledge_version:
+        made_with = f"Planned and checked with benzokit knowledge base {knowledge_version}."
+        paragraphs.append(Paragraph(escape(made_with), _STYLES["small"]))
     return KeepTogether([Spacer(1, 12), *paragraphs])
 
 

@@ -89,9 +89,10 @@ def _value(table: dict[str, Any], key: str) -> float:
     return float(table[key]["value"])
 
 
-def default_settings(drug: Drug) -> dict[str, object]:
-    """The default settings for ``drug`` as a plain dict (a trial spec's [population] overrides keys)."""
-    raw = _population_defaults()
+def default_settings(drug: Drug, knowledge: Knowledge | None = None) -> dict[str, object]:
+    """The default settings for ``drug`` as a plain dict (a trial spec's [population] overrides keys),
+    from ``population.toml`` of ``knowledge`` (default: shipped)."""
+    raw = _population_defaults(knowledge)
     iiv = {name: _value(raw["iiv_cv"], name) for name in PK_PARAMETERS}
     if drug.yukawa2002 is not None:
         iiv["clearance"] = drug.yukawa2002.iiv_clearance_cv.require("yukawa2002.iiv_clearance_cv")
@@ -108,9 +109,14 @@ def default_settings(drug: Drug) -> dict[str, object]:
     }
 
 
-def build_settings(drug: Drug, overrides: dict[str, object] | None = None) -> PopulationSettings:
-    """Defaults for ``drug`` updated by ``overrides`` (nested dicts merge), validated."""
-    merged = default_settings(drug)
+def build_settings(
+    drug: Drug,
+    overrides: dict[str, object] | None = None,
+    knowledge: Knowledge | None = None,
+) -> PopulationSettings:
+    """Defaults for ``drug`` (from ``knowledge``) updated by ``overrides`` (nested dicts merge),
+    validated."""
+    merged = default_settings(drug, knowledge)
     for key, value in (overrides or {}).items():
         if isinstance(value, dict) and isinstance(merged.get(key), dict):
             merged[key] = {**merged[key], **value}  # type: ignore[dict-item]

@@ -132,7 +132,7 @@ def plan_trial(spec: TrialSpec, knowledge: Knowledge | None = None) -> TrialPlan
             raise InputError(f"{field} ({exc.field})", exc.value, exc.allowed) from exc
         schedules.append(hourly_schedule(regimen, hours, field=field))
     try:
-        settings = build_settings(drug, spec.population)
+        settings = build_settings(drug, spec.population, knowledge)
     except ValidationError as exc:
         first = exc.errors()[0]
         field = ".".join(["population", *(str(part) for part in first["loc"])])
