@@ -13,8 +13,9 @@ The layers, bottom to top (``docs/architecture.md`` says why each unit sits wher
 - engine: single-subject solvers, the population kernel, its dispatchers (how it is computed)
 - decide: planning and safety checking
 - app: the trial runner and its store, strategy comparison, monitoring logic (use of the above)
-- adapters, in their own order: exports and plots, the database store, the web service, the CLI,
-  and last the public API of ``import benzokit``
+- adapters, in their own order: exports and plots, the check of a whole knowledge base (it loads the
+  files of every layer, exports included), the database store, the web service, the CLI, and last the
+  public API of ``import benzokit``
 """
 
 from __future__ import annotations
@@ -50,9 +51,10 @@ LAYERS: tuple[tuple[str, tuple[str, ...]], ...] = (
     ("decide", ("benzokit.plan", "benzokit.safety")),
     (
         "app",
-        ("benzokit.sim.trial", "benzokit.monitor", "benzokit.compare", "benzokit.knowledge_check"),
+        ("benzokit.sim.trial", "benzokit.monitor", "benzokit.compare"),
     ),
     ("exports", ("benzokit.interop", "benzokit.viz")),
+    ("whole knowledge base", ("benzokit.knowledge_check",)),
     ("store", ("benzokit.store",)),
     ("service", ("benzokit.service",)),
     ("cli", ("benzokit.cli",)),

@@ -8,6 +8,8 @@ from collections.abc import Callable
 import pytest
 from cli_support import Outcome, invoke_benzokit, normalise
 
+from benzokit.knowledge import Knowledge
+
 RunCli = Callable[..., Outcome]
 ISSUE = (
     "check", "--drug", "clonazepam", "--daily-dose", "6mg", "--indication", "panic",
@@ -33,8 +35,16 @@ def test_the_issue_command_prints_the_expected_findings_as_json(run_cli: RunCli)
         "BZK-GABAPENTINOID-COUSE",
     } <= set(by_code)
     for finding in payload["findings"]:
-        assert set(finding) <= {"code", "severity", "message", "source", "action"}
+        assert set(finding) <= {
+            "code",
+            "severity",
+            "message",
+            "source",
+            "action",
+            "knowledge_version",
+        }
         assert {"code", "severity", "message", "source"} <= set(finding)
+        assert finding["knowledge_version"] == Knowledge.shipped().version
         assert finding["source"]
     assert payload["findings"][0]["severity"] == "critical"
     assert "decision support" in payload["disclaimer"]

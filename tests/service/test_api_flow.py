@@ -18,6 +18,7 @@ from fhir.resources.R4B.bundle import Bundle
 from service_support import NAMES, PASSWORDS, Clock, Signed, World, build_world, field_names
 from sqlalchemy import text
 
+from benzokit.knowledge import Knowledge
 from benzokit.monitor.alerts import load_alert_rules
 from benzokit.store import records
 
@@ -536,6 +537,8 @@ def test_administrator_reads_the_audit_log(world: World) -> None:
     assert 1 <= len(entries) <= 5
     assert entries[0]["username"] == "alex" and entries[0]["what"] == "today"
     assert all(e["patient_id"] == patient for e in entries)
+    # every row names the knowledge base the request was served with
+    assert {e["knowledge_version"] for e in entries} == {Knowledge.shipped().version}
     too_many = admin.get("/api/v1/admin/audit?limit=100000")
     assert too_many.status_code == 422 and too_many.json()["error"]["fields"][0]["field"] == "limit"
     page = admin.get("/admin/audit")

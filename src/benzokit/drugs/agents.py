@@ -10,11 +10,11 @@ from collections.abc import Iterable
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from benzokit.drugs.models import Source
 from benzokit.errors import UnknownNameError
-from benzokit.knowledge import Knowledge, read_toml, validation_to_data_error
+from benzokit.knowledge import Knowledge, read_document
 from benzokit.types import FrozenModel
 
 
@@ -63,10 +63,8 @@ class AgentCatalogue(FrozenModel):
 
 
 def load_agent_file(path: Path) -> AgentCatalogue:
-    try:
-        return AgentCatalogue.model_validate(read_toml(path))
-    except ValidationError as exc:
-        raise validation_to_data_error(path, exc) from exc
+    """Load and validate an agent catalogue file; a problem is a :class:`DataError` naming its field."""
+    return read_document(path, AgentCatalogue)
 
 
 def load_agents(knowledge: Knowledge | None = None) -> AgentCatalogue:

@@ -9,11 +9,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from benzokit.drugs.models import Source
 from benzokit.errors import UnknownNameError
-from benzokit.knowledge import Knowledge, read_toml, validation_to_data_error
+from benzokit.knowledge import Knowledge, read_document
 from benzokit.types import FrozenModel
 
 
@@ -75,12 +75,8 @@ class HandoutText(FrozenModel):
 
 
 def load_handout_text_file(path: Path) -> HandoutText:
-    """Load and validate a handout wording file; a malformed file raises a DataError naming the field."""
-    raw = read_toml(path)
-    try:
-        return HandoutText.model_validate(raw)
-    except ValidationError as exc:
-        raise validation_to_data_error(path, exc) from exc
+    """Load and validate a handout wording file; a problem is a :class:`DataError` naming its field."""
+    return read_document(path, HandoutText)
 
 
 def load_handout_text(knowledge: Knowledge | None = None) -> HandoutText:

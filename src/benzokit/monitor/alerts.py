@@ -13,10 +13,10 @@ from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, ValidationError
+from pydantic import Field
 
 from benzokit.drugs.models import Source
-from benzokit.knowledge import Knowledge, read_toml, validation_to_data_error
+from benzokit.knowledge import Knowledge, read_document
 from benzokit.monitor.course import Course
 from benzokit.monitor.records import Alert, AlertLevel, CheckIn, DoseLog, DoseStatus
 from benzokit.monitor.scales import ScaleSet, escalation_rules, load_scales
@@ -75,11 +75,8 @@ class AlertRules(FrozenModel):
 
 
 def load_alert_rule_file(path: Path) -> AlertRules:
-    """Load and validate an alert-rule file; a malformed one is a :class:`DataError` naming the field."""
-    try:
-        return AlertRules.model_validate(read_toml(path))
-    except ValidationError as error:
-        raise validation_to_data_error(path, error) from error
+    """Load and validate an alert-rule file; a problem is a :class:`DataError` naming its field."""
+    return read_document(path, AlertRules)
 
 
 def load_alert_rules(knowledge: Knowledge | None = None) -> AlertRules:

@@ -5,11 +5,11 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import ValidationError, model_validator
+from pydantic import model_validator
 
 from benzokit.drugs.models import Figure, Source
 from benzokit.errors import UnknownNameError
-from benzokit.knowledge import Knowledge, read_toml, validation_to_data_error
+from benzokit.knowledge import Knowledge, read_document
 from benzokit.types import FrozenModel
 
 
@@ -80,8 +80,5 @@ def load_pd_parameters(knowledge: Knowledge | None = None) -> PDParameters:
 
 
 def load_pd_file(path: Path) -> PDParameters:
-    """Load and validate a PD parameter file; a problem is a DataError naming the field."""
-    try:
-        return PDParameters.model_validate(read_toml(path))
-    except ValidationError as exc:
-        raise validation_to_data_error(path, exc) from exc
+    """Load and validate a PD parameter file; a problem is a :class:`DataError` naming its field."""
+    return read_document(path, PDParameters)

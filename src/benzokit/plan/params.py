@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from pydantic import ValidationError, model_validator
+from pydantic import model_validator
 
 from benzokit.drugs.models import Figure, Source
-from benzokit.knowledge import Knowledge, read_toml, validation_to_data_error
+from benzokit.knowledge import Knowledge, read_document
 from benzokit.types import FrozenModel
 
 
@@ -62,8 +62,5 @@ def load_strategy_parameters(knowledge: Knowledge | None = None) -> StrategyPara
 
 
 def load_strategy_file(path: Path) -> StrategyParameters:
-    """Load and validate a strategy-parameter file; a problem is a DataError naming the field."""
-    try:
-        return StrategyParameters.model_validate(read_toml(path))
-    except ValidationError as exc:
-        raise validation_to_data_error(path, exc) from exc
+    """Load and validate a strategy-parameter file; a problem is a :class:`DataError` naming its field."""
+    return read_document(path, StrategyParameters)

@@ -12,11 +12,11 @@ import string
 from pathlib import Path
 from typing import Literal, Self
 
-from pydantic import Field, ValidationError, model_validator
+from pydantic import Field, model_validator
 
 from benzokit.drugs.models import Drug, Figure, Source, SourceKind
 from benzokit.errors import DataError, UnknownNameError
-from benzokit.knowledge import Knowledge, read_toml, validation_to_data_error
+from benzokit.knowledge import Knowledge, read_document
 from benzokit.safety.findings import Finding, Severity
 from benzokit.types import FrozenModel
 
@@ -215,11 +215,8 @@ def drug_label_citation(drug: Drug) -> str:
 
 
 def load_rule_file(path: Path) -> RuleSet:
-    """Load and validate a rule file; any problem raises :class:`DataError` with file and field."""
-    try:
-        return RuleSet.model_validate(read_toml(path))
-    except ValidationError as exc:
-        raise validation_to_data_error(path, exc) from exc
+    """Load and validate a rule file; a problem is a :class:`DataError` naming its field."""
+    return read_document(path, RuleSet)
 
 
 def load_rules(knowledge: Knowledge | None = None) -> RuleSet:

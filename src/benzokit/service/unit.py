@@ -102,6 +102,7 @@ class Unit:
             what=what,
             patient_id=patient_id,
             detail=detail,
+            knowledge_version=self.knowledge.version,
         )
 
     def context_of(self, record: PatientRecord) -> PatientContext:

@@ -476,8 +476,10 @@ def audit(
     what: str,
     patient_id: int | None,
     detail: str = "",
+    knowledge_version: str = "",
 ) -> None:
-    """One line of the audit log; written in the same transaction as the access it records."""
+    """One line of the audit log; written in the same transaction as the access it records.
+    ``knowledge_version`` names the knowledge base the request was served with."""
     session.add(
         AuditRow(
             at=at,
@@ -487,6 +489,7 @@ def audit(
             what=what,
             patient_id=patient_id,
             detail=detail[:2000],
+            knowledge_version=knowledge_version,
         )
     )
 
@@ -502,6 +505,7 @@ class AuditEntry:
     what: str
     patient_id: int | None
     detail: str
+    knowledge_version: str
 
 
 def audit_entries(session: Session, *, patient_id: int | None, limit: int) -> list[AuditEntry]:
@@ -515,6 +519,15 @@ def audit_entries(session: Session, *, patient_id: int | None, limit: int) -> li
     if patient_id is not None:
         query = query.where(AuditRow.patient_id == patient_id)
     return [
-        AuditEntry(row.at, username, row.role, row.action, row.what, row.patient_id, row.detail)
+        AuditEntry(
+            row.at,
+            username,
+            row.role,
+            row.action,
+            row.what,
+            row.patient_id,
+            row.detail,
+            row.knowledge_version,
+        )
         for row, username in session.execute(query)
     ]

@@ -227,6 +227,8 @@ class AuditRow(Base):
     what: Mapped[str] = mapped_column(String(64))
     patient_id: Mapped[int | None] = mapped_column(ForeignKey("patients.id"), index=True)
     detail: Mapped[str] = mapped_column(Text, default="")
+    # the knowledge base (Knowledge.version) the service ran with: which rules judged this request
+    knowledge_version: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
 TABLES_IN_ORDER = (

@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")
-import matplotlib.pyplot as plt
+import matplotlib as mpl
 import numpy as np
+from matplotlib.figure import Figure
 from numpy.typing import NDArray
 
 from benzokit._disclaimer import DISCLAIMER
@@ -26,10 +24,14 @@ def plot_bands(
     daily_doses: dict[str, NDArray[np.float64]],
     bands: dict[str, dict[str, NDArray[np.float64]]],
 ) -> Path:
-    """Top: each strategy's daily dose; below: median and 5–95 % / 25–75 % bands of each series."""
+    """Top: each strategy's daily dose; below: median and 5–95 % / 25–75 % bands of each series.
+
+    Drawn on a bare :class:`~matplotlib.figure.Figure` (no pyplot), so writing the file leaves the
+    caller's matplotlib state (backend, open figures) untouched."""
     series = list(_LABELS)
-    fig, axes = plt.subplots(len(series) + 1, 1, figsize=(10, 8.5), dpi=110, sharex=True)
-    colours = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    fig = Figure(figsize=(10, 8.5), dpi=110)
+    axes = fig.subplots(len(series) + 1, 1, sharex=True)
+    colours = mpl.rcParams["axes.prop_cycle"].by_key()["color"]
     for k, (strategy, doses) in enumerate(daily_doses.items()):
         colour = colours[k % len(colours)]
         axes[0].step(np.arange(doses.size), doses, where="post", color=colour, label=strategy)
@@ -53,5 +55,4 @@ def plot_bands(
     fig.tight_layout(rect=(0, 0.04, 1, 1))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
-    plt.close(fig)
     return path

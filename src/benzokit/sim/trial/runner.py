@@ -21,6 +21,7 @@ from benzokit.knowledge import Knowledge
 from benzokit.sim.trial.chunk import run_chunk
 from benzokit.sim.trial.dispatch import Dispatcher, SerialDispatcher
 from benzokit.sim.trial.plan import TrialPlan, plan_trial
+from benzokit.sim.trial.plots import plot_bands
 from benzokit.sim.trial.spec import TrialSpec
 from benzokit.sim.trial.store import (
     prepare_folder,
@@ -146,8 +147,6 @@ def _write_reports(
         ),
     )
     if spec.outputs.plots:
-        from benzokit.sim.trial.plots import plot_bands
-
         daily = {
             name: schedule.reshape(-1, 24).sum(axis=1)
             for name, schedule in zip(plan.strategies, plan.schedules, strict=True)
