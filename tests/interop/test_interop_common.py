@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from dataclasses import replace
 from pathlib import Path
 
@@ -61,6 +63,18 @@ def test_atomic_write_leaves_no_partial_file(tmp_path: Path) -> None:
     write_atomically(target, b"new")
     assert target.read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["out.txt"]
+
+
+def test_atomic_write_never_replaces_a_special_file_or_a_folder(tmp_path: Path) -> None:
+    # renaming over a device node (``--pdf /dev/null`` as root) would delete the device: a FIFO
+    # stands in for it here, so that a failure of this test cannot break the machine
+    fifo = tmp_path / "pipe"
+    os.mkfifo(fifo)
+    for target in (fifo, tmp_path):
+        with pytest.raises(InputError, match="special file"):
+            write_atomically(target, b"new")
+    assert stat.S_ISFIFO(fifo.stat().st_mode)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["pipe"]
 
 
 def test_shipped_wording_is_sourced_and_locales_are_marked() -> None:
