@@ -4,6 +4,7 @@ clinic's overlay that changes the planner, the schedule check and the plan-chang
 from __future__ import annotations
 
 import tomllib
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 from importlib import resources
 from pathlib import Path
@@ -18,10 +19,11 @@ from benzokit.errors import DataError, InputError
 from benzokit.knowledge import Knowledge
 from benzokit.monitor.change_check import change_pace_findings
 from benzokit.monitor.course import ChangeKind, Course, PlanVersion
-from benzokit.plan.api import plan_taper
+from benzokit.plan.api import ProductChoice, plan_taper
+from benzokit.plan.model import Plan
 from benzokit.plan.params import load_strategy_file
 from benzokit.plan.products import product_set
-from benzokit.plan.strategies import FractionOfCurrent, StrategyName
+from benzokit.plan.strategies import FractionOfCurrent, Risk, StrategyName
 from benzokit.plan.taper import TaperSettings, taper_plan
 from benzokit.safety import PatientContext, check_schedule
 from benzokit.safety.pace import DoseSpan, PaceRule, guideline_pace
@@ -172,7 +174,7 @@ def test_an_overlay_pace_changes_the_plan_change_check(stricter: Knowledge) -> N
 
 
 def test_an_overlay_pace_changes_the_planner(stricter: Knowledge) -> None:
-    """The planner's pace function with the overlay's rule (plan_taper has no ``knowledge`` here)."""
+    """The planner's pace-limited taper itself, given the overlay's rule directly."""
     drug = load_drug("clonazepam")
     settings = TaperSettings(2.0, ("08:00", "20:00"), target_daily_mg=1.0)
     products = product_set(drug, liquid=True)
@@ -190,3 +192,57 @@ def test_an_overlay_pace_changes_the_planner(stricter: Knowledge) -> None:
 
     assert worst(guideline_pace()) == pytest.approx(0.25)
     assert 0.09 < worst(guideline_pace(stricter)) <= 0.10 + 1e-9
+
+
+def test_one_overlay_changes_planner_checker_and_change_check_together(
+    stricter: Knowledge,
+) -> None:
+    """The same adjusted entry, through each part's public entry point with ``knowledge=``."""
+
+    def plan(knowledge: Knowledge | None) -> Plan:
+        return plan_taper(
+            "clonazepam",
+            "2 mg/day",
+            StrategyName.GUIDELINE,
+            risk=Risk.LOW,  # the low-risk preset asks for 20 % cuts
+            products=ProductChoice(liquid=True),
+            knowledge=knowledge,
+        )
+
+    def worst_fall(made: Plan) -> float:
+        # the cuts from the start down to half the dose (the last small steps are issue 10's: the
+        # products' smallest units set them)
+        spans = [DoseSpan(-14, 0, made.first_daily_mg)] + [
+            DoseSpan(s.start_day, s.end_day, s.daily_dose_mg())
+            for s in made.steps
+            if s.daily_dose_mg() >= made.first_daily_mg / 2
+        ]
+        fall = RULE.worst_fall(spans)
+        assert fall is not None
+        return fall.fraction
+
+    shipped, clinic = plan(None), plan(stricter)
+    assert 0.10 < worst_fall(shipped) <= 0.25 + 1e-9  # the planner: 20 % cuts ...
+    assert worst_fall(clinic) <= 0.10 + 1e-9  # ... held to the clinic's 10 %
+    assert clinic.knowledge_version == stricter.version != shipped.knowledge_version
+    assert all(f.knowledge_version == stricter.version for f in clinic.findings)
+    # the checker and the change check judge the shipped plan's cuts by the clinic's pace
+    spans = [(s.start_day, s.end_day, s.daily_dose_mg()) for s in shipped.steps]
+    assert not [f for f in check_schedule("clonazepam", spans[:3]) if f.code == "BZK-TAPER-RATE"]
+    judged = check_schedule("clonazepam", spans[:3], knowledge=stricter)
+    assert [f.code for f in judged if f.code == "BZK-TAPER-RATE"]
+    today = shipped.steps[1].start_day  # the day of the first cut, as a change made that day
+    first_cut = START + timedelta(days=today)
+    steady = replace(shipped, start_date=START)
+    course = Course((PlanVersion(1, steady, AT, "Dr A", ChangeKind.INITIAL),))
+    rest = plan_taper(
+        "clonazepam",
+        f"{shipped.steps[1].daily_dose_mg():g} mg/day",
+        StrategyName.CUSTOM,
+        custom_steps=f"{shipped.steps[1].daily_dose_mg():g} mg/day x 14 days",
+        products=ProductChoice(liquid=True),
+    )
+    assert change_pace_findings(course, rest, first_cut) == []
+    assert [f.code for f in change_pace_findings(course, rest, first_cut, knowledge=stricter)] == [
+        "BZK-CHANGE-PACE"
+    ]

@@ -135,7 +135,12 @@ def test_missed_doses_are_alerted_by_the_dose_record(world: World) -> None:
     assert len(planned) >= rule.missed.value
     assert "MON-MISSED-DOSES" not in stored_codes(world, "alex")
     for day, dose in planned:
-        body = {"day": day.isoformat(), "time": dose.time, "drug": dose.drug, "status": "missed"}
+        body = {
+            "day": day.isoformat(),
+            "time": str(dose.time),
+            "drug": dose.drug,
+            "status": "missed",
+        }
         assert alex.post(f"/api/v1/patients/{alex_id}/doses", body).status_code == 201
         if "MON-MISSED-DOSES" in stored_codes(world, "alex"):
             break
