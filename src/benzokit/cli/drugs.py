@@ -109,42 +109,27 @@ _PK_FIELDS = {
 
 
 def _facts(d: Drug) -> list[tuple[str, str, str, bool]]:
-    def cite(f: Figure) -> str:
-        return d.source_of(f).citation
+    def of_figure(label: str, figure: Figure, unit: str) -> tuple[str, str, str, bool]:
+        return label, _figure_text(figure, unit), d.source_of(figure).citation, figure.verified
 
-    rows = [
-        (
-            "molar mass",
-            _figure_text(d.molar_mass_g_mol, "g/mol"),
-            cite(d.molar_mass_g_mol),
-            d.molar_mass_g_mol.verified,
-        )
-    ]
+    def of_source(
+        label: str, text: str, source: str, verified: bool = True
+    ) -> tuple[str, str, str, bool]:
+        return label, text, d.sources[source].citation, verified
+
+    rows = [of_figure("molar mass", d.molar_mass_g_mol, "g/mol")]
     for field, unit in _PK_FIELDS.items():
         figure = getattr(d.pk, field)
         if figure is not None:
-            rows.append((f"PK {field}", _figure_text(figure, unit), cite(figure), figure.verified))
+            rows.append(of_figure(f"PK {field}", figure, unit))
     for m in d.metabolites:
         status = "active" if m.active else "inactive"
-        rows.append(
-            (
-                f"metabolite {m.name} ({status}) half-life",
-                _figure_text(m.half_life_h, "h"),
-                cite(m.half_life_h),
-                m.half_life_h.verified,
-            )
-        )
+        rows.append(of_figure(f"metabolite {m.name} ({status}) half-life", m.half_life_h, "h"))
     for p in d.products:
         what = ", ".join(f"{s:g} mg" for s in p.strengths_mg) or f"{p.concentration_mg_ml:g} mg/mL"
         split = {1.0: "not split", 0.5: "scored: halves", 0.25: "quarters"}[p.smallest_split]
-        rows.append(
-            (
-                f"product {p.form} ({p.market})",
-                f"{what}; {split}. {p.note}".strip(),
-                d.sources[p.source].citation,
-                True,
-            )
-        )
+        text = f"{what}; {split}. {p.note}".strip()
+        rows.append(of_source(f"product {p.form} ({p.market})", text, p.source))
     for limit in d.dose_limits:
         for field in (
             "start_daily_mg",
@@ -158,23 +143,11 @@ def _facts(d: Drug) -> list[tuple[str, str, str, bool]]:
         ):
             figure = getattr(limit, field)
             if figure is not None:
-                rows.append(
-                    (
-                        f"{limit.indication} ({limit.population}) {field}",
-                        _figure_text(figure, ""),
-                        cite(figure),
-                        figure.verified,
-                    )
-                )
+                label = f"{limit.indication} ({limit.population}) {field}"
+                rows.append(of_figure(label, figure, ""))
     for v in d.equivalence.values:
-        rows.append(
-            (
-                f"equivalent to diazepam {d.equivalence.reference_diazepam_mg:g} mg",
-                f"{v.dose_mg:g} mg",
-                d.sources[v.source].citation,
-                True,
-            )
-        )
+        label = f"equivalent to diazepam {d.equivalence.reference_diazepam_mg:g} mg"
+        rows.append(of_source(label, f"{v.dose_mg:g} mg", v.source))
     for inter in d.pk_interactions:
         who = ", ".join(inter.agents + inter.agent_classes)
         ratio = (
@@ -182,21 +155,8 @@ def _facts(d: Drug) -> list[tuple[str, str, str, bool]]:
             if inter.exposure_ratio
             else str(inter.effect)
         )
-        rows.append(
-            (
-                f"interaction: {who}",
-                f"{ratio} — {inter.note}",
-                d.sources[inter.source].citation,
-                True,
-            )
-        )
+        rows.append(of_source(f"interaction: {who}", f"{ratio} — {inter.note}", inter.source))
     for ref in d.reference_ranges:
-        rows.append(
-            (
-                f"reference range: {ref.label}",
-                f"{ref.low_ng_ml:g}–{ref.high_ng_ml:g} ng/mL",
-                d.sources[ref.source].citation,
-                ref.verified,
-            )
-        )
+        text = f"{ref.low_ng_ml:g}–{ref.high_ng_ml:g} ng/mL"
+        rows.append(of_source(f"reference range: {ref.label}", text, ref.source, ref.verified))
     return rows

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
     from pydantic import BaseModel
 
     from benzokit.service.clinic import Clinic
+    from benzokit.store.accounts import Account
 
 M = TypeVar("M", bound="BaseModel")
 
@@ -111,6 +113,7 @@ def _clinic(database: str) -> Clinic:
     return Clinic(Unit(guarded(lambda: Database(database)), knowledge=knowledge()))
 
 
+UsernameOption = Annotated[str, typer.Option(help="Login name.")]
 PasswordOption = Annotated[
     str,
     typer.Option(
@@ -130,20 +133,20 @@ def migrate_command(database: DatabaseOption = DEFAULT_URL) -> None:
 
 @admin_app.command("create-admin")
 def create_admin_command(
-    username: Annotated[str, typer.Option(help="Login name.")],
+    username: UsernameOption,
     name: Annotated[str, typer.Option(help="Name shown in the service.")],
     password: PasswordOption,
     database: DatabaseOption = DEFAULT_URL,
 ) -> None:
     """Create an administrator account."""
-    clinic = _clinic(database)
-    account = guarded(lambda: clinic.enrolment.create_admin(username, password, name))
-    console.print(f"administrator {account.username} created")
+    _create_account(
+        "administrator", database, lambda c: c.enrolment.create_admin(username, password, name)
+    )
 
 
 @admin_app.command("create-clinician")
 def create_clinician_command(
-    username: Annotated[str, typer.Option(help="Login name.")],
+    username: UsernameOption,
     name: Annotated[str, typer.Option(help="Name shown to patients and in the audit log.")],
     password: PasswordOption,
     database: DatabaseOption = DEFAULT_URL,
@@ -152,17 +155,23 @@ def create_clinician_command(
     from benzokit.service import schemas
     from benzokit.service.enrol import SYSTEM
 
+    def create(clinic: Clinic) -> Account:
+        form = _form(schemas.NewClinician, username=username, password=password, display_name=name)
+        return clinic.enrolment.create_clinician(SYSTEM, form)
+
+    _create_account("clinician", database, create)
+
+
+def _create_account(what: str, database: str, create: Callable[[Clinic], Account]) -> None:
+    """Create an account in ``database`` (a clear message, no traceback, when it cannot be)."""
     clinic = _clinic(database)
-    form = guarded(
-        lambda: _form(schemas.NewClinician, username=username, password=password, display_name=name)
-    )
-    account = guarded(lambda: clinic.enrolment.create_clinician(SYSTEM, form))
-    console.print(f"clinician {account.username} created")
+    account = guarded(lambda: create(clinic))
+    console.print(f"{what} {account.username} created")
 
 
 @admin_app.command("create-patient")
 def create_patient_command(
-    username: Annotated[str, typer.Option(help="Login name.")],
+    username: UsernameOption,
     name: Annotated[str, typer.Option(help="Name shown to the clinician.")],
     clinician: Annotated[str, typer.Option(help="The clinician's username.")],
     regimen: Annotated[str, typer.Option("--from", help="Current dose, e.g. '1 mg bid'.")],
@@ -212,10 +221,7 @@ def backup_command(
 
     clinic = _clinic(database)
     counts = guarded(lambda: write_backup(clinic.db, out))
-    console.print(
-        f"backup written to {out}: " + ", ".join(f"{n} {t}" for t, n in counts.items()),
-        soft_wrap=True,
-    )
+    console.print(f"backup written to {out}: {_counts_text(counts)}", soft_wrap=True)
 
 
 @admin_app.command("restore")
@@ -228,7 +234,12 @@ def restore_command(
 
     clinic = _clinic(database)
     counts = guarded(lambda: restore(clinic.db, backup))
-    console.print("restored: " + ", ".join(f"{n} {t}" for t, n in counts.items()), soft_wrap=True)
+    console.print(f"restored: {_counts_text(counts)}", soft_wrap=True)
+
+
+def _counts_text(counts: dict[str, int]) -> str:
+    """Rows per table, e.g. ``3 users, 2 patients``."""
+    return ", ".join(f"{n} {table}" for table, n in counts.items())
 
 
 def _date(text: str) -> date:

@@ -53,21 +53,11 @@ class Item(FrozenModel):
 
 
 class Range(FrozenModel):
-    """The inclusive range of a total, stated in the file and checked against the items."""
+    """The inclusive range of a total, ``low`` to ``high``, stated in the file (a total's range is
+    checked against the items)."""
 
     low: int = Field(ge=0)
     high: int = Field(ge=0)
-    source: str = Field(min_length=1)
-    verified: bool = True
-    note: str = ""
-
-
-class Band(FrozenModel):
-    """A severity band: totals ``low`` to ``high`` inclusive."""
-
-    low: int = Field(ge=0)
-    high: int = Field(ge=0)
-    label: str = Field(min_length=1)
     source: str = Field(min_length=1)
     verified: bool = True
     note: str = ""
@@ -80,6 +70,12 @@ class Band(FrozenModel):
 
     def contains(self, total: int) -> bool:
         return self.low <= total <= self.high
+
+
+class Band(Range):
+    """A severity band: totals ``low`` to ``high`` inclusive, and what such a total is called."""
+
+    label: str = Field(min_length=1)
 
 
 class Licence(FrozenModel):

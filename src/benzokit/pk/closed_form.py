@@ -88,11 +88,12 @@ def _dose_states(
     rates_per_h: FloatArray,
     dose_times_h: FloatArray,
     dose_amounts_mg: FloatArray,
-    initial: FloatArray,
+    initial: FloatArray | None,
 ) -> FloatArray:
-    """State of each exponential term just after each dose (row 0: the initial state at t = 0)."""
+    """State of each exponential term just after each dose (row 0: the initial state at t = 0,
+    nothing in the body when ``initial`` is None)."""
     states = np.empty((dose_times_h.size + 1, rates_per_h.size))
-    states[0] = initial
+    states[0] = 0.0 if initial is None else initial
     previous_h = 0.0
     for index, (time_h, amount_mg) in enumerate(zip(dose_times_h, dose_amounts_mg, strict=True)):
         states[index + 1] = states[index] * np.exp(-rates_per_h * (time_h - previous_h)) + amount_mg
@@ -109,8 +110,7 @@ def superpose(
 ) -> FloatArray:
     """Amounts (compartments × grid) for doses at sorted ``dose_times_h`` (a dose at t counts at t)."""
     rates = response.rates_per_h
-    start = np.zeros(rates.size) if initial is None else initial
-    states = _dose_states(rates, dose_times_h, dose_amounts_mg, start)
+    states = _dose_states(rates, dose_times_h, dose_amounts_mg, initial)
     anchor_times = np.concatenate(([0.0], dose_times_h))
     index = np.searchsorted(dose_times_h, grid_h, side="right")
     elapsed = grid_h - anchor_times[index]
@@ -127,10 +127,9 @@ def integrate(
 ) -> FloatArray:
     """Exact integral of the amounts from 0 to ``until_h`` (mg·h per compartment)."""
     rates = response.rates_per_h
-    start = np.zeros(rates.size) if initial is None else initial
     keep = dose_times_h <= until_h
     times = dose_times_h[keep]
-    states = _dose_states(rates, times, dose_amounts_mg[keep], start)
+    states = _dose_states(rates, times, dose_amounts_mg[keep], initial)
     edges = np.concatenate(([0.0], times, [until_h]))
     spans = np.diff(edges)
     weights = -np.expm1(-np.outer(spans, rates)) / rates

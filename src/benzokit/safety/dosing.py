@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from benzokit.drugs.models import DoseLimit, Drug, Figure, Population
 from benzokit.safety.context import PatientContext, population, resolve_indication
 from benzokit.safety.findings import Finding
-from benzokit.safety.rules import RuleSet
+from benzokit.safety.rules import Rule, RuleSet
 
 RELATIVE_TOLERANCE = 1e-9
 """Numerical slack for float comparisons (not a clinical margin)."""
@@ -25,6 +25,17 @@ class LabelMaximum:
     indication: str
     population: Population
     citation: str
+
+    def finding(self, rule: Rule, drug: Drug, daily_dose_mg: float, **values: object) -> Finding:
+        """``rule``'s finding on ``daily_dose_mg`` (mg/day) against this maximum, cited with it."""
+        return rule.finding(
+            self.citation,
+            drug=drug.name,
+            dose_mg=daily_dose_mg,
+            limit_mg=self.daily_mg,
+            indication=self.indication,
+            **values,
+        )
 
 
 def above(value: float, limit: float) -> bool:
@@ -93,15 +104,8 @@ def dose_findings(
     maximum = label_maximum(drug, context, rules)
     if context.indication is None:
         if maximum is not None:
-            findings.append(
-                rules.rules["indication_not_given"].finding(
-                    maximum.citation,
-                    drug=drug.name,
-                    dose_mg=daily_dose_mg,
-                    limit_mg=maximum.daily_mg,
-                    indication=maximum.indication,
-                )
-            )
+            rule = rules.rules["indication_not_given"]
+            findings.append(maximum.finding(rule, drug, daily_dose_mg))
     else:
         indication = resolve_indication(drug, context.indication)
         pop = population(drug, context, rules)
@@ -120,16 +124,8 @@ def dose_findings(
                 rules=rules,
             )
     if maximum is not None and above(daily_dose_mg, maximum.daily_mg):
-        findings.append(
-            rules.rules["dose_above_label_max"].finding(
-                maximum.citation,
-                drug=drug.name,
-                dose_mg=daily_dose_mg,
-                limit_mg=maximum.daily_mg,
-                indication=maximum.indication,
-                population=maximum.population,
-            )
-        )
+        rule = rules.rules["dose_above_label_max"]
+        findings.append(maximum.finding(rule, drug, daily_dose_mg, population=maximum.population))
     return findings
 
 

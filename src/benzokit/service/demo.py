@@ -67,37 +67,26 @@ def seed_demo(clinic: Clinic) -> bool:
         ),
     )
     today = clinic.today()
-    alex_summary, _ = enrolment.create_patient(
-        SYSTEM,
-        schemas.NewPatient(
-            username=alex.username,
-            password=alex.password,
-            display_name="Alex Morgan",
+    patient_ids: dict[str, int] = {}
+    for login, name, indication, birth_year, weight_kg, regimen, strategy, days_in in (
+        (alex, "Alex Morgan", "panic", 1984, 72, "1 mg bid", StrategyName.GUIDELINE, 20),
+        (sam, "Sam Lee", "seizure", 1991, 64, "0.5 mg bid", StrategyName.HYPERBOLIC, 0),
+    ):
+        form = schemas.NewPatient(
+            username=login.username,
+            password=login.password,
+            display_name=name,
             clinician=clinician.username,
-            indication="panic",
-            birth_year=1984,
-            weight_kg=72,
-            current_regimen="1 mg bid",
-            strategy=StrategyName.GUIDELINE,
-            start_date=today - timedelta(days=20),
-        ),
-    )
-    enrolment.create_patient(
-        SYSTEM,
-        schemas.NewPatient(
-            username=sam.username,
-            password=sam.password,
-            display_name="Sam Lee",
-            clinician=clinician.username,
-            indication="seizure",
-            birth_year=1991,
-            weight_kg=64,
-            current_regimen="0.5 mg bid",
-            strategy=StrategyName.HYPERBOLIC,
-            start_date=today,
-        ),
-    )
-    _alex_history(clinic, alex_summary.id)
+            indication=indication,
+            birth_year=birth_year,
+            weight_kg=weight_kg,
+            current_regimen=regimen,
+            strategy=strategy,
+            start_date=today - timedelta(days=days_in),
+        )
+        summary, _ = enrolment.create_patient(SYSTEM, form)
+        patient_ids[login.username] = summary.id
+    _alex_history(clinic, patient_ids[alex.username])
     return True
 
 

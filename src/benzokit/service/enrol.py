@@ -34,34 +34,30 @@ class Enrolment(UseCases):
     def create_admin(self, username: str, password: str, display_name: str) -> Account:
         """An administrator account (``benzokit admin create-admin`` and the demo only: the caller
         is whoever runs the command on the server)."""
+        return self._create_staff(SYSTEM, Role.ADMIN, username, password, display_name)
+
+    def create_clinician(self, actor: Account, form: schemas.NewClinician) -> Account:
+        """A clinician account (administrators only)."""
+        require_role(actor, Role.ADMIN)
+        return self._create_staff(
+            actor, Role.CLINICIAN, form.username, form.password, form.display_name
+        )
+
+    def _create_staff(
+        self, actor: Account, role: Role, username: str, password: str, display_name: str
+    ) -> Account:
+        """An administrator or clinician account, audited as ``actor``'s write."""
         with self.unit.transaction() as session:
             account = accounts.create_user(
                 session,
                 username,
                 password,
-                role=Role.ADMIN,
+                role=role,
                 display_name=display_name,
                 now=self.unit.now(),
             )
             self.unit.audit(
-                session, SYSTEM, "write", "account", None, detail=f"admin {account.username}"
-            )
-            return account
-
-    def create_clinician(self, actor: Account, form: schemas.NewClinician) -> Account:
-        """A clinician account (administrators only)."""
-        require_role(actor, Role.ADMIN)
-        with self.unit.transaction() as session:
-            account = accounts.create_user(
-                session,
-                form.username,
-                form.password,
-                role=Role.CLINICIAN,
-                display_name=form.display_name,
-                now=self.unit.now(),
-            )
-            self.unit.audit(
-                session, actor, "write", "account", None, detail=f"clinician {account.username}"
+                session, actor, "write", "account", None, detail=f"{role} {account.username}"
             )
             return account
 

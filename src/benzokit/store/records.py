@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -40,6 +40,47 @@ from benzokit.store.tables import (
 )
 
 
+def _copied(source: object, names: tuple[str, ...]) -> dict[str, Any]:
+    """``names`` of ``source`` as keyword arguments: a value and its row share these fields."""
+    return {name: getattr(source, name) for name in names}
+
+
+# The fields a stored row and its value have in common, copied as they are both ways.
+_SUMMARY_FIELDS = ("display_name", "drug", "indication", "birth_year", "weight_kg")
+_DOSE_LOG_FIELDS = (
+    "day",
+    "time",
+    "drug",
+    "planned_mg",
+    "recorded_at",
+    "taken_mg",
+    "taken_at",
+    "note",
+)
+_CHECKIN_FIELDS = ("recorded_at", "seizures", "sleep_hours", "sleep_quality", "note")
+_SCORE_FIELDS = ("scale", "version", "total", "band")
+_ALERT_FIELDS = (
+    "code",
+    "message",
+    "source",
+    "raised_at",
+    "suggestion",
+    "patient_guidance",
+    "key",
+)
+
+_TokenRow = TypeVar("_TokenRow", DoseLogRow, CheckInRow)
+
+
+def _row_by_token(
+    session: Session, table: type[_TokenRow], patient_id: int, client_token: str
+) -> _TokenRow | None:
+    """The patient's row of ``table`` saved with ``client_token`` (a retried request), or None."""
+    query = select(table).where(table.patient_id == patient_id, table.client_token == client_token)
+    row: _TokenRow | None = session.scalar(query)
+    return row
+
+
 @dataclass(frozen=True, slots=True)
 class PatientRecord:
     """A stored patient: the summary, whose record it is (the patient's account), their clinician's
@@ -56,11 +97,7 @@ class PatientRecord:
 def _summary(row: PatientRow) -> PatientSummary:
     return PatientSummary(
         id=row.id,
-        display_name=row.display_name,
-        drug=row.drug,
-        indication=row.indication,
-        birth_year=row.birth_year,
-        weight_kg=row.weight_kg,
+        **_copied(row, _SUMMARY_FIELDS),
         comedications=tuple(row.comedications or ()),
         conditions=tuple(row.conditions or ()),
     )
@@ -84,11 +121,7 @@ def add_patient(
     row = PatientRow(
         user_id=user_id,
         clinician_id=clinician_id,
-        display_name=summary.display_name,
-        drug=summary.drug,
-        indication=summary.indication,
-        birth_year=summary.birth_year,
-        weight_kg=summary.weight_kg,
+        **_copied(summary, _SUMMARY_FIELDS),
         comedications=list(summary.comedications),
         conditions=list(summary.conditions),
         locale=locale,
@@ -126,6 +159,16 @@ def _username(session: Session, user_id: int | None) -> str:
     return user.display_name if user else ""
 
 
+def _pause_rows(session: Session, patient_id: int) -> list[PauseRow]:
+    """The patient's stored pauses, oldest first."""
+    query = (
+        select(PauseRow)
+        .where(PauseRow.patient_id == patient_id)
+        .order_by(PauseRow.start, PauseRow.id)
+    )
+    return list(session.scalars(query))
+
+
 def course(session: Session, patient_id: int) -> Course | None:
     """The patient's plan versions and pauses, or None when no plan was made yet."""
     versions = session.scalars(
@@ -135,11 +178,7 @@ def course(session: Session, patient_id: int) -> Course | None:
     ).all()
     if not versions:
         return None
-    pauses = session.scalars(
-        select(PauseRow)
-        .where(PauseRow.patient_id == patient_id)
-        .order_by(PauseRow.start, PauseRow.id)
-    ).all()
+    pauses = _pause_rows(session, patient_id)
     return Course(
         versions=tuple(
             PlanVersion(
@@ -179,11 +218,7 @@ def save_pauses(
     session: Session, patient_id: int, pauses: tuple[Pause, ...], *, by_user_id: int, now: datetime
 ) -> None:
     """Make the stored pauses match ``pauses``: a new open pause is added, an ended one is closed."""
-    rows = session.scalars(
-        select(PauseRow)
-        .where(PauseRow.patient_id == patient_id)
-        .order_by(PauseRow.start, PauseRow.id)
-    ).all()
+    rows = _pause_rows(session, patient_id)
     for row, pause in zip(rows, pauses, strict=False):
         if row.end is None and pause.end is not None:
             row.end, row.resumed_by = pause.end, by_user_id
@@ -205,26 +240,11 @@ def save_pauses(
 
 
 def _dose_log(row: DoseLogRow) -> DoseLog:
-    return DoseLog(
-        day=row.day,
-        time=row.time,
-        drug=row.drug,
-        planned_mg=row.planned_mg,
-        status=DoseStatus(row.status),
-        recorded_at=row.recorded_at,
-        taken_mg=row.taken_mg,
-        taken_at=row.taken_at,
-        note=row.note,
-        id=row.id,
-    )
+    return DoseLog(**_copied(row, _DOSE_LOG_FIELDS), status=DoseStatus(row.status), id=row.id)
 
 
 def find_dose_log_by_token(session: Session, patient_id: int, client_token: str) -> DoseLog | None:
-    row = session.scalar(
-        select(DoseLogRow).where(
-            DoseLogRow.patient_id == patient_id, DoseLogRow.client_token == client_token
-        )
-    )
+    row = _row_by_token(session, DoseLogRow, patient_id, client_token)
     return None if row is None else _dose_log(row)
 
 
@@ -233,24 +253,13 @@ def add_dose_log(
 ) -> DoseLog:
     """Save a confirmation; the same ``client_token`` again returns the first one (a safe retry)."""
     if client_token:
-        existing = session.scalar(
-            select(DoseLogRow).where(
-                DoseLogRow.patient_id == patient_id, DoseLogRow.client_token == client_token
-            )
-        )
+        existing = find_dose_log_by_token(session, patient_id, client_token)
         if existing is not None:
-            return _dose_log(existing)
+            return existing
     row = DoseLogRow(
         patient_id=patient_id,
-        day=log.day,
-        time=log.time,
-        drug=log.drug,
-        planned_mg=log.planned_mg,
+        **_copied(log, _DOSE_LOG_FIELDS),
         status=str(log.status),
-        taken_mg=log.taken_mg,
-        taken_at=log.taken_at,
-        note=log.note,
-        recorded_at=log.recorded_at,
         client_token=client_token,
     )
     session.add(row)
@@ -283,31 +292,20 @@ def latest_dose_logs(logs: list[DoseLog]) -> list[DoseLog]:
 
 def _checkin(row: CheckInRow) -> CheckIn:
     return CheckIn(
-        recorded_at=row.recorded_at,
+        **_copied(row, _CHECKIN_FIELDS),
         scales=tuple(
             ScaleScore(
-                scale=s.scale,
-                version=s.version,
+                **_copied(s, _SCORE_FIELDS),
                 answers=tuple((str(i), int(v)) for i, v in s.answers["items"]),
-                total=s.total,
-                band=s.band,
             )
             for s in row.scores
         ),
-        seizures=row.seizures,
-        sleep_hours=row.sleep_hours,
-        sleep_quality=row.sleep_quality,
-        note=row.note,
         id=row.id,
     )
 
 
 def find_checkin_by_token(session: Session, patient_id: int, client_token: str) -> CheckIn | None:
-    row = session.scalar(
-        select(CheckInRow).where(
-            CheckInRow.patient_id == patient_id, CheckInRow.client_token == client_token
-        )
-    )
+    row = _row_by_token(session, CheckInRow, patient_id, client_token)
     return None if row is None else _checkin(row)
 
 
@@ -316,19 +314,11 @@ def add_checkin(
 ) -> CheckIn:
     row = CheckInRow(
         patient_id=patient_id,
-        recorded_at=checkin.recorded_at,
-        seizures=checkin.seizures,
-        sleep_hours=checkin.sleep_hours,
-        sleep_quality=checkin.sleep_quality,
-        note=checkin.note,
+        **_copied(checkin, _CHECKIN_FIELDS),
         client_token=client_token,
         scores=[
             ScaleScoreRow(
-                scale=s.scale,
-                version=s.version,
-                answers={"items": [list(a) for a in s.answers]},
-                total=s.total,
-                band=s.band,
+                **_copied(s, _SCORE_FIELDS), answers={"items": [list(a) for a in s.answers]}
             )
             for s in checkin.scales
         ],
@@ -367,14 +357,8 @@ def last_checkin_at(session: Session, patient_id: int) -> datetime | None:
 
 def _alert(row: AlertRow) -> Alert:
     return Alert(
-        code=row.code,
+        **_copied(row, _ALERT_FIELDS),
         level=AlertLevel(row.level),
-        message=row.message,
-        source=row.source,
-        raised_at=row.raised_at,
-        suggestion=row.suggestion,
-        patient_guidance=row.patient_guidance,
-        key=row.key,
         id=row.id,
         acknowledged_at=row.acknowledged_at,
     )
@@ -383,14 +367,8 @@ def _alert(row: AlertRow) -> Alert:
 def _alert_row(patient_id: int, alert: Alert, checkin_id: int | None) -> AlertRow:
     return AlertRow(
         patient_id=patient_id,
-        code=alert.code,
+        **_copied(alert, _ALERT_FIELDS),
         level=str(alert.level),
-        message=alert.message,
-        source=alert.source,
-        suggestion=alert.suggestion,
-        patient_guidance=alert.patient_guidance,
-        key=alert.key,
-        raised_at=alert.raised_at,
         checkin_id=checkin_id,
     )
 
@@ -435,10 +413,15 @@ def alert_by_id(session: Session, alert_id: int) -> tuple[int, Alert] | None:
     return None if row is None else (row.patient_id, _alert(row))
 
 
-def alert_by_key(session: Session, patient_id: int, key: str) -> Alert | None:
-    row = session.scalar(
+def _alert_row_by_key(session: Session, patient_id: int, key: str) -> AlertRow | None:
+    row: AlertRow | None = session.scalar(
         select(AlertRow).where(AlertRow.patient_id == patient_id, AlertRow.key == key)
     )
+    return row
+
+
+def alert_by_key(session: Session, patient_id: int, key: str) -> Alert | None:
+    row = _alert_row_by_key(session, patient_id, key)
     return None if row is None else _alert(row)
 
 
@@ -450,9 +433,7 @@ def acknowledge_alert(
     row = (
         session.get(AlertRow, alert.id)
         if alert.id is not None
-        else session.scalar(
-            select(AlertRow).where(AlertRow.patient_id == patient_id, AlertRow.key == alert.key)
-        )
+        else _alert_row_by_key(session, patient_id, alert.key)
     )
     if row is None:
         row = _alert_row(patient_id, alert, None)

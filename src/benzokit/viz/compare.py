@@ -10,8 +10,8 @@ matplotlib.use("Agg")
 import matplotlib.pyplot as plt
 import numpy as np
 
-from benzokit._disclaimer import DISCLAIMER
 from benzokit.compare import StrategyPrediction
+from benzokit.viz._figure import add_disclaimer, save
 
 
 def plot_comparison(predictions: list[StrategyPrediction], title: str, path: Path) -> Path:
@@ -43,9 +43,5 @@ def plot_comparison(predictions: list[StrategyPrediction], title: str, path: Pat
         ax.grid(alpha=0.3)
         ax.legend(fontsize=8, loc="upper right")
     axes[0].set_title(title, fontsize=11)
-    fig.text(0.01, 0.005, DISCLAIMER, fontsize=6, wrap=True, color="#555555")
-    fig.tight_layout(rect=(0, 0.04, 1, 1))
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fig.savefig(path)
-    plt.close(fig)
-    return path
+    add_disclaimer(fig)
+    return save(fig, path, bottom=0.04)
