@@ -129,7 +129,7 @@ def _hour(
 ) -> None:  # fmt: skip
     """Advance BLOCK subjects by one hour, 3-node hold (vectorised across subjects)."""
     a = hold.decay_per_step
-    w0, wm, w1 = hold.weights3[0], hold.weights3[1], hold.weights3[2]
+    w0, wm, w1 = hold.start3, hold.mid3, hold.end3
     for i in range(BLOCK):
         k0, k1, k2 = _amounts(par, st, i)
         c_mid = _terms(par, _P_H0, i, k0, k1, k2)
@@ -151,8 +151,8 @@ def _hour_fine(
 ) -> None:  # fmt: skip
     """Like ``_hour`` with a five-node hold (quarter hours), for the hours just after a dose."""
     a = hold.decay_per_step
-    v0, v1, v2 = hold.weights5[0], hold.weights5[1], hold.weights5[2]
-    v3, v4 = hold.weights5[3], hold.weights5[4]
+    v0, v1, v2 = hold.start5, hold.quarter5, hold.mid5
+    v3, v4 = hold.three_quarters5, hold.end5
     for i in range(BLOCK):
         k0, k1, k2 = _amounts(par, st, i)
         c_q1 = _terms(par, _P_Q0, i, k0, k1, k2)
@@ -227,15 +227,14 @@ def _occasion_factors(
 @numba.njit(cache=True, error_model="numpy")
 def _dose(
     st: FloatArray, ids: NDArray[np.int64], lo: int, m: int, amount: float, hour: int, k: int,
-    dosing: Dosing, occasion: FloatArray,
+    seed: int, p_miss: float, p_double: float, occasion: FloatArray,
 ) -> None:  # fmt: skip
     """Give the dose due at ``hour`` to each subject, with adherence and inter-occasion variability."""
-    p_miss, p_double = dosing.missed_fraction, dosing.doubled_fraction
     check_adherence = p_miss > 0.0 or p_double > 0.0
     for i in range(m):
         taken = 1.0
         if check_adherence:
-            u = uniform(dosing.seed, ADHERENCE_STREAM, ids[lo + i], k)
+            u = uniform(seed, ADHERENCE_STREAM, ids[lo + i], k)
             taken = 0.0 if u < p_miss else (2.0 if u > 1.0 - p_double else 1.0)
         if taken > 0.0:
             dose = amount * taken * occasion[i]
@@ -330,7 +329,8 @@ def _run(
     effect_num = effect.emax * effect.fraction_unbound
     effect_a = (1.0 + effect.occupancy_at_half_effect) * effect.fraction_unbound
     effect_b = effect.occupancy_at_half_effect * effect.c50_unbound_ng_ml
-    iov_sd = dosing.bioavailability_iov_sd
+    seed, iov_sd = dosing.seed, dosing.bioavailability_iov_sd
+    p_miss, p_double = dosing.missed_fraction, dosing.doubled_fraction
     n_blocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(n_blocks):
         lo = b * BLOCK
@@ -342,12 +342,12 @@ def _run(
         for hour in range(hours):
             if iov_sd > 0.0 and hour % HOURS_PER_DAY == 0:
                 _occasion_factors(
-                    occasion, pk.subject_id, lo, m, hour // HOURS_PER_DAY, dosing.seed, iov_sd
+                    occasion, pk.subject_id, lo, m, hour // HOURS_PER_DAY, seed, iov_sd
                 )
             if schedule[hour] > 0.0:
                 _dose(
-                    st, pk.subject_id, lo, m, schedule[hour], hour, dose_index[hour], dosing,
-                    occasion,
+                    st, pk.subject_id, lo, m, schedule[hour], hour, dose_index[hour], seed,
+                    p_miss, p_double, occasion,
                 )  # fmt: skip
             time_h = hour + STEP_H
             if feedback:

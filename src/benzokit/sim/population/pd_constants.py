@@ -40,7 +40,7 @@ from benzokit.types import FloatArray
 FEEDBACK_SUBSTEPS = 16
 """Sub-steps per hour of the turnover-feedback model: peak withdrawal index within 1e-4 of a tight ODE."""
 _GAUSS_NODES = 32
-_UNUSED_MODERATOR = ModeratorHold(0.0, np.zeros(3), np.zeros(5))
+_UNUSED_MODERATOR = ModeratorHold(*np.zeros(len(ModeratorHold._fields)).tolist())
 _UNUSED_FEEDBACK = FeedbackHold(0.0, 0.0, 0.0, 0.0, 0.0, 0.0, 1)
 
 
@@ -63,9 +63,9 @@ def polynomial_hold_weights(half_life_h: float, nodes: int, step_h: float = STEP
 def moderator_hold(model: Moderator, step_h: float = STEP_H) -> ModeratorHold:
     """The moderator's decay per step and its 3- and 5-node hold weights."""
     return ModeratorHold(
-        decay_per_step=math.exp(-LN2 / model.half_life_h * step_h),
-        weights3=polynomial_hold_weights(model.half_life_h, 3, step_h),
-        weights5=polynomial_hold_weights(model.half_life_h, 5, step_h),
+        math.exp(-LN2 / model.half_life_h * step_h),
+        *polynomial_hold_weights(model.half_life_h, 3, step_h).tolist(),
+        *polynomial_hold_weights(model.half_life_h, 5, step_h).tolist(),
     )
 
 

@@ -90,11 +90,31 @@ class EffectConstants(NamedTuple):
 
 
 class ModeratorHold(NamedTuple):
-    """The moderator's exact hold update over one kernel step (see ``constants.moderator_hold``)."""
+    """The moderator's exact hold update over one kernel step (see ``pd_constants.moderator_hold``).
+
+    Scalars only, like every structure the hourly updates receive: a shared array passed on every hour
+    would have its reference count updated by all threads at once.
+    """
 
     decay_per_step: float
-    weights3: FloatArray  # 3-node hold weights (ends and midpoint of the step)
-    weights5: FloatArray  # 5-node hold weights (quarter steps), for the hours just after a dose
+    start3: float  # 3-node hold weights: start, midpoint and end of the step
+    mid3: float
+    end3: float
+    start5: float  # 5-node hold weights (quarter steps), for the hours just after a dose
+    quarter5: float
+    mid5: float
+    three_quarters5: float
+    end5: float
+
+    @property
+    def weights3(self) -> FloatArray:
+        """The 3-node weights as an array (start, midpoint, end)."""
+        return np.array([self.start3, self.mid3, self.end3])
+
+    @property
+    def weights5(self) -> FloatArray:
+        """The 5-node weights as an array (quarter steps)."""
+        return np.array([self.start5, self.quarter5, self.mid5, self.three_quarters5, self.end5])
 
 
 class FeedbackHold(NamedTuple):
