@@ -24,10 +24,6 @@ class ChunkResult:
     band_subject_id: NDArray[np.int64]
     band: dict[str, NDArray[np.float64]]  # strategy -> (band subjects, days, series)
 
-    @property
-    def n_rows(self) -> int:
-        return int(next(iter(self.columns.values())).size)
-
 
 def run_chunk(plan: TrialPlan, index: int) -> ChunkResult:
     """Simulate subjects [start, stop) of ``plan`` under every strategy."""
