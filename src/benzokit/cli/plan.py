@@ -42,6 +42,14 @@ PdfOption = Annotated[Path | None, typer.Option(help="Write the patient handout 
 IcsOption = Annotated[Path | None, typer.Option(help="Write an iCalendar file of dose changes.")]
 FhirOption = Annotated[Path | None, typer.Option(help="Write a FHIR R4 MedicationRequest (JSON).")]
 CsvOption = Annotated[Path | None, typer.Option(help="Write the day-by-day calendar (CSV).")]
+StartOption = Annotated[
+    str | None, typer.Option(help="First day of the plan, YYYY-MM-DD (needed for --ics).")
+]
+TimesOption = Annotated[str | None, typer.Option(help="Dose times, e.g. '08:00,20:00'.")]
+MarketOption = Annotated[str, typer.Option(help="Products of this market (US, UK, EU).")]
+LiquidOption = Annotated[
+    bool, typer.Option("--liquid", help="Allow the liquid (0.01 mL syringe steps).")
+]
 
 _ALL_COMPARED = "label,guideline,hyperbolic,diazepam-switch"
 _SEVERITY_STYLE = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
@@ -152,10 +160,8 @@ def taper_command(
     target: Annotated[
         str | None, typer.Option(help="End at this daily dose instead of zero, e.g. '0.5 mg/day'.")
     ] = None,
-    start: Annotated[
-        str | None, typer.Option(help="First day of the plan, YYYY-MM-DD (needed for --ics).")
-    ] = None,
-    times: Annotated[str | None, typer.Option(help="Dose times, e.g. '08:00,20:00'.")] = None,
+    start: StartOption = None,
+    times: TimesOption = None,
     interval_days: Annotated[
         int | None, typer.Option(help="Days between cuts (default: by risk).")
     ] = None,
@@ -172,10 +178,8 @@ def taper_command(
         str | None, typer.Option(help="Custom steps: '1.5 mg/day x 14 days, hold x 7 days, ...'.")
     ] = None,
     hold_days: Annotated[int, typer.Option(help="Days to hold after each cut.")] = 0,
-    market: Annotated[str, typer.Option(help="Products of this market (US, UK, EU).")] = "US",
-    liquid: Annotated[
-        bool, typer.Option("--liquid", help="Allow the liquid (0.01 mL syringe steps).")
-    ] = False,
+    market: MarketOption = "US",
+    liquid: LiquidOption = False,
     strengths: Annotated[
         str | None, typer.Option(help="Only these solid strengths, e.g. '0.5mg,0.125mg'.")
     ] = None,
@@ -223,10 +227,10 @@ def titrate_command(
     ] = None,
     age: Annotated[float | None, typer.Option(help="Age in years.")] = None,
     target: Annotated[str | None, typer.Option(help="Target daily dose, e.g. '2 mg/day'.")] = None,
-    start: Annotated[str | None, typer.Option(help="First day, YYYY-MM-DD.")] = None,
-    times: Annotated[str | None, typer.Option(help="Dose times, e.g. '08:00,20:00'.")] = None,
-    market: Annotated[str, typer.Option(help="Products of this market.")] = "US",
-    liquid: Annotated[bool, typer.Option("--liquid", help="Allow the liquid.")] = False,
+    start: StartOption = None,
+    times: TimesOption = None,
+    market: MarketOption = "US",
+    liquid: LiquidOption = False,
     as_json: JsonOption = False,
     pdf: PdfOption = None,
     ics: IcsOption = None,
@@ -328,7 +332,7 @@ def compare_command(
     occupancy_set: Annotated[
         str | None, typer.Option(help="Occupancy anchor (pd.toml) for predictions.")
     ] = None,
-    liquid: Annotated[bool, typer.Option("--liquid", help="Allow the liquid.")] = False,
+    liquid: LiquidOption = False,
     plot: Annotated[Path | None, typer.Option(help="Write the comparison figure (PNG).")] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the plans and summary as JSON.")
