@@ -9,8 +9,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pydantic import ValidationError
+
 from benzokit.drugs.agents import load_agents
 from benzokit.drugs.loader import list_drugs, load_drug
+from benzokit.drugs.models import Drug
+from benzokit.errors import DataError
 from benzokit.interop.handout_text import load_handout_text
 from benzokit.knowledge import Knowledge
 from benzokit.monitor.alerts import load_alert_rules
@@ -18,6 +22,16 @@ from benzokit.monitor.scales import load_scales
 from benzokit.pd.params import load_pd_parameters
 from benzokit.plan.params import load_strategy_parameters
 from benzokit.safety.rules import load_rules
+from benzokit.sim.population.settings import build_settings
+
+
+def population_defaults(drug: Drug, knowledge: Knowledge) -> None:
+    """The default virtual population of ``drug`` (``population.toml`` with the drug's variability),
+    validated; a problem is a :class:`DataError` naming ``population.toml`` and the field."""
+    try:
+        build_settings(drug, knowledge=knowledge)
+    except (ValidationError, KeyError, TypeError, ValueError) as error:
+        raise DataError(str(knowledge.path("population.toml")), "(defaults)", str(error)) from error
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,7 +46,7 @@ class KnowledgeReport:
 def check_knowledge(knowledge: Knowledge) -> KnowledgeReport:
     """Load and validate every file of ``knowledge``; the first problem raises a DataError naming it."""
     for name in list_drugs(knowledge):
-        load_drug(name, knowledge)
+        population_defaults(load_drug(name, knowledge), knowledge)
     load_agents(knowledge)
     load_pd_parameters(knowledge)
     load_strategy_parameters(knowledge)
