@@ -8,6 +8,7 @@ identical. The generator is SplitMix64 (Steele, Lea & Flood 2014) applied to a c
 from __future__ import annotations
 
 import math
+from collections.abc import Callable
 
 import numba
 import numpy as np
@@ -17,20 +18,11 @@ _MIX1 = np.uint64(0xBF58476D1CE4E5B9)
 _MIX2 = np.uint64(0x94D049BB133111EB)
 _TO_UNIT = 1.0 / 9007199254740992.0  # 2**-53
 
-
+# Independent named streams of draws for each subject (plain integers: compiled code reads them).
 PARAMETERS_STREAM = 1
 COVARIATES_STREAM = 2
 ADHERENCE_STREAM = 3
 OCCASION_STREAM = 4
-
-
-class Stream:
-    """Independent named streams of draws for each subject."""
-
-    PARAMETERS = PARAMETERS_STREAM
-    COVARIATES = COVARIATES_STREAM
-    ADHERENCE = ADHERENCE_STREAM
-    OCCASION = OCCASION_STREAM
 
 
 @numba.njit(cache=True, inline="always")
@@ -59,20 +51,26 @@ def normal(seed: int, stream: int, subject: int, index: int) -> float:
 
 
 @numba.njit(cache=True)
-def uniforms(seed: int, stream: int, subject_ids: np.ndarray, count: int) -> np.ndarray:
-    """(len(subject_ids), count) uniform draws."""
+def _table(
+    draw: Callable[[int, int, int, int], float],
+    seed: int,
+    stream: int,
+    subject_ids: np.ndarray,
+    count: int,
+) -> np.ndarray:
+    """(len(subject_ids), count) draws of ``draw`` (``uniform`` or ``normal``), index 0..count-1."""
     out = np.empty((subject_ids.size, count))
     for row in range(subject_ids.size):
         for index in range(count):
-            out[row, index] = uniform(seed, stream, subject_ids[row], index)
+            out[row, index] = draw(seed, stream, subject_ids[row], index)
     return out
 
 
-@numba.njit(cache=True)
+def uniforms(seed: int, stream: int, subject_ids: np.ndarray, count: int) -> np.ndarray:
+    """(len(subject_ids), count) uniform draws (called from Python; compiled code calls ``uniform``)."""
+    return _table(uniform, seed, stream, subject_ids, count)
+
+
 def normals(seed: int, stream: int, subject_ids: np.ndarray, count: int) -> np.ndarray:
     """(len(subject_ids), count) standard normal draws."""
-    out = np.empty((subject_ids.size, count))
-    for row in range(subject_ids.size):
-        for index in range(count):
-            out[row, index] = normal(seed, stream, subject_ids[row], index)
-    return out
+    return _table(normal, seed, stream, subject_ids, count)

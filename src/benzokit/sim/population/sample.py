@@ -16,7 +16,7 @@ from benzokit.knowledge import Knowledge
 from benzokit.patient import Patient
 from benzokit.pk.covariates import individualize
 from benzokit.pk.model import PKModel
-from benzokit.sim.population.rng import Stream, normals, uniforms
+from benzokit.sim.population.rng import COVARIATES_STREAM, PARAMETERS_STREAM, normals, uniforms
 from benzokit.sim.population.settings import PK_PARAMETERS, PopulationSettings
 from benzokit.types import FloatArray
 
@@ -49,7 +49,7 @@ def _log_normal_sd(cv: float) -> float:
 
 
 def _etas(settings: PopulationSettings, seed: int, ids: IntArray) -> dict[str, FloatArray]:
-    z = normals(seed, Stream.PARAMETERS, ids, len(PK_PARAMETERS))
+    z = normals(seed, PARAMETERS_STREAM, ids, len(PK_PARAMETERS))
     rho = settings.clearance_central_volume_correlation
     z_vc = rho * z[:, 0] + np.sqrt(1.0 - rho * rho) * z[:, 1]
     columns = {name: z[:, k] for k, name in enumerate(PK_PARAMETERS)}
@@ -100,8 +100,8 @@ def sample_subjects(
     are looked up in ``knowledge`` (default: shipped)."""
     cov = settings.covariates
     comed_names = sorted(cov.comedication_prevalence)
-    u = uniforms(seed, Stream.COVARIATES, subject_ids, _COVARIATE_DRAWS + len(comed_names))
-    z_weight = normals(seed, Stream.COVARIATES, subject_ids, 1)[:, 0]
+    u = uniforms(seed, COVARIATES_STREAM, subject_ids, _COVARIATE_DRAWS + len(comed_names))
+    z_weight = normals(seed, COVARIATES_STREAM, subject_ids, 1)[:, 0]
     weight = np.clip(
         cov.weight_mean_kg + cov.weight_sd_kg * z_weight, cov.weight_min_kg, cov.weight_max_kg
     )

@@ -68,7 +68,6 @@ class Strategy(_Strict):
 
 
 class Outputs(_Strict):
-    parquet: bool = True
     plots: bool = True
     band_subjects: int = Field(2000, ge=0, le=100_000)
 
