@@ -15,7 +15,7 @@ from typing import Literal, Self
 from pydantic import BaseModel, Field, model_validator
 
 from benzokit.errors import PlaceholderValueError
-from benzokit.types import FrozenModel
+from benzokit.types import FrozenModel, Sourced
 
 
 class SourceKind(StrEnum):
@@ -37,16 +37,12 @@ class Source(FrozenModel):
     note: str = ""
 
 
-class Figure(FrozenModel):
+class Figure(Sourced):
     """A sourced number: ``value`` and/or a ``low``–``high`` range, never without a source."""
 
     value: float | None = None
     low: float | None = None
     high: float | None = None
-    source: str = Field(min_length=1)
-    verified: bool = True
-    placeholder: bool = False
-    note: str = ""
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:

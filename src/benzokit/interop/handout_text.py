@@ -14,17 +14,13 @@ from pydantic import Field, model_validator
 from benzokit.drugs.models import Source
 from benzokit.errors import UnknownNameError
 from benzokit.knowledge import Knowledge, read_document
-from benzokit.types import FrozenModel
+from benzokit.types import FrozenModel, Sourced
 
 
-class Statement(FrozenModel):
+class Statement(Sourced):
     """One sentence for the patient and the key of the source it rests on."""
 
     text: str = Field(min_length=3)
-    source: str = Field(min_length=1)
-    verified: bool = True
-    placeholder: bool = False
-    note: str = ""
 
 
 class Section(FrozenModel):

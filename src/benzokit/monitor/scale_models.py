@@ -12,7 +12,7 @@ from pydantic import (
 
 from benzokit.drugs.models import Source
 from benzokit.errors import InputError, UnknownNameError
-from benzokit.types import FrozenModel
+from benzokit.types import FrozenModel, Sourced
 
 LOINC_SYSTEM = "http://loinc.org"
 _ID = r"^[a-z][a-z0-9_]*$"
@@ -28,28 +28,20 @@ class Code(FrozenModel):
     note: str = ""
 
 
-class Option(FrozenModel):
+class Option(Sourced):
     """One response option: the value it scores and the label the patient reads."""
 
     value: int = Field(ge=0, le=100)
     label: str = Field(min_length=1)
-    source: str = Field(min_length=1)
-    verified: bool = True
-    placeholder: bool = False
-    note: str = ""
 
 
-class Item(FrozenModel):
+class Item(Sourced):
     """One question. ``observer`` items are rated by a clinician and never part of a self-report."""
 
     id: str = Field(pattern=_ID)
     text: str = Field(min_length=3)
-    source: str = Field(min_length=1)
     loinc: Code | None = None
     observer: bool = False
-    verified: bool = True
-    placeholder: bool = False
-    note: str = ""
 
 
 class Range(FrozenModel):
