@@ -12,15 +12,23 @@ from rich.table import Table
 
 from benzokit._disclaimer import DISCLAIMER
 from benzokit.cli.context import knowledge
-from benzokit.cli.errors import guarded
+from benzokit.cli.errors import guarded, in_options
+from benzokit.cli.options import (
+    AgeOption,
+    JsonOption,
+    WeightOption,
+    WithOption,
+    patient_option,
+    read_weight_kg,
+    split_values,
+)
 from benzokit.cli.render import console, print_disclaimer
 from benzokit.drugs import load_drug, resolve_agents
-from benzokit.errors import DataError, InputError
+from benzokit.errors import DataError
 from benzokit.safety import Finding, PatientContext, check_prescription, load_rules
 from benzokit.safety.context import resolve_indication
-from benzokit.units import parse_dose, parse_weight_kg
+from benzokit.units import parse_dose
 
-_PATIENT_OPTIONS = {"weight": "--weight", "age": "--age"}
 _COLOURS = {"critical": "bold red", "warning": "yellow", "info": "cyan"}
 
 
@@ -30,10 +38,6 @@ def _conditions_help() -> str:
         return ", ".join(load_rules().conditions)
     except DataError:
         return "see safety/data/rules.toml"
-
-
-def _split(values: list[str] | None) -> list[str]:
-    return [part.strip() for item in values or [] for part in item.split(",") if part.strip()]
 
 
 def check_command(
@@ -48,14 +52,9 @@ def check_command(
         str | None,
         typer.Option(help="Labelled indication, e.g. panic or seizure (see `benzokit drug NAME`)."),
     ] = None,
-    age: Annotated[float | None, typer.Option(help="Age in years.")] = None,
-    weight: Annotated[str | None, typer.Option(help="Body weight, e.g. 25kg or 154lb.")] = None,
-    with_: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--with", help="Co-medication(s), comma-separated or repeated, e.g. oxycodone."
-        ),
-    ] = None,
+    age: AgeOption = None,
+    weight: WeightOption = None,
+    with_: WithOption = None,
     condition: Annotated[
         list[str] | None,
         typer.Option(
@@ -66,14 +65,19 @@ def check_command(
     start: Annotated[
         bool, typer.Option("--start", help="The dose is a starting dose (checks labelled starts).")
     ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print JSON (schema in the README).")
-    ] = False,
+    as_json: JsonOption = False,
 ) -> None:
     """Check a prescription: label maxima, paediatric mg/kg, co-medication, Beers 2023, conditions."""
     findings = guarded(
         lambda: _check(
-            drug, daily_dose, indication, age, weight, _split(with_), _split(condition), start
+            drug,
+            daily_dose,
+            indication,
+            age,
+            weight,
+            split_values(with_),
+            split_values(condition),
+            start,
         )
     )
     if as_json:
@@ -90,31 +94,28 @@ def _check(
     indication: str | None,
     age: float | None,
     weight: str | None,
-    comeds: list[str],
-    conditions: list[str],
+    comeds: tuple[str, ...],
+    conditions: tuple[str, ...],
     starting: bool,
 ) -> tuple[Finding, ...]:
     entry = load_drug(drug, knowledge())
     dose = parse_dose(daily_dose, field="--daily-dose")
-    weight_kg = parse_weight_kg(weight, field="--weight") if weight is not None else None
+    weight_kg = read_weight_kg(weight)
     if indication is not None:
         indication = resolve_indication(entry, indication, field="--indication")
     agents = resolve_agents(comeds, field="--with", knowledge=knowledge())
     rules = load_rules(knowledge())
     names = [rules.resolve_condition(c, field="--condition") for c in conditions]
-    try:
-        context = PatientContext(
+    context = in_options(
+        lambda: PatientContext(
             age_y=age,
             weight_kg=weight_kg,
             comedications=agents,
             conditions=tuple(names),
             indication=indication,
-        )
-    except InputError as error:
-        option = _PATIENT_OPTIONS.get(error.field)
-        if option is None:
-            raise
-        raise InputError(option, error.value, error.allowed) from error
+        ),
+        patient_option,
+    )
     return check_prescription(
         entry,
         dose.to_mg(weight_kg, field="--daily-dose"),

@@ -15,6 +15,7 @@ from rich.table import Table
 from benzokit._disclaimer import DISCLAIMER
 from benzokit.cli.context import knowledge
 from benzokit.cli.errors import guarded, in_options
+from benzokit.cli.options import AgeOption, WeightOption, patient_option, read_weight_kg
 from benzokit.cli.render import console, print_disclaimer
 from benzokit.errors import InputError
 from benzokit.patient import Patient
@@ -22,7 +23,7 @@ from benzokit.plan import fields
 from benzokit.plan.api import ProductChoice, plan_taper, plan_titration
 from benzokit.plan.model import Plan
 from benzokit.plan.strategies import Risk, StrategyName
-from benzokit.units import ClockTime, parse_dose, parse_weight_kg
+from benzokit.units import ClockTime, parse_dose
 
 T = TypeVar("T")
 
@@ -76,12 +77,8 @@ def _times(text: str | None) -> tuple[ClockTime, ...] | None:
 
 def _patient(weight: str | None, age: float | None) -> tuple[float | None, float | None]:
     """The validated --weight (kg) and --age (years)."""
-    weight_kg = parse_weight_kg(weight, field="--weight") if weight is not None else None
-    try:
-        Patient(weight_kg=weight_kg, age_y=age)
-    except InputError as error:
-        option = {"weight": "--weight", "age": "--age"}.get(error.field, error.field)
-        raise InputError(option, error.value, error.allowed) from error
+    weight_kg = read_weight_kg(weight)
+    in_options(lambda: Patient(weight_kg=weight_kg, age_y=age), patient_option)
     return weight_kg, age
 
 
@@ -222,10 +219,8 @@ def taper_command(
 def titrate_command(
     drug: DrugArgument,
     indication: Annotated[str, typer.Option(help="Labelled indication, e.g. panic or seizure.")],
-    weight: Annotated[
-        str | None, typer.Option(help="Body weight, e.g. 70kg (needed for mg/kg dosing).")
-    ] = None,
-    age: Annotated[float | None, typer.Option(help="Age in years.")] = None,
+    weight: WeightOption = None,
+    age: AgeOption = None,
     target: Annotated[str | None, typer.Option(help="Target daily dose, e.g. '2 mg/day'.")] = None,
     start: StartOption = None,
     times: TimesOption = None,

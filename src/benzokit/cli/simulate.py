@@ -13,7 +13,16 @@ import typer
 
 from benzokit._disclaimer import DISCLAIMER
 from benzokit.cli.context import knowledge
-from benzokit.cli.errors import guarded
+from benzokit.cli.errors import guarded, in_options
+from benzokit.cli.options import (
+    AgeOption,
+    JsonOption,
+    WeightOption,
+    WithOption,
+    patient_option,
+    read_weight_kg,
+    split_values,
+)
 from benzokit.cli.render import print_simulation
 from benzokit.drugs import load_drug, resolve_agents
 from benzokit.errors import InputError, UnknownNameError
@@ -22,7 +31,7 @@ from benzokit.pd import PDResult, ToleranceModelName, load_pd_parameters
 from benzokit.regimen import Regimen, parse_regimen
 from benzokit.sim import SimulationResult, TimeGrid, simulate
 from benzokit.sim.pd import simulate_pd
-from benzokit.units import parse_dose, parse_weight_kg
+from benzokit.units import parse_dose
 
 DEFAULT_OPEN_DAYS = 14.0
 DEFAULT_SINGLE_DOSE_DAYS = 4.0
@@ -31,7 +40,6 @@ PD_WASHOUT_DAYS = 14.0  # withdrawal peaks days after the last dose of a long-ac
 MAX_DAYS = 3650.0
 DEFAULT_FREQUENCY = "qd"
 PLOT_SUFFIX = ".png"
-_PATIENT_OPTIONS = {"weight": "--weight", "age": "--age"}
 
 
 @dataclass(frozen=True, slots=True)
@@ -80,14 +88,9 @@ def simulate_command(
         ),
     ] = None,
     step_h: Annotated[float | None, typer.Option("--step-h", help="Output step in hours.")] = None,
-    weight: Annotated[str | None, typer.Option(help="Body weight, e.g. 70kg or 154lb.")] = None,
-    age: Annotated[float | None, typer.Option(help="Age in years.")] = None,
-    with_: Annotated[
-        list[str] | None,
-        typer.Option(
-            "--with", help="Co-medication(s), comma-separated or repeated, e.g. carbamazepine."
-        ),
-    ] = None,
+    weight: WeightOption = None,
+    age: AgeOption = None,
+    with_: WithOption = None,
     comedication_model: Annotated[
         ComedicationModel,
         typer.Option(help="Clearance effect of co-medication: label or yukawa2002."),
@@ -95,9 +98,7 @@ def simulate_command(
     steady_state: Annotated[
         bool, typer.Option("--steady-state", help="Start at steady state on the first phase.")
     ] = False,
-    as_json: Annotated[
-        bool, typer.Option("--json", help="Print JSON (schema in the README).")
-    ] = False,
+    as_json: JsonOption = False,
     as_csv: Annotated[
         bool, typer.Option("--csv", help="Print CSV: time_h, conc_ng_ml, ...")
     ] = False,
@@ -144,7 +145,7 @@ def simulate_command(
             step_h,
             weight,
             age,
-            with_ or [],
+            split_values(with_),
             comedication_model,
             steady_state,
             as_json,
@@ -242,7 +243,7 @@ def _request(
     step_h: float | None,
     weight: str | None,
     age: float | None,
-    with_: list[str],
+    comeds: tuple[str, ...],
     comedication_model: ComedicationModel,
     steady_state: bool,
     as_json: bool,
@@ -256,25 +257,21 @@ def _request(
     pd_request = _pd_request(pd, occupancy_set, tolerance_model, steady_state)
     name = load_drug(drug, knowledge()).name
     regimen = _regimen(regimen_text, dose, once, frequency, steady_state)
-    weight_kg = parse_weight_kg(weight, field="--weight") if weight is not None else None
+    weight_kg = read_weight_kg(weight)
     if weight_kg is None and any(s.dose.per_kg for p in regimen.phases for s in p.slots):
         raise InputError(
             "--weight", "missing", "a mg/kg dose needs a body weight, e.g. --weight 70kg"
         )
-    comeds = tuple(part.strip() for item in with_ for part in item.split(",") if part.strip())
     resolve_agents(comeds, field="--with", knowledge=knowledge())
-    try:
-        patient = Patient(
+    patient = in_options(
+        lambda: Patient(
             weight_kg=weight_kg,
             age_y=age,
             comedications=comeds,
             comedication_model=comedication_model,
-        )
-    except InputError as error:
-        option = _PATIENT_OPTIONS.get(error.field)
-        if option is None:
-            raise
-        raise InputError(option, error.value, error.allowed) from error
+        ),
+        patient_option,
+    )
     washout_days = WASHOUT_DAYS if pd_request is None else PD_WASHOUT_DAYS
     grid = _grid(regimen, days, step_h, once, washout_days)
     return SimulationRequest(name, regimen, patient, grid, pd_request)
