@@ -11,17 +11,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from benzokit._disclaimer import DISCLAIMER
+from benzokit.cli import options
 from benzokit.cli.context import knowledge
 from benzokit.cli.errors import guarded, in_options
-from benzokit.cli.options import (
-    AgeOption,
-    JsonOption,
-    WeightOption,
-    WithOption,
-    patient_option,
-    read_weight_kg,
-    split_values,
-)
 from benzokit.cli.render import console, print_disclaimer
 from benzokit.drugs import load_drug, resolve_agents
 from benzokit.errors import DataError
@@ -52,9 +44,9 @@ def check_command(
         str | None,
         typer.Option(help="Labelled indication, e.g. panic or seizure (see `benzokit drug NAME`)."),
     ] = None,
-    age: AgeOption = None,
-    weight: WeightOption = None,
-    with_: WithOption = None,
+    age: options.Age = None,
+    weight: options.Weight = None,
+    with_: options.With = None,
     condition: Annotated[
         list[str] | None,
         typer.Option(
@@ -65,7 +57,7 @@ def check_command(
     start: Annotated[
         bool, typer.Option("--start", help="The dose is a starting dose (checks labelled starts).")
     ] = False,
-    as_json: JsonOption = False,
+    as_json: options.Json = False,
 ) -> None:
     """Check a prescription: label maxima, paediatric mg/kg, co-medication, Beers 2023, conditions."""
     findings = guarded(
@@ -75,8 +67,8 @@ def check_command(
             indication,
             age,
             weight,
-            split_values(with_),
-            split_values(condition),
+            options.split_values(with_),
+            options.split_values(condition),
             start,
         )
     )
@@ -100,7 +92,7 @@ def _check(
 ) -> tuple[Finding, ...]:
     entry = load_drug(drug, knowledge())
     dose = parse_dose(daily_dose, field="--daily-dose")
-    weight_kg = read_weight_kg(weight)
+    weight_kg = options.read_weight_kg(weight)
     if indication is not None:
         indication = resolve_indication(entry, indication, field="--indication")
     agents = resolve_agents(comeds, field="--with", knowledge=knowledge())
@@ -114,7 +106,7 @@ def _check(
             conditions=tuple(names),
             indication=indication,
         ),
-        patient_option,
+        options.patient_option,
     )
     return check_prescription(
         entry,

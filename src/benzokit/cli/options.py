@@ -1,4 +1,7 @@
-"""The options several commands share, declared once (one help text each), and how they are read."""
+"""The options several commands share, declared once (one help text each), and how they are read.
+
+Commands import the module and write ``age: options.Age = None``.
+"""
 
 from __future__ import annotations
 
@@ -8,15 +11,15 @@ import typer
 
 from benzokit.units import parse_weight_kg
 
-AgeOption = Annotated[float | None, typer.Option(help="Age in years.")]
-WeightOption = Annotated[
+Age = Annotated[float | None, typer.Option(help="Age in years.")]
+Weight = Annotated[
     str | None, typer.Option(help="Body weight, e.g. 70kg or 154lb (needed for mg/kg doses).")
 ]
-WithOption = Annotated[
+With = Annotated[
     list[str] | None,
     typer.Option("--with", help="Co-medication(s), comma-separated or repeated, e.g. oxycodone."),
 ]
-JsonOption = Annotated[bool, typer.Option("--json", help="Print JSON (schema in the README).")]
+Json = Annotated[bool, typer.Option("--json", help="Print JSON (schema in the README).")]
 
 # the patient's fields (benzokit.patient, benzokit.safety.context) in the commands' words
 _PATIENT_OPTIONS = {"weight": "--weight", "age": "--age"}

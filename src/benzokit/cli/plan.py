@@ -13,9 +13,9 @@ import typer
 from rich.table import Table
 
 from benzokit._disclaimer import DISCLAIMER
+from benzokit.cli import options
 from benzokit.cli.context import knowledge
 from benzokit.cli.errors import guarded, in_options
-from benzokit.cli.options import AgeOption, WeightOption, patient_option, read_weight_kg
 from benzokit.cli.render import console, print_disclaimer
 from benzokit.errors import InputError
 from benzokit.patient import Patient
@@ -77,8 +77,8 @@ def _times(text: str | None) -> tuple[ClockTime, ...] | None:
 
 def _patient(weight: str | None, age: float | None) -> tuple[float | None, float | None]:
     """The validated --weight (kg) and --age (years)."""
-    weight_kg = read_weight_kg(weight)
-    in_options(lambda: Patient(weight_kg=weight_kg, age_y=age), patient_option)
+    weight_kg = options.read_weight_kg(weight)
+    in_options(lambda: Patient(weight_kg=weight_kg, age_y=age), options.patient_option)
     return weight_kg, age
 
 
@@ -219,8 +219,8 @@ def taper_command(
 def titrate_command(
     drug: DrugArgument,
     indication: Annotated[str, typer.Option(help="Labelled indication, e.g. panic or seizure.")],
-    weight: WeightOption = None,
-    age: AgeOption = None,
+    weight: options.Weight = None,
+    age: options.Age = None,
     target: Annotated[str | None, typer.Option(help="Target daily dose, e.g. '2 mg/day'.")] = None,
     start: StartOption = None,
     times: TimesOption = None,

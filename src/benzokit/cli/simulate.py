@@ -12,17 +12,9 @@ from typing import Annotated
 import typer
 
 from benzokit._disclaimer import DISCLAIMER
+from benzokit.cli import options
 from benzokit.cli.context import knowledge
 from benzokit.cli.errors import guarded, in_options
-from benzokit.cli.options import (
-    AgeOption,
-    JsonOption,
-    WeightOption,
-    WithOption,
-    patient_option,
-    read_weight_kg,
-    split_values,
-)
 from benzokit.cli.render import print_simulation
 from benzokit.drugs import load_drug, resolve_agents
 from benzokit.errors import InputError, UnknownNameError
@@ -30,6 +22,7 @@ from benzokit.patient import ComedicationModel, Patient
 from benzokit.pd import PDResult, ToleranceModelName, load_pd_parameters
 from benzokit.regimen import Regimen, parse_regimen
 from benzokit.sim import SimulationResult, TimeGrid, simulate
+from benzokit.sim.grid import MAX_DAYS
 from benzokit.sim.pd import simulate_pd
 from benzokit.units import parse_dose
 
@@ -37,7 +30,6 @@ DEFAULT_OPEN_DAYS = 14.0
 DEFAULT_SINGLE_DOSE_DAYS = 4.0
 WASHOUT_DAYS = 3.0
 PD_WASHOUT_DAYS = 14.0  # withdrawal peaks days after the last dose of a long-acting drug
-MAX_DAYS = 3650.0
 DEFAULT_FREQUENCY = "qd"
 PLOT_SUFFIX = ".png"
 
@@ -88,9 +80,9 @@ def simulate_command(
         ),
     ] = None,
     step_h: Annotated[float | None, typer.Option("--step-h", help="Output step in hours.")] = None,
-    weight: WeightOption = None,
-    age: AgeOption = None,
-    with_: WithOption = None,
+    weight: options.Weight = None,
+    age: options.Age = None,
+    with_: options.With = None,
     comedication_model: Annotated[
         ComedicationModel,
         typer.Option(help="Clearance effect of co-medication: label or yukawa2002."),
@@ -98,7 +90,7 @@ def simulate_command(
     steady_state: Annotated[
         bool, typer.Option("--steady-state", help="Start at steady state on the first phase.")
     ] = False,
-    as_json: JsonOption = False,
+    as_json: options.Json = False,
     as_csv: Annotated[
         bool, typer.Option("--csv", help="Print CSV: time_h, conc_ng_ml, ...")
     ] = False,
@@ -145,7 +137,7 @@ def simulate_command(
             step_h,
             weight,
             age,
-            split_values(with_),
+            options.split_values(with_),
             comedication_model,
             steady_state,
             as_json,
@@ -257,7 +249,7 @@ def _request(
     pd_request = _pd_request(pd, occupancy_set, tolerance_model, steady_state)
     name = load_drug(drug, knowledge()).name
     regimen = _regimen(regimen_text, dose, once, frequency, steady_state)
-    weight_kg = read_weight_kg(weight)
+    weight_kg = options.read_weight_kg(weight)
     if weight_kg is None and any(s.dose.per_kg for p in regimen.phases for s in p.slots):
         raise InputError(
             "--weight", "missing", "a mg/kg dose needs a body weight, e.g. --weight 70kg"
@@ -270,7 +262,7 @@ def _request(
             comedications=comeds,
             comedication_model=comedication_model,
         ),
-        patient_option,
+        options.patient_option,
     )
     washout_days = WASHOUT_DAYS if pd_request is None else PD_WASHOUT_DAYS
     grid = _grid(regimen, days, step_h, once, washout_days)

@@ -10,6 +10,8 @@ from numpy.typing import NDArray
 from benzokit.errors import InputError
 
 MAX_GRID_POINTS = 2_000_000
+MAX_DAYS = 3650
+"""The longest span benzokit simulates, a single subject or a trial (ten years)."""
 _SHORT_RUN_H = 14 * 24.0
 
 

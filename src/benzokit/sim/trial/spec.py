@@ -12,9 +12,9 @@ from typing import Any, Literal, Self
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from benzokit.errors import InputError
+from benzokit.sim.grid import MAX_DAYS
 
 MAX_SUBJECTS = 100_000_000
-MAX_DAYS = 3650
 
 
 class _Strict(BaseModel):
