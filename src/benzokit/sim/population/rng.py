@@ -8,7 +8,6 @@ identical. The generator is SplitMix64 (Steele, Lea & Flood 2014) applied to a c
 from __future__ import annotations
 
 import math
-from collections.abc import Callable
 
 import numba
 import numpy as np
@@ -52,25 +51,25 @@ def normal(seed: int, stream: int, subject: int, index: int) -> float:
 
 @numba.njit(cache=True)
 def _table(
-    draw: Callable[[int, int, int, int], float],
-    seed: int,
-    stream: int,
-    subject_ids: np.ndarray,
-    count: int,
+    seed: int, stream: int, subject_ids: np.ndarray, count: int, gaussian: bool
 ) -> np.ndarray:
-    """(len(subject_ids), count) draws of ``draw`` (``uniform`` or ``normal``), index 0..count-1."""
+    """(len(subject_ids), count) draws, index 0..count-1: ``normal`` if ``gaussian``, else ``uniform``."""
     out = np.empty((subject_ids.size, count))
     for row in range(subject_ids.size):
         for index in range(count):
-            out[row, index] = draw(seed, stream, subject_ids[row], index)
+            subject = subject_ids[row]
+            if gaussian:
+                out[row, index] = normal(seed, stream, subject, index)
+            else:
+                out[row, index] = uniform(seed, stream, subject, index)
     return out
 
 
 def uniforms(seed: int, stream: int, subject_ids: np.ndarray, count: int) -> np.ndarray:
-    """(len(subject_ids), count) uniform draws (called from Python; compiled code calls ``uniform``)."""
-    return _table(uniform, seed, stream, subject_ids, count)
+    """(len(subject_ids), count) uniform draws."""
+    return _table(seed, stream, subject_ids, count, False)
 
 
 def normals(seed: int, stream: int, subject_ids: np.ndarray, count: int) -> np.ndarray:
     """(len(subject_ids), count) standard normal draws."""
-    return _table(normal, seed, stream, subject_ids, count)
+    return _table(seed, stream, subject_ids, count, True)
