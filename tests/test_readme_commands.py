@@ -8,8 +8,9 @@ root, while the results are written to the temporary folder). Files a command is
 
 Not run, with the reason: ``benzokit serve`` (a web server that runs until stopped; tests/cli/
 test_cli_serve.py starts it in a subprocess), a worker that runs until stopped (``--every``) and
-commands naming a Dask scheduler (tests/sim/test_trial_dask.py runs one). The ``benzokit admin`` commands share a database: they run in the README's
-order, in one test, with the placeholders ``URL`` / ``URL2`` replaced by SQLite files.
+commands naming a Dask scheduler (tests/sim/test_trial_dask.py runs one). The ``benzokit admin``
+commands share a database: they run in the README's order, in one test, with the placeholders ``URL``
+/ ``URL2`` replaced by SQLite files.
 """
 
 from __future__ import annotations

@@ -11,7 +11,6 @@ import re
 from collections.abc import Iterator
 from datetime import timedelta
 from email.message import Message
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,6 +35,19 @@ CLINICAL = re.compile(r"clonazepam|\bmg\b|score|GAD|PHQ|seizure|Alex|Morgan|Sam 
 def smtp() -> Iterator[SmtpServer]:
     with smtp_server() as server:
         yield server
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def any_world(request: pytest.FixtureRequest, world: World, clock: Clock) -> Iterator[World]:
+    """The clinic on SQLite (the ``world`` fixture) or on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        yield world
+        return
+    built = build_world(request.getfixturevalue("fresh_postgres_url"), clock)
+    try:
+        yield built
+    finally:
+        built.close()
 
 
 def body_of(message: Message) -> str:
@@ -69,8 +81,9 @@ def sent_rows(world: World) -> list[tuple[str, str]]:
 
 
 def test_a_reminder_arrives_at_its_time_and_a_restart_does_not_send_it_twice(
-    world: World, clock: Clock, smtp: SmtpServer, tmp_path: Path
+    any_world: World, clock: Clock, smtp: SmtpServer
 ) -> None:
+    world = any_world
     opt_in(
         world.sign_in("alex"),
         email=ALEX_MAIL,
@@ -227,6 +240,11 @@ def test_the_scheduler_writes_the_day_based_alerts_on_time_without_email(
         )
     assert len(quiet) == 1 and audited
     assert jobs.run().alerts_written == 0  # never doubled
+    # a read now shows the stored alert (with its id), once
+    rivera, sam = world.sign_in("dr.rivera"), world.patients["sam"]
+    shown = rivera.get(f"/api/v1/patients/{sam}/alerts").json()["alerts"]
+    assert [a["key"] for a in shown if a["code"] == "MON-NO-CHECKIN"] == [quiet[0][0]]
+    assert all(a["id"] is not None for a in shown)
 
 
 def test_the_background_scheduler_runs_the_jobs(world: World, clock: Clock) -> None:
