@@ -15,7 +15,6 @@ from typing import Any
 
 import pytest
 from service_support import T0, Clock, Signed, World, build_world, csrf_of_page, field_names
-from smtp_support import SmtpServer, smtp_server
 from sqlalchemy import text
 
 from benzokit.errors import InputError
@@ -24,6 +23,7 @@ from benzokit.service.mailer import SmtpMailer, SmtpSettings
 from benzokit.service.scheduler import ClinicScheduler, Jobs, Kind
 from benzokit.service.unit import Unit
 from benzokit.store.db import Database
+from smtp_support import SmtpServer, smtp_server
 
 ALEX_MAIL = "alex@example.org"
 RIVERA_MAIL = "rivera@example.org"
@@ -311,6 +311,7 @@ def test_the_page_saves_the_settings_and_refuses_a_bad_time_naming_it(world: Wor
     )
     assert bad.status_code == 422
     assert "dose reminder times" in bad.text and "Nothing was saved" in bad.text
+    assert f'value="{ALEX_MAIL}"' in bad.text and 'value="08:00, 25:00"' in bad.text  # kept
     assert alex.get("/api/v1/me/notifications").json()["enabled"] is False
     good = alex.client.post(
         "/account/notifications",

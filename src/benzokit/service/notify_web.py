@@ -143,7 +143,9 @@ def _page(
     *,
     error: InputError | None = None,
     feed_url: str | None = None,
+    submitted: dict[str, str] | None = None,
 ) -> Response:
+    """The settings page; after a refused form, the fields show what was submitted."""
     clinic = clinic_of(request)
     settings = clinic.notifications.settings(visitor.account)
     patient_id = (
@@ -164,8 +166,22 @@ def _page(
         patient_id=patient_id,
         feed_since=feed_since,
         feed_url=feed_url,
-        zone=settings.timezone if settings else clinic.unit.zone.key,
+        shown=submitted if submitted is not None else _shown(settings, clinic.unit.zone.key),
     )
+
+
+def _shown(settings: NotificationSettings | None, clinic_zone: str) -> dict[str, str]:
+    """The form's field values from the saved settings (the clinic's time zone when none)."""
+    if settings is None:
+        return {"timezone": clinic_zone}
+    return {
+        "email": settings.email,
+        "timezone": settings.timezone,
+        "dose_reminder_times": ", ".join(settings.dose_reminder_times),
+        "checkin_reminder_time": settings.checkin_reminder_time or "",
+        "urgent_alerts": "on" if settings.urgent_alerts else "",
+        "digest_time": settings.digest_time or "",
+    }
 
 
 @pages.get("/account/notifications", response_class=HTMLResponse)
@@ -193,7 +209,7 @@ async def save_notifications_page(request: Request, visitor: VisitorDep) -> Resp
     try:
         notify.save_settings(visitor.account, parse(NotificationForm, values))
     except InputError as error:
-        return _page(request, visitor, 422, error=error)
+        return _page(request, visitor, 422, error=error, submitted=data)
     return RedirectResponse("/account/notifications?done=saved", status_code=303)
 
 
