@@ -8,9 +8,11 @@ feed and the handout PDF through the API and the pages.
 from __future__ import annotations
 
 import re
+import ssl
 from collections.abc import Iterator
 from datetime import timedelta
 from email.message import Message
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -19,11 +21,12 @@ from sqlalchemy import text
 
 from benzokit.errors import InputError
 from benzokit.monitor.alerts import load_alert_rules
-from benzokit.service.mailer import SmtpMailer, SmtpSettings
+from benzokit.service import mailer
+from benzokit.service.mailer import MailError, SmtpMailer, SmtpSettings
 from benzokit.service.scheduler import ClinicScheduler, Jobs, Kind
 from benzokit.service.unit import Unit
 from benzokit.store.db import Database
-from smtp_support import SmtpServer, smtp_server
+from smtp_support import Credentials, SmtpServer, self_signed_certificate, smtp_server
 
 ALEX_MAIL = "alex@example.org"
 RIVERA_MAIL = "rivera@example.org"
@@ -327,6 +330,47 @@ def test_the_page_saves_the_settings_and_refuses_a_bad_time_naming_it(world: Wor
     saved = alex.get("/api/v1/me/notifications").json()["settings"]
     assert saved["dose_reminder_times"] == ["08:00", "20:00"]
     assert saved["checkin_reminder_time"] is None and saved["timezone"] == "Europe/Berlin"
+
+
+@pytest.mark.parametrize("security", ["starttls", "tls"])
+def test_mail_goes_through_tls_with_a_password(tmp_path: Path, security: str) -> None:
+    """STARTTLS (587-style) and TLS from the first byte (SMTPS), each with an SMTP sign-in; the
+    certificate is checked (the test's own authority)."""
+    certificate = self_signed_certificate(tmp_path)
+    credentials = Credentials("clinic", "s3cret-pass")
+    with smtp_server(security=security, certificate=certificate, credentials=credentials) as srv:
+        settings = SmtpSettings.create(
+            host="127.0.0.1",
+            sender="clinic@example.org",
+            port=srv.port,
+            security=security,
+            username="clinic",
+            password="s3cret-pass",
+            timeout_s=10,
+        )
+        trust = ssl.create_default_context(cafile=str(certificate[0]))
+        SmtpMailer(settings, tls_context=trust).send(mailer.checkin_reminder(ALEX_MAIL, "x/"))
+        assert [m["Subject"] for m in srv.inbox.to(ALEX_MAIL)] == ["Reminder: your check-in"]
+        assert credentials.seen and credentials.seen[-1].endswith(":ok")
+        wrong = SmtpSettings.create(**{**_fields(settings), "password": "wrong", "timeout_s": 2})
+        with pytest.raises(MailError, match=r"127\.0\.0\.1"):
+            SmtpMailer(wrong, tls_context=trust).send(mailer.checkin_reminder(ALEX_MAIL, "x/"))
+        # an unknown authority is refused: no mail goes to a server that cannot prove who it is
+        with pytest.raises(MailError):
+            SmtpMailer(settings).send(mailer.checkin_reminder(ALEX_MAIL, "x/"))
+    assert len(srv.inbox.messages) == 1
+
+
+def _fields(settings: SmtpSettings) -> dict[str, Any]:
+    return {
+        "host": settings.host,
+        "sender": settings.sender,
+        "port": settings.port,
+        "security": str(settings.security),
+        "username": settings.username,
+        "password": settings.password,
+        "timeout_s": settings.timeout_s,
+    }
 
 
 def test_smtp_settings_are_checked_naming_the_setting() -> None:
