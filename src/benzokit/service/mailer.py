@@ -195,9 +195,10 @@ def urgent_alert(to: str, url: str) -> Mail:
 
 
 def daily_digest(to: str, open_alerts: int, url: str) -> Mail:
-    what = "a new alert" if open_alerts == 1 else "new alerts"
+    """Sent only when ``open_alerts`` > 0; the number is not said (it hints at patients' states)."""
     return Mail(
         to,
         "benzokit: daily summary",
-        f"You have {what} to review; sign in.\n\n{SIGN_IN.format(url=url)}{FOOTER.format(url=url)}",
+        "You have alerts that are not yet acknowledged; sign in to review them.\n\n"
+        f"{SIGN_IN.format(url=url)}{FOOTER.format(url=url)}",
     )
