@@ -474,3 +474,27 @@ def test_two_workers_on_postgresql_send_once(fresh_postgres_url: str, smtp: Smtp
     finally:
         second_db.dispose()
         world.close()
+
+
+def test_the_feed_moves_the_dose_changes_by_the_days_paused(world: World, clock: Clock) -> None:
+    """Three days paused: every dose change still to come moves three days later in the feed."""
+    from icalendar import Calendar
+
+    alex_id, rivera = world.patients["alex"], world.sign_in("dr.rivera")
+    url = rivera.post(f"/api/v1/patients/{alex_id}/calendar-feed").json()["url"]
+
+    def changes() -> list[Any]:
+        feed = Calendar.from_ical(world.client().get(url).content)
+        return sorted(e.decoded("dtstart") for e in feed.walk("VEVENT"))
+
+    before = changes()
+    paused = rivera.post(f"/api/v1/patients/{alex_id}/plan/pause", {"reason": "a hard week"})
+    assert paused.status_code == 200, paused.text
+    clock.advance(timedelta(days=3))
+    rivera = world.sign_in("dr.rivera")
+    resumed = rivera.post(f"/api/v1/patients/{alex_id}/plan/resume", {"reason": "better"})
+    assert resumed.status_code == 200, resumed.text
+    after = changes()
+    paused_on, today = T0.date(), world.clinic.today()
+    to_come = [d for d in before if d > paused_on]
+    assert to_come and [d + timedelta(days=3) for d in to_come] == [d for d in after if d > today]

@@ -4,19 +4,22 @@ Use cases in the one shape of :mod:`benzokit.service.unit` (access first, one tr
 row). E-mail is opt-in: a person saves an address and what to be told (patients: reminder times;
 clinicians: urgent alerts, a daily digest); saving nothing means no e-mail. The calendar feed is a
 private URL with a random token (stored hashed) that a calendar app fetches without signing in; making a
-new one or revoking it ends the old one. The handout and the feed show the current plan version.
+new one or revoking it ends the old one. The handout and the feed show the plan from today on, its dates
+shifted by the pauses so far (while paused: as if resumed today; the feed is made again at each fetch).
 """
 
 from __future__ import annotations
 
 import secrets
 from dataclasses import dataclass
+from datetime import date
 
 from sqlalchemy.orm import Session
 
 from benzokit.errors import InputError
 from benzokit.interop.ical import plan_calendar
 from benzokit.interop.pdf import handout_pdf
+from benzokit.monitor.course import CourseStatus, remaining_plan
 from benzokit.plan.model import Plan
 from benzokit.service.access import AccessError, not_found, patient_for, require_role
 from benzokit.service.notify_forms import NotificationForm
@@ -116,7 +119,7 @@ class Notifications(UseCases):
             record = records.patient(session, patient_id) if patient_id is not None else None
             if record is None:
                 raise AccessError("this calendar link is unknown or was revoked", status=404)
-            plan = _current_plan(session, record)
+            plan = _current_plan(session, record, self.unit.today())
             self.unit.audit(session, None, "read", "calendar feed", record.id, detail="fetched")
         return bytes(plan_calendar(plan, stamp=self.unit.now()).to_ical())
 
@@ -126,7 +129,7 @@ class Notifications(UseCases):
         """The handout PDF of the record's current plan (the patient and their clinician only)."""
         with self.unit.transaction() as session:
             record = patient_for(session, actor, patient_id)
-            plan = _current_plan(session, record)
+            plan = _current_plan(session, record, self.unit.today())
             self.unit.audit(session, actor, "read", "handout", record.id)
         return handout_pdf(
             plan,
@@ -136,11 +139,15 @@ class Notifications(UseCases):
         )
 
 
-def _current_plan(session: Session, record: PatientRecord) -> Plan:
+def _current_plan(session: Session, record: PatientRecord, today: date) -> Plan:
+    """The plan from ``today`` on, dated with the pauses so far (while paused: as if resumed today);
+    a completed course: its last version."""
     course = records.course(session, record.id)
     if course is None:
         raise not_found("plan of patient", record.id)
-    return course.current.plan
+    if course.status_on(today) is CourseStatus.COMPLETED:
+        return course.current.plan
+    return remaining_plan(course, today)
 
 
 _PATIENT_ONLY = ("dose_reminder_times", "checkin_reminder_time")
