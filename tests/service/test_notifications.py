@@ -498,3 +498,41 @@ def test_the_feed_moves_the_dose_changes_by_the_days_paused(world: World, clock:
     paused_on, today = T0.date(), world.clinic.today()
     to_come = [d for d in before if d > paused_on]
     assert to_come and [d + timedelta(days=3) for d in to_come] == [d for d in after if d > today]
+
+
+def test_in_the_web_process_an_urgent_alert_is_emailed_at_once(
+    world: World, clock: Clock, smtp: SmtpServer
+) -> None:
+    """The regular run is an hour away: the urgent alert's commit wakes the scheduler."""
+    import time
+
+    opt_in(world.sign_in("dr.rivera"), email=RIVERA_MAIL, timezone="UTC", urgent_alerts=True)
+    clock.advance(timedelta(minutes=1))
+    runs: list[int] = []
+
+    class Counted(Jobs):
+        def run(self) -> Any:
+            report = super().run()
+            runs.append(report.sent_total)
+            return report
+
+    jobs = Counted(world.clinic.unit, smtp.mailer(), base_url="https://clinic.example.org/")
+    scheduler = ClinicScheduler(jobs, every=timedelta(hours=1))
+    scheduler.start()
+    try:
+        deadline = time.monotonic() + 20
+        while not runs and time.monotonic() < deadline:  # the first run, at start, is over
+            time.sleep(0.05)
+        assert runs == [0]
+        alex, alex_id = world.sign_in("alex"), world.patients["alex"]
+        sent = alex.post(f"/api/v1/patients/{alex_id}/checkins", {"seizures": 1})
+        assert sent.status_code == 201, sent.text
+        deadline = time.monotonic() + 20
+        while not smtp.inbox.to(RIVERA_MAIL) and time.monotonic() < deadline:
+            time.sleep(0.05)  # polling the mailbox
+    finally:
+        scheduler.shutdown()
+    assert [m["Subject"] for m in smtp.inbox.to(RIVERA_MAIL)] == [
+        "benzokit: you have a new urgent alert"
+    ]
+    assert runs[:2] == [0, 1]  # the second run came from the wake, not the hourly interval

@@ -20,13 +20,15 @@ a session advisory lock: a second worker's run that finds it taken is skipped. (
 clinic process; its writes are serialised anyway.)
 
 :class:`ClinicScheduler` runs :meth:`Jobs.run` every ``every`` with APScheduler (in the web process's
-background for ``benzokit serve``, or in the foreground for ``benzokit worker``).
+background for ``benzokit serve``, or in the foreground for ``benzokit worker``). In the web process, a
+new urgent alert wakes it at once, so the clinician's e-mail does not wait for the next run.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
@@ -36,7 +38,8 @@ from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
 from apscheduler.schedulers.blocking import BlockingScheduler
 from apscheduler.triggers.interval import IntervalTrigger
-from sqlalchemy import text
+from sqlalchemy import Engine, event, text
+from sqlalchemy.orm import Session
 
 from benzokit.monitor.alerts import load_alert_rules, missed_dose_alerts, no_checkin_alerts
 from benzokit.monitor.course import Course
@@ -47,6 +50,7 @@ from benzokit.store import notifications, records
 from benzokit.store.accounts import Role
 from benzokit.store.notifications import Recipient
 from benzokit.store.records import PatientRecord
+from benzokit.store.tables import AlertRow
 
 log = logging.getLogger("benzokit.scheduler")
 
@@ -308,29 +312,92 @@ def _name(record: PatientRecord) -> str:
     return record.summary.display_name
 
 
+JOB_ID = "benzokit-scheduled-run"
+_URGENT_FLAG = "benzokit.urgent-alert-written"
+
+
+class _UrgentWatch:
+    """Calls ``wake`` when a transaction on ``engine`` (in this process) commits a new urgent alert,
+    so that the clinician's e-mail goes at once rather than at the next regular run."""
+
+    def __init__(self, engine: Engine, wake: Callable[[], None]) -> None:
+        self.engine = engine
+        self.wake = wake
+
+    def after_flush(self, session: Session, _context: object) -> None:
+        if session.get_bind() is self.engine and any(
+            isinstance(row, AlertRow) and row.level == "urgent" for row in session.new
+        ):
+            session.info[_URGENT_FLAG] = True
+
+    def after_commit(self, session: Session) -> None:
+        if session.info.pop(_URGENT_FLAG, False):
+            self.wake()
+
+    def after_rollback(self, session: Session) -> None:
+        session.info.pop(_URGENT_FLAG, None)
+
+    def listen(self) -> None:
+        for name in ("after_flush", "after_commit", "after_rollback"):
+            event.listen(Session, name, getattr(self, name))
+
+    def remove(self) -> None:
+        for name in ("after_flush", "after_commit", "after_rollback"):
+            if event.contains(Session, name, getattr(self, name)):
+                event.remove(Session, name, getattr(self, name))
+
+
 class ClinicScheduler:
     """:meth:`Jobs.run` every ``every`` (APScheduler; one run at a time, late runs coalesced into one,
     the first run at start). ``blocking``: run in the calling thread (the worker) rather than in the
-    background (the web process)."""
+    background (the web process). In the background, a new urgent alert written by this process
+    wakes it for a run at once (:meth:`wake`)."""
 
     def __init__(self, jobs: Jobs, *, every: timedelta = DEFAULT_EVERY, blocking: bool = False):
         self.jobs = jobs
         self.scheduler: BaseScheduler = (
             BlockingScheduler(timezone=UTC) if blocking else BackgroundScheduler(timezone=UTC)
         )
+        self._again = threading.Event()  # woken while a run was under way: run again
+        self._busy = threading.Event()  # a run is under way
         self.scheduler.add_job(
-            jobs.run_logged,
+            self._run,
             IntervalTrigger(seconds=every.total_seconds(), timezone=UTC),
-            id="benzokit-scheduled-run",
+            id=JOB_ID,
             coalesce=True,
             max_instances=1,
             misfire_grace_time=None,
             next_run_time=datetime.now(UTC),
         )
+        self._watch = None if blocking else _UrgentWatch(jobs.unit.db.engine, self.wake)
+
+    def _run(self) -> None:
+        """One run, and one more for each wake that came while it ran."""
+        self._busy.set()
+        try:
+            while True:
+                self._again.clear()
+                self.jobs.run_logged()
+                if not self._again.is_set():
+                    return
+        finally:
+            self._busy.clear()
+            if self._again.is_set():  # woken between the last check and now
+                self.wake()
+
+    def wake(self) -> None:
+        """Run now (a run already under way is followed by one more; the interval continues)."""
+        self._again.set()
+        if self.scheduler.running and not self._busy.is_set():
+            self.scheduler.modify_job(JOB_ID, next_run_time=datetime.now(UTC))
 
     def start(self) -> None:
+        if self._watch is not None:
+            self._watch.listen()
         self.scheduler.start()
 
     def shutdown(self) -> None:
+        if self._watch is not None:
+            self._watch.remove()
         if self.scheduler.running:
             self.scheduler.shutdown(wait=True)
