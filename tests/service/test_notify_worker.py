@@ -8,7 +8,6 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
-from smtp_support import SENDER, smtp_server
 from typer.testing import CliRunner
 
 from benzokit.cli.app import app
@@ -18,6 +17,7 @@ from benzokit.service.unit import Unit
 from benzokit.store import notifications
 from benzokit.store.accounts import find_account
 from benzokit.store.db import Database
+from smtp_support import SENDER, smtp_server
 
 
 def worker(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
@@ -54,6 +54,8 @@ def worker(*args: str, env: dict[str, str] | None = None) -> tuple[int, str]:
             "BENZOKIT_SMTP_PASSWORD",
         ),
         (["--timezone", "Mars/Olympus"], None, "--timezone"),
+        (["--smtp-host", "127.0.0.1", "--smtp-sender", SENDER], None, "--public-url"),
+        (["--public-url", "clinic.example.org"], None, "--public-url"),
     ],
 )
 def test_bad_settings_are_clear_errors(
@@ -103,12 +105,14 @@ def test_worker_once_sends_a_due_reminder_once(tmp_path: Path) -> None:
             "none",
             "--smtp-sender",
             SENDER,
+            "--public-url",
+            "https://clinic.example.org",
         ]
         code, output = worker(*options)
         assert code == 0, output
         assert "e-mail on: smtp 127.0.0.1" in output and "1 e-mails sent" in output
         code, output = worker(*options)
         assert code == 0 and "0 e-mails sent" in output, output
-        assert [m["Subject"] for m in server.inbox.to("alex@example.org")] == [
-            f"Reminder: your {due} dose"
-        ]
+        (reminder,) = server.inbox.to("alex@example.org")
+        assert reminder["Subject"] == f"Reminder: your {due} dose"
+        assert "https://clinic.example.org/" in str(reminder.get_payload())

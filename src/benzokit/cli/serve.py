@@ -23,6 +23,7 @@ from benzokit.cli.worker import (
     SmtpSenderOption,
     SmtpUserOption,
     build_jobs,
+    checked_public_url,
     describe_mail,
     mail_options,
 )
@@ -94,13 +95,14 @@ def serve_command(
             smtp_host, smtp_port, smtp_security, smtp_sender, smtp_username
         ).settings()
     )
+    url = f"http://{host}:{port}/"
+    link = guarded(lambda: checked_public_url(public_url, needed=False, served=url))
     settings = ServiceSettings(
         database_url=database, timezone=timezone, secure_cookies=secure_cookies
     )
     app = guarded(lambda: create_app(settings, knowledge=knowledge()))
     with_demo = demo if demo is not None else database == DEFAULT_URL
     seeded = guarded(lambda: seed_demo(app.state.clinic)) if with_demo else False
-    url = f"http://{host}:{port}/"
     console.rule("benzokit monitoring service")
     console.print(
         f"Open [bold]{url}[/] (API docs: {url}api/docs) · database: {_safe(database)}",
@@ -118,7 +120,7 @@ def serve_command(
             )
     running = None
     if scheduler:
-        jobs = build_jobs(app.state.clinic.unit, smtp, public_url or url, catch_up_minutes)
+        jobs = build_jobs(app.state.clinic.unit, smtp, link, catch_up_minutes)
         running = ClinicScheduler(jobs, every=timedelta(seconds=every))
         console.print(f"scheduler: in this process, a run every {every} s; " + describe_mail(smtp))
     else:

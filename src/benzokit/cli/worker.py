@@ -6,6 +6,7 @@ Every option can come from the environment (``BENZOKIT_SMTP_HOST`` …); the SMT
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Annotated
 
@@ -73,7 +74,8 @@ PublicUrlOption = Annotated[
     typer.Option(
         "--public-url",
         envvar="BENZOKIT_PUBLIC_URL",
-        help="The address people open (for the sign-in link in e-mails); default: the served one.",
+        help="The address people open (for the sign-in link in e-mails); serve's default: the "
+        "served one; needed by a worker that sends e-mail.",
         rich_help_panel="E-mail",
     ),
 ]
@@ -162,6 +164,21 @@ def build_jobs(
     return Jobs(unit, outbox, base_url=public_url, catch_up=timedelta(minutes=catch_up_minutes))
 
 
+def checked_public_url(url: str | None, *, needed: bool, served: str | None = None) -> str:
+    """The address in e-mails: ``url`` if it is an http(s) address; else the served one (``serve``).
+    A worker that sends e-mail has no served address, so there it is ``needed``."""
+    allowed = "the address people open, such as https://clinic.example.org/"
+    if url is None:
+        if served is not None:
+            return served
+        if needed:
+            raise InputError("--public-url", None, f"{allowed} (for the link in e-mails)")
+        return "http://127.0.0.1:8000/"
+    if not re.match(r"^https?://[^\s/?#]+(/[^\s?#]*)?$", url.strip()):
+        raise InputError("--public-url", url, allowed)
+    return url.strip() if url.strip().endswith("/") else url.strip() + "/"
+
+
 def describe_mail(smtp: SmtpSettings | None) -> str:
     if smtp is None:
         return "e-mail reminders and alerts are off (no --smtp-host); the scheduler still writes alerts"
@@ -204,8 +221,8 @@ def worker_command(
             smtp_host, smtp_port, smtp_security, smtp_sender, smtp_username
         ).settings()
     )
+    url = guarded(lambda: checked_public_url(public_url, needed=smtp is not None))
     unit = guarded(lambda: Unit(Database(database), timezone=timezone, knowledge=knowledge()))
-    url = public_url or "http://127.0.0.1:8000/"
     jobs = build_jobs(unit, smtp, url, catch_up_minutes)
     console.print(describe_mail(smtp), soft_wrap=True)
     if once:
