@@ -7,9 +7,10 @@ root, while the results are written to the temporary folder). Files a command is
 (``--plot``, ``--pdf``, ``--out`` ...) must exist afterwards.
 
 Not run, with the reason: ``benzokit serve`` (a web server that runs until stopped; tests/cli/
-test_cli_serve.py starts it in a subprocess) and commands naming a Dask scheduler (tests/sim/
-test_trial_dask.py runs one). The ``benzokit admin`` commands share a database: they run in the README's
-order, in one test, with the placeholders ``URL`` / ``URL2`` replaced by SQLite files.
+test_cli_serve.py starts it in a subprocess), a worker that runs until stopped (``--every``) and
+commands naming a Dask scheduler (tests/sim/test_trial_dask.py runs one). The ``benzokit admin``
+commands share a database: they run in the README's order, in one test, with the placeholders ``URL``
+/ ``URL2`` replaced by SQLite files.
 """
 
 from __future__ import annotations
@@ -34,6 +35,7 @@ _PASSWORD = "readme-test-password"  # answers the password prompts (twice: entry
 _NOT_RUN = {
     "serve": "starts the web server, which runs until stopped (tests/cli/test_cli_serve.py runs it)",
     "--scheduler": "needs a Dask scheduler listening at the address (tests/sim/test_trial_dask.py)",
+    "--every": "the worker runs until stopped (tests/service/test_notify_worker.py runs --once)",
 }
 # Long commands: the trials (14 s for the 10,000-subject example, 93 s for 200,000 subjects on a local
 # cluster, on the loaded 2-core machine). This file is e2e, so make test-fast leaves it all out anyway.

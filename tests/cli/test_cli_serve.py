@@ -57,6 +57,9 @@ def test_serve_with_no_arguments_starts_the_demo_clinic(tmp_path: Path) -> None:
         assert f"{login.username} password {login.password}" in text
     assert (tmp_path / "benzokit-clinic.db").exists()
     assert "Traceback" not in output
+    # the scheduler runs in the process; with no SMTP server, e-mail is off and it says so
+    assert "scheduler: in this process" in text
+    assert "e-mail reminders and alerts are off" in text
 
 
 def test_admin_accounts_backup_and_restore(tmp_path: Path) -> None:

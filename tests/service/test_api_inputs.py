@@ -488,6 +488,15 @@ def unsafe_api_calls(w: World) -> list[tuple[str, str, str, dict[str, Any] | Non
                 "start_date": w.clinic.today().isoformat(),
             },
         ),
+        (
+            "alex",
+            "PUT",
+            "/api/v1/me/notifications",
+            {"email": "alex@example.org", "timezone": "UTC", "dose_reminder_times": ["08:00"]},
+        ),
+        ("alex", "DELETE", "/api/v1/me/notifications", None),
+        ("alex", "POST", f"/api/v1/patients/{alex_id}/calendar-feed", None),
+        ("alex", "DELETE", f"/api/v1/patients/{alex_id}/calendar-feed", None),
     ]
 
 

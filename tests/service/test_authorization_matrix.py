@@ -218,6 +218,9 @@ PLAN_WRITES: dict[str, dict[str, int]] = {
 }
 
 
+NOTIFY_BODY = {"email": "matrix@example.org", "timezone": "Europe/Berlin"}
+NOTIFY_FORM = {"email": "matrix@example.org", "timezone": "Europe/Berlin"}
+
 WRONG_PASSWORD = {"current_password": "not-my-password", "new_password": "another-password-1"}
 
 
@@ -686,6 +689,100 @@ MATRIX: dict[tuple[str, str], tuple[Row, ...]] = {
             audit="write",
             audit_patient="new",
             writes={"users": 1, "patients": 1, "plan_versions": 1},
+        ),
+    ),
+    # --- notifications: own e-mail settings, a record's calendar feed and handout
+    ("GET", "/api/v1/me/notifications"): (
+        Row(
+            "none",
+            SIGN_IN,
+            OK,
+            OK,
+            FORBIDDEN,
+            get("/api/v1/me/notifications"),
+            audit="read",
+            audit_patient="none",
+        ),
+    ),
+    ("PUT", "/api/v1/me/notifications"): (
+        Row(
+            "none",
+            SIGN_IN,
+            OK,
+            OK,
+            FORBIDDEN,
+            lambda c, t, _client: Req("PUT", "/api/v1/me/notifications", json=NOTIFY_BODY),
+            audit="write",
+            audit_patient="none",
+        ),
+    ),
+    ("DELETE", "/api/v1/me/notifications"): (
+        Row(
+            "none",
+            SIGN_IN,
+            NO_CONTENT,
+            NO_CONTENT,
+            FORBIDDEN,
+            lambda c, t, _client: Req("DELETE", "/api/v1/me/notifications"),
+            audit="write",
+            audit_patient="none",
+        ),
+    ),
+    **{
+        (method, "/api/v1/patients/{patient_id}/calendar-feed"): (
+            Row(
+                "patient",
+                SIGN_IN,
+                patient=(done, NOT_FOUND),
+                clinician=(done, NOT_FOUND),
+                admin=NOT_FOUND,
+                build=lambda c, t, _client, m=method: Req(
+                    m, f"/api/v1/patients/{t.patient_id}/calendar-feed"
+                ),
+                audit="write",
+            ),
+        )
+        for method, done in (("POST", CREATED), ("DELETE", NO_CONTENT))
+    },
+    ("GET", "/api/v1/patients/{patient_id}/handout.pdf"): (patient_read(api_get("/handout.pdf")),),
+    ("GET", "/patients/{patient_id}/handout.pdf"): (
+        Row(
+            "patient",
+            TO_LOGIN,
+            patient=(OK, NOT_FOUND),
+            clinician=(OK, NOT_FOUND),
+            admin=NOT_FOUND,
+            build=lambda c, t, _client: Req("GET", f"/patients/{t.patient_id}/handout.pdf"),
+            audit="read",
+        ),
+    ),
+    ("GET", "/calendar/{token}.ics"): (
+        Row("none", NOT_FOUND, NOT_FOUND, NOT_FOUND, NOT_FOUND, get("/calendar/no-such-feed.ics")),
+    ),
+    ("GET", "/account/notifications"): (
+        Row("none", TO_LOGIN, OK, OK, FORBIDDEN, get("/account/notifications")),
+    ),
+    ("POST", "/account/notifications"): (
+        Row(
+            "none",
+            TO_LOGIN,
+            see_other("/account/notifications?done=saved"),
+            see_other("/account/notifications?done=saved"),
+            FORBIDDEN,
+            lambda c, t, _client: Req("POST", "/account/notifications", form=NOTIFY_FORM),
+            audit="write",
+            audit_patient="none",
+        ),
+    ),
+    ("POST", "/account/calendar-feed"): (
+        Row(
+            "none",
+            TO_LOGIN,
+            OK,
+            FORBIDDEN,
+            FORBIDDEN,
+            lambda c, t, _client: Req("POST", "/account/calendar-feed", form={"action": "new"}),
+            audit="write",
         ),
     ),
 }

@@ -20,6 +20,7 @@ from benzokit.cli.plan import plan_app
 from benzokit.cli.serve import admin_app, serve_command
 from benzokit.cli.simulate import simulate_command
 from benzokit.cli.trial import trial_command
+from benzokit.cli.worker import worker_command
 
 app = typer.Typer(
     name="benzokit",
@@ -66,6 +67,7 @@ _register("trial", trial_command)
 app.add_typer(plan_app, name="plan")
 _register("check", check_command)
 _register("serve", serve_command)
+_register("worker", worker_command)
 app.add_typer(admin_app, name="admin")
 
 

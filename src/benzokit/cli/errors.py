@@ -24,6 +24,13 @@ OPTION_OF_FIELD = {
     "database_url": "--database",
     "timezone": "--timezone",
     "results_folder": "--out",
+    "smtp_host": "--smtp-host",
+    "smtp_port": "--smtp-port",
+    "smtp_security": "--smtp-security",
+    "smtp_sender": "--smtp-sender",
+    "smtp_username": "--smtp-username",
+    "smtp_password": "BENZOKIT_SMTP_PASSWORD",
+    "smtp_timeout": "--smtp-timeout",
 }
 
 

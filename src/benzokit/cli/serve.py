@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, TypeVar
 
@@ -13,6 +13,20 @@ from benzokit._disclaimer import DISCLAIMER
 from benzokit.cli.context import knowledge
 from benzokit.cli.errors import guarded
 from benzokit.cli.render import console
+from benzokit.cli.worker import (
+    CatchUpOption,
+    EveryOption,
+    PublicUrlOption,
+    SmtpHostOption,
+    SmtpPortOption,
+    SmtpSecurityOption,
+    SmtpSenderOption,
+    SmtpUserOption,
+    build_jobs,
+    checked_public_url,
+    describe_mail,
+    mail_options,
+)
 from benzokit.errors import InputError
 from benzokit.store import DEFAULT_URL
 
@@ -50,21 +64,45 @@ def serve_command(
     secure_cookies: Annotated[
         bool, typer.Option(help="Mark cookies Secure (serve behind HTTPS).")
     ] = False,
+    scheduler: Annotated[
+        bool,
+        typer.Option(
+            "--scheduler/--no-scheduler",
+            help="Run the scheduled jobs (day-based alerts, reminders) in this process; "
+            "--no-scheduler when `benzokit worker` runs them.",
+            rich_help_panel="Scheduler",
+        ),
+    ] = True,
+    smtp_host: SmtpHostOption = None,
+    smtp_port: SmtpPortOption = None,
+    smtp_security: SmtpSecurityOption = "starttls",
+    smtp_sender: SmtpSenderOption = None,
+    smtp_username: SmtpUserOption = None,
+    public_url: PublicUrlOption = None,
+    every: EveryOption = 60,
+    catch_up_minutes: CatchUpOption = 120,
 ) -> None:
     """Start the monitoring web service (patients check in; clinicians watch trends and steer tapers)."""
     import uvicorn
 
     from benzokit.service.app import create_app
     from benzokit.service.demo import DEMO_LOGINS, seed_demo
+    from benzokit.service.scheduler import ClinicScheduler
     from benzokit.service.settings import ServiceSettings
 
+    smtp = guarded(
+        lambda: mail_options(
+            smtp_host, smtp_port, smtp_security, smtp_sender, smtp_username
+        ).settings()
+    )
+    url = f"http://{host}:{port}/"
+    link = guarded(lambda: checked_public_url(public_url, needed=False, served=url))
     settings = ServiceSettings(
         database_url=database, timezone=timezone, secure_cookies=secure_cookies
     )
     app = guarded(lambda: create_app(settings, knowledge=knowledge()))
     with_demo = demo if demo is not None else database == DEFAULT_URL
     seeded = guarded(lambda: seed_demo(app.state.clinic)) if with_demo else False
-    url = f"http://{host}:{port}/"
     console.rule("benzokit monitoring service")
     console.print(
         f"Open [bold]{url}[/] (API docs: {url}api/docs) · database: {_safe(database)}",
@@ -80,8 +118,21 @@ def serve_command(
                 f"  {login.role:<10} {login.username:<10} password {login.password:<20} {login.who}",
                 soft_wrap=True,
             )
+    running = None
+    if scheduler:
+        jobs = build_jobs(app.state.clinic.unit, smtp, link, catch_up_minutes)
+        running = ClinicScheduler(jobs, every=timedelta(seconds=every))
+        console.print(f"scheduler: in this process, a run every {every} s; " + describe_mail(smtp))
+    else:
+        console.print("scheduler: off here (run `benzokit worker` for alerts and reminders)")
     console.print(DISCLAIMER, style="dim", soft_wrap=True)
-    uvicorn.run(app, host=host, port=port, log_level="warning")
+    if running is not None:
+        running.start()
+    try:
+        uvicorn.run(app, host=host, port=port, log_level="warning")
+    finally:
+        if running is not None:
+            running.shutdown()
 
 
 def _knowledge_in_use() -> str:

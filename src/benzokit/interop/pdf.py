@@ -90,6 +90,18 @@ def write_handout(
     ``locale`` picks the paper size, clock style and crisis lines (an unknown one is an InputError listing
     the known ones); ``patient_name`` is printed under the title when given. Doses are shown in mg.
     """
+    pdf = handout_pdf(plan, locale=locale, patient_name=patient_name, knowledge=knowledge)
+    return write_atomically(path, pdf)
+
+
+def handout_pdf(
+    plan: Plan,
+    *,
+    locale: str = "en-US",
+    patient_name: str | None = None,
+    knowledge: Knowledge | None = None,
+) -> bytes:
+    """The patient handout of ``plan`` as PDF bytes (what :func:`write_handout` writes)."""
     check_plan(plan)
     text = load_handout_text(knowledge)
     where = text.locale(locale)
@@ -108,7 +120,7 @@ def write_handout(
         invariant=True,
     )
     doc.build(_story(plan, text, where, patient_name, doc.width), canvasmaker=_FooterCanvas)
-    return write_atomically(path, buffer.getvalue())
+    return buffer.getvalue()
 
 
 def _story(

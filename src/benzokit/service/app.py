@@ -15,7 +15,7 @@ from benzokit._disclaimer import DISCLAIMER
 from benzokit._version import __version__
 from benzokit.errors import BenzokitError
 from benzokit.knowledge import Knowledge
-from benzokit.service import api, pages
+from benzokit.service import api, notify_web, pages
 from benzokit.service.clinic import Clinic
 from benzokit.service.handlers import (
     benzokit_error_handler,
@@ -62,5 +62,7 @@ def create_app(
     static = Path(str(resources.files("benzokit.service") / "static"))
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
+    app.include_router(notify_web.api)
+    app.include_router(notify_web.pages)
     app.include_router(pages.router)
     return app

@@ -9,7 +9,8 @@ edge and the CLI call ``clinic.<area>.<use case>(actor, ...)``:
 - :attr:`steering` the clinician's plan changes and alert acknowledgements,
 - :attr:`enrolment` accounts and patients' enrolment,
 - :attr:`signin` sessions and passwords,
-- :attr:`audit_log` reading the audit log and recording refusals.
+- :attr:`audit_log` reading the audit log and recording refusals,
+- :attr:`notifications` e-mail settings, the private calendar feed and the handout PDF.
 
 Every use case has the one shape said in :mod:`benzokit.service.unit`.
 """
@@ -21,6 +22,7 @@ from datetime import date, datetime
 from benzokit.knowledge import Knowledge
 from benzokit.service.audit import AuditLog
 from benzokit.service.enrol import Enrolment
+from benzokit.service.notify import Notifications
 from benzokit.service.reading import Reading
 from benzokit.service.recording import Recording
 from benzokit.service.signin import SignIn, SignInLimits
@@ -40,6 +42,7 @@ class Clinic:
         self.enrolment = Enrolment(self.unit)
         self.signin = SignIn(self.unit, limits or SignInLimits())
         self.audit_log = AuditLog(self.unit)
+        self.notifications = Notifications(self.unit)
 
     @property
     def db(self) -> Database:

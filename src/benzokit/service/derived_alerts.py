@@ -6,10 +6,12 @@ When each rule is evaluated (reads never write domain data):
   check-in is written, and the missed-dose pattern when a dose is recorded: both are saved in that
   write's transaction. (The missed-dose count over the window only grows when a dose is recorded;
   as days pass it can only fall, so evaluating it at the write finds every alert a read would.)
-- "No check-in for N days" falls due with nothing written at all, so it is *derived* on every read and
-  not saved. It is saved by the writes that make it history: acknowledging it (it then stays
-  acknowledged, under the same key) and the check-in that ends the silence (the record keeps that the
-  patient was quiet, open until a clinician acknowledges it).
+- "No check-in for N days" falls due with nothing written at all: the scheduler
+  (:mod:`benzokit.service.scheduler`) writes it on its next run after it falls due. Until then (or when
+  no scheduler runs) it is *derived* on every read and not saved, so no read misses it or writes it.
+  It is also saved by the writes that make it history: acknowledging it (it then stays acknowledged,
+  under the same key) and the check-in that ends the silence (the record keeps that the patient was
+  quiet, open until a clinician acknowledges it).
 """
 
 from __future__ import annotations

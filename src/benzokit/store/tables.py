@@ -231,6 +231,50 @@ class AuditRow(Base):
     knowledge_version: Mapped[str] = mapped_column(String(64), default="", server_default="")
 
 
+class NotificationSettingsRow(Base):
+    """What a person wants to be told by e-mail (opt-in: no row, no e-mail). Patients choose reminder
+    times (``HH:MM`` in ``timezone``); clinicians choose urgent alerts and a daily digest time."""
+
+    __tablename__ = "notification_settings"
+
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), primary_key=True)
+    email: Mapped[str] = mapped_column(String(254))
+    timezone: Mapped[str] = mapped_column(String(64))
+    dose_reminder_times: Mapped[list[Any]] = mapped_column(JSON, default=list)
+    checkin_reminder_time: Mapped[str | None] = mapped_column(String(5))
+    urgent_alerts: Mapped[bool] = mapped_column(Boolean, default=False)
+    digest_time: Mapped[str | None] = mapped_column(String(5))
+    updated_at: Mapped[datetime]
+
+
+class SentNotificationRow(Base):
+    """One e-mail sent (or claimed for sending): the key that makes every job idempotent."""
+
+    __tablename__ = "sent_notifications"
+    __table_args__ = (
+        UniqueConstraint("user_id", "kind", "slot", name="uq_sent_notifications_user_kind_slot"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    kind: Mapped[str] = mapped_column(String(32))
+    slot: Mapped[str] = mapped_column(String(64))
+    sent_at: Mapped[datetime]
+
+
+class CalendarFeedRow(Base):
+    """A patient's private calendar feed: the token is stored hashed; revoking keeps the row."""
+
+    __tablename__ = "calendar_feeds"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
+    created_at: Mapped[datetime]
+    revoked_at: Mapped[datetime | None]
+
+
 TABLES_IN_ORDER = (
     User,
     PatientRow,
@@ -243,4 +287,7 @@ TABLES_IN_ORDER = (
     SessionRow,
     LoginAttemptRow,
     AuditRow,
+    NotificationSettingsRow,
+    SentNotificationRow,
+    CalendarFeedRow,
 )
