@@ -40,7 +40,9 @@ def test_scaling_every_dose_scales_the_concentration(
 ) -> None:
     base = _conc(model, doses)
     scaled = _conc(model, [(t, a * factor) for t, a in doses])
-    np.testing.assert_allclose(scaled, factor * base, rtol=1e-9, atol=1e-12 * max(1.0, base.max()))
+    # Round-off of the sum of exponentials is relative to the profile's scale, not to each point
+    # (near a dose time the terms cancel to about 1e-11 of the peak).
+    np.testing.assert_allclose(scaled, factor * base, rtol=1e-9, atol=1e-9 * factor * np.abs(base).max())
 
 
 @given(models, dose_lists, dose_lists)
@@ -49,7 +51,7 @@ def test_two_histories_add(
 ) -> None:
     together = _conc(model, sorted(first + second))
     apart = _conc(model, first) + _conc(model, second)
-    np.testing.assert_allclose(together, apart, rtol=1e-9, atol=1e-12 * max(1.0, apart.max()))
+    np.testing.assert_allclose(together, apart, rtol=1e-9, atol=1e-9 * np.abs(apart).max())
 
 
 @given(models, st.floats(min_value=4.0, max_value=48.0), positive)
