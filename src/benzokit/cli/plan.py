@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -48,7 +49,26 @@ StartOption = Annotated[
 TimesOption = Annotated[str | None, typer.Option(help="Dose times, e.g. '08:00,20:00'.")]
 MarketOption = Annotated[str, typer.Option(help="Products of this market (US, UK, EU).")]
 LiquidOption = Annotated[
-    bool, typer.Option("--liquid", help="Allow the liquid (0.01 mL syringe steps).")
+    bool,
+    typer.Option(
+        "--liquid",
+        help="Allow the market's liquid: its marketed solution, else its sourced compounded "
+        "suspension (US clonazepam: 0.1 mg/mL).",
+    ),
+]
+SuspensionOption = Annotated[
+    str | None,
+    typer.Option(help="A compounded suspension of this concentration, e.g. '0.1mg/ml'."),
+]
+DilutionOption = Annotated[
+    str | None,
+    typer.Option(
+        help="A tablet dispersed in water, e.g. '0.5mg in 10ml' (a dose measured from it)."
+    ),
+]
+SyringeStepOption = Annotated[
+    str | None,
+    typer.Option(help="The oral syringe's smallest step, e.g. '0.1ml' (default 0.01ml)."),
 ]
 
 _ALL_COMPARED = "label,guideline,hyperbolic,diazepam-switch"
@@ -110,6 +130,10 @@ _OPTIONS = {
     fields.PRODUCTS_MARKET: "--market",
     fields.PRODUCTS_LIQUID: "--liquid",
     fields.PRODUCTS_STRENGTHS: "--strengths",
+    fields.PRODUCTS_SUSPENSION: "--suspension",
+    fields.PRODUCTS_DILUTION: "--dilution",
+    fields.PRODUCTS_SYRINGE_STEP: "--syringe-step",
+    fields.TAPER_FINAL_DOSE: "--final-dose",
 }
 
 
@@ -143,9 +167,57 @@ def _strengths(text: str | None) -> tuple[float, ...] | None:
     )
 
 
-def _products(market: str, liquid: bool, strengths: str | None, no_odt: bool) -> ProductChoice:
+_NUMBER = r"(\d+(?:\.\d+)?|\.\d+)"
+_CONCENTRATION = re.compile(rf"^\s*{_NUMBER}\s*mg\s*/\s*ml\s*$", re.IGNORECASE)
+_DILUTION = re.compile(rf"^\s*{_NUMBER}\s*mg\s+in\s+{_NUMBER}\s*ml\s*$", re.IGNORECASE)
+_VOLUME = re.compile(rf"^\s*{_NUMBER}\s*ml\s*$", re.IGNORECASE)
+
+
+def _concentration(text: str | None) -> float | None:
+    if text is None:
+        return None
+    match = _CONCENTRATION.match(text)
+    if match is None:
+        raise InputError("--suspension", text, "a concentration in mg/mL, e.g. '0.1mg/ml'")
+    return float(match[1])
+
+
+def _dilution(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    match = _DILUTION.match(text)
+    if match is None:
+        raise InputError("--dilution", text, "a tablet in a volume of water, e.g. '0.5mg in 10ml'")
+    return float(match[1]), float(match[2])
+
+
+def _volume(text: str | None) -> float | None:
+    if text is None:
+        return None
+    match = _VOLUME.match(text)
+    if match is None:
+        raise InputError("--syringe-step", text, "a volume in mL, e.g. '0.01ml' or '0.1ml'")
+    return float(match[1])
+
+
+def _products(
+    market: str,
+    liquid: bool,
+    strengths: str | None,
+    no_odt: bool,
+    *,
+    suspension: str | None = None,
+    dilution: str | None = None,
+    syringe_step: str | None = None,
+) -> ProductChoice:
     return ProductChoice(
-        market=market, liquid=liquid, strengths_mg=_strengths(strengths), odt=not no_odt
+        market=market,
+        liquid=liquid,
+        strengths_mg=_strengths(strengths),
+        odt=not no_odt,
+        suspension_mg_ml=_concentration(suspension),
+        dilution=_dilution(dilution),
+        syringe_step_ml=_volume(syringe_step),
     )
 
 
@@ -180,6 +252,15 @@ def taper_command(
     hold_days: Annotated[int, typer.Option(help="Days to hold after each cut.")] = 0,
     market: MarketOption = "US",
     liquid: LiquidOption = False,
+    suspension: SuspensionOption = None,
+    dilution: DilutionOption = None,
+    syringe_step: SyringeStepOption = None,
+    final_dose: Annotated[
+        float | None,
+        typer.Option(
+            help="The stop is made from at most this fraction of the starting dose (default 0.05)."
+        ),
+    ] = None,
     strengths: Annotated[
         str | None, typer.Option(help="Only these solid strengths, e.g. '0.5mg,0.125mg'.")
     ] = None,
@@ -204,13 +285,22 @@ def taper_command(
                 target_daily_mg=_daily(target, "--target") or 0.0,
                 times=_times(times),
                 start_date=_date(start),
-                products=_products(market, liquid, strengths, no_odt),
+                products=_products(
+                    market,
+                    liquid,
+                    strengths,
+                    no_odt,
+                    suspension=suspension,
+                    dilution=dilution,
+                    syringe_step=syringe_step,
+                ),
                 interval_days=interval_days,
                 reduction_fraction=reduction,
                 occupancy_set=occupancy_set,
                 equivalence_source=equivalence,
                 hold_days_after_cut=hold_days,
                 custom_steps=steps,
+                final_dose_fraction=final_dose,
                 knowledge=knowledge(),
             ),
         )
@@ -317,6 +407,8 @@ def print_plan(plan: Plan) -> None:
             f"[{style}]{str(finding.severity).upper()}[/] {finding.code}: {finding.message}{action} "
             f"[dim]({finding.source})[/]"
         )
+    for note in plan.notes:
+        console.print(f"NOTE {note}")
     if plan.knowledge_version:
         console.print(f"[dim]knowledge base {plan.knowledge_version}[/]")
 

@@ -140,6 +140,10 @@ class Product(FrozenModel):
     scored_strengths_mg: tuple[float, ...] = ()
     source: str
     note: str = ""
+    preparation: Literal["commercial", "compounded"] = "commercial"
+    vehicle: str = ""
+    beyond_use_days: Figure | None = None
+    storage: str = ""
 
     @model_validator(mode="after")
     def _form_consistent(self) -> Self:
