@@ -169,3 +169,28 @@ def test_a_diazepam_switch_only_lowers_each_drug_after_its_cross_over(
             if dose.drug == "diazepam":
                 assert diazepam_products.is_feasible(dose.dose_mg)
     assert any(f.code == "PLAN-EQUIVALENCE" for f in plan.findings)
+
+
+@settings(max_examples=20, deadline=None)
+@given(start_doses, st.booleans())
+def test_a_cross_over_stage_never_gives_more_than_the_stage_before_or_says_so(
+    start: float, liquid: bool
+) -> None:
+    """Issue 10, item 5: each cross-over stage's combined dose, in equivalents at the chosen
+    equivalence, stays at or below the dose before it, or a warning says the products cannot."""
+    plan = plan_taper(
+        "clonazepam",
+        f"{start} mg/day",
+        StrategyName.DIAZEPAM_SWITCH,
+        products=ProductChoice(liquid=liquid),
+    )
+    assert plan.switch is not None
+    ratio = plan.switch.diazepam_mg_per_mg
+    stages = plan.steps[: plan.switch.cross_over_stages]
+    totals = [start] + [
+        s.daily_dose_mg("clonazepam") + s.daily_dose_mg("diazepam") / ratio for s in stages
+    ]
+    raised = any(b > a + 1e-9 for a, b in itertools.pairwise(totals))
+    assert raised == any(f.code == "PLAN-SWITCH-RAISES" for f in plan.findings)
+    if liquid:
+        assert not raised
