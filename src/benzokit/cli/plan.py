@@ -422,48 +422,108 @@ def compare_command(
     ] = "label,guideline,hyperbolic,diazepam-switch",
     risk: RiskOption = None,
     occupancy_set: Annotated[
-        str | None, typer.Option(help="Occupancy anchor (pd.toml) for predictions.")
+        str | None,
+        typer.Option(help="Occupancy anchor (pd.toml) for predictions and the hyperbolic plan."),
     ] = None,
+    market: MarketOption = "US",
     liquid: LiquidOption = False,
     plot: Annotated[Path | None, typer.Option(help="Write the comparison figure (PNG).")] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the plans and summary as JSON.")
     ] = False,
 ) -> None:
-    """Strategies side by side: duration, largest cut, findings; with --plot, predicted PD per strategy."""
-    from benzokit.compare import predict, summary_row
+    """Strategies side by side: duration, largest cut, last dose before the stop, products, predicted
+    peak withdrawal index (typical patient and population 95th percentile), findings; the hyperbolic
+    plan under every occupancy anchor; with --plot, the predicted PD per strategy."""
+    from benzokit.compare import coinciding, predict, summary_row
 
     names = guarded(lambda: _strategy_names(strategies))
-    choice = ProductChoice(liquid=liquid)
-    plans = [_compare_plan(drug, from_, name, risk, occupancy_set, choice) for name in names]
-    rows = [summary_row(p) for p in plans]
+    if plot is not None and plot.suffix.lower() != ".png":
+        guarded(lambda: _fail(InputError("--plot", str(plot), "a file name ending in .png")))
+    choice = ProductChoice(market=market, liquid=liquid)
+    labelled = [
+        (label, _compare_plan(drug, from_, name, risk, anchor, choice))
+        for name in names
+        for label, anchor in _anchors(name, occupancy_set)
+    ]
+    labels = [label for label, _ in labelled]
+    plans = [plan for _, plan in labelled]
+    predictions = guarded(
+        lambda: predict(plans, occupancy_set=occupancy_set, knowledge=knowledge(), labels=labels)
+    )
+    rows = [
+        summary_row(plan, prediction, label)
+        for (label, plan), prediction in zip(labelled, predictions, strict=True)
+    ]
+    same = [[labels[i] for i in group] for group in coinciding(predictions) if len(group) > 1]
     if plot is not None:
         from benzokit.viz.compare import plot_comparison
 
-        if plot.suffix.lower() != ".png":
-            guarded(lambda: _fail(InputError("--plot", str(plot), "a file name ending in .png")))
-        predictions = guarded(
-            lambda: predict(plans, occupancy_set=occupancy_set, knowledge=knowledge())
-        )
         plot_comparison(predictions, f"{drug} from {from_}: taper strategies", plot)
     if as_json:
         json.dump(
-            {"summary": rows, "plans": [p.to_dict() for p in plans], "disclaimer": DISCLAIMER},
+            {
+                "summary": rows,
+                "same_plan": same,
+                "plans": [p.to_dict() for p in plans],
+                "disclaimer": DISCLAIMER,
+            },
             sys.stdout,
         )
         sys.stdout.write("\n")
         return
-    table = Table(title=f"{drug} from {from_}: strategies compared")
-    for column in ("strategy", "days", "steps", "largest cut", "critical", "warning", "info"):
-        table.add_column(column)
-    for row in rows:
-        cut = f"{row['largest_cut_fraction']:.0%}"
-        counts = (str(row[level]) for level in ("critical", "warning", "info"))
-        table.add_row(row["strategy"], str(row["days"]), str(row["steps"]), cut, *counts)
-    console.print(table)
+    _print_summary(f"{drug} from {from_}: strategies compared", rows)
+    console.print(
+        "max cut: the largest cut as a share of the dose before it; last mg/d: the dose the stop is "
+        "made from; prod: distinct products; WI: predicted peak daily withdrawal index (typical "
+        "patient; 95th percentile of a virtual population; – not predicted for a switch)"
+    )
+    for group in same:
+        console.print(f"same plan: {' = '.join(group)}")
+    for label, plan in labelled:
+        for note in plan.notes:
+            console.print(f"NOTE {label}: {note}")
     if plot is not None:
         console.print(f"wrote {plot}")
     print_disclaimer()
+
+
+def _anchors(name: StrategyName, occupancy_set: str | None) -> list[tuple[str, str | None]]:
+    """(label, occupancy anchor) of each plan of strategy ``name``: the hyperbolic plan under every
+    anchor of the knowledge base (the one chosen first), others once."""
+    if name is not StrategyName.HYPERBOLIC:
+        return [(name.value, occupancy_set)]
+    from benzokit.pd.params import load_pd_parameters
+
+    params = load_pd_parameters(knowledge())
+    first = occupancy_set or params.default_occupancy_set
+    others = [a for a in params.occupancy_sets if a != first]
+    return [(f"hyperbolic ({anchor})", anchor) for anchor in [first, *others]]
+
+
+def _print_summary(title: str, rows: list[dict[str, object]]) -> None:
+    table = Table(title=title)
+    columns = ("strategy", "days", "max cut", "last mg/d", "prod", "WI peak", "WI p95")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    table.add_column("crit/warn/info")
+    for row in rows:
+        switch = row["strategy"] == StrategyName.DIAZEPAM_SWITCH
+        table.add_row(
+            str(row["strategy"]),
+            str(row["days"]),
+            f"{row['largest_cut_fraction']:.0%}",
+            f"{row['last_daily_mg']:.3g}" + (f" {row['last_drug']}" if switch else ""),
+            str(row["distinct_products"]),
+            _number(row["peak_withdrawal_index"]),
+            _number(row["peak_withdrawal_index_p95"]),
+            "/".join(str(row[level]) for level in ("critical", "warning", "info")),
+        )
+    console.print(table)
+
+
+def _number(value: object) -> str:
+    return f"{value:.2f}" if isinstance(value, float) else "–"
 
 
 def _compare_plan(
@@ -475,14 +535,16 @@ def _compare_plan(
     choice: ProductChoice,
 ) -> Plan:
     return guarded(
-        lambda: plan_taper(
-            drug,
-            from_,
-            name,
-            risk=risk,
-            occupancy_set=occupancy_set,
-            products=choice,
-            knowledge=knowledge(),
+        lambda: _as_options(
+            lambda: plan_taper(
+                drug,
+                from_,
+                name,
+                risk=risk,
+                occupancy_set=occupancy_set,
+                products=choice,
+                knowledge=knowledge(),
+            )
         )
     )
 

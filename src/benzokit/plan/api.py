@@ -375,9 +375,9 @@ def _build_taper(
     return plan
 
 
-NEAR_LINEAR = 0.9
-"""Occupancy counts as linear in dose where d/(d + d50) is at least this share of d/d50 (a
-presentation threshold: within 10 % of a straight line), not a clinical figure."""
+NEAR_LINEAR = 0.8
+"""Occupancy counts as nearly linear in dose where d/(d + d50) is at least this share of d/d50 (a
+presentation threshold: within 20 % of a straight line), not a clinical figure."""
 
 
 def occupancy_note(plan: Plan, pace: EqualOccupancySteps, occupancy_set: str | None) -> str:

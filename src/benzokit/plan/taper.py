@@ -24,6 +24,7 @@ from benzokit.errors import InputError
 from benzokit.plan import fields
 from benzokit.plan.daily import (
     administrations,
+    feasible_daily_at_most,
     feasible_daily_at_or_above,
     feasible_daily_below,
     require_feasible,
@@ -124,7 +125,12 @@ def taper_plan(
     current, day = settings.start_daily_mg, 0
     stops = settings.target_daily_mg <= 0
     final_limit = final_dose_limit_mg(drug, products, settings) if stops else 0.0
-    floor = smallest_daily_mg(products, n_times) if stops else settings.target_daily_mg
+    # never below the final dose on the way down (a fixed decrement reaching zero goes to it)
+    floor = (
+        feasible_daily_at_most(products, final_limit, n_times)
+        if stops
+        else settings.target_daily_mg
+    )
     while current > settings.target_daily_mg + EPSILON_MG:
         if stops and current <= final_limit + EPSILON_MG:
             break  # the final dose: the stop is made from here
