@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
@@ -56,7 +57,7 @@ def test_the_summary_gives_the_last_dose_the_products_and_the_predicted_peaks() 
     label_doses = [1.0] + [s.daily_dose_mg() for s in plans[0].steps]  # from today's 1 mg/day
     assert label_doses[1] == pytest.approx(0.75)  # the first cut counts
     assert fast["largest_cut_fraction"] == pytest.approx(
-        max(1 - b / a for a, b in zip(label_doses, label_doses[1:], strict=False))
+        max(1 - b / a for a, b in itertools.pairwise(label_doses))
     )
     assert fast["last_daily_mg"] == pytest.approx(plans[0].steps[-1].daily_dose_mg())
     assert fast["distinct_products"] == len(distinct_products(plans[0])) >= 1
