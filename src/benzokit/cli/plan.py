@@ -409,8 +409,22 @@ def print_plan(plan: Plan) -> None:
         )
     for note in plan.notes:
         console.print(f"NOTE {note}")
+    _print_medicines(plan)
     if plan.knowledge_version:
         console.print(f"[dim]knowledge base {plan.knowledge_version}[/]")
+
+
+def _print_medicines(plan: Plan) -> None:
+    from benzokit.plan.dispensing import dispensing_totals, preparations
+
+    lines = dispensing_totals(plan)
+    if lines:
+        console.print("To dispense: " + "; ".join(line.describe() for line in lines))
+    for preparation in preparations(plan, knowledge()):
+        source = f" [dim]({preparation.source})[/]" if preparation.source else ""
+        console.print(
+            f"PREPARATION {preparation.title}: {preparation.how_to_make} {preparation.keeps}{source}"
+        )
 
 
 @plan_app.command("compare")

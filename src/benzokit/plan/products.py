@@ -146,6 +146,7 @@ class ProductSet:
                     concentration_mg_ml=self.liquid.concentration_mg_ml,
                     volume_ml=volume_ml,
                     preparation=str(self.liquid.kind),
+                    made_from_tablet_mg=self.liquid.tablet_mg,
                 ),
             )
         return uses

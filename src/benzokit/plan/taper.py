@@ -30,7 +30,7 @@ from benzokit.plan.daily import (
     require_feasible,
 )
 from benzokit.plan.model import Plan, Step, StepKind
-from benzokit.plan.products import UG_PER_MG, ProductSet
+from benzokit.plan.products import UG_PER_MG, LiquidKind, ProductSet
 from benzokit.plan.strategies import Pace
 from benzokit.safety.findings import Finding, Severity, sort_findings
 from benzokit.safety.pace import DoseSpan, PaceRule
@@ -63,7 +63,10 @@ def final_dose_limit_mg(drug: Drug, products: ProductSet, settings: TaperSetting
     never below the smallest daily dose the products make, nor (when the products can go lower)
     above the drug's smallest solid unit, the most the safety checks accept a stop from."""
     smallest = smallest_daily_mg(products, len(settings.times))
-    wanted = settings.final_dose_fraction * settings.start_daily_mg
+    wanted_ug = math.floor(
+        settings.final_dose_fraction * settings.start_daily_mg * UG_PER_MG + 1e-6
+    )
+    wanted = wanted_ug / UG_PER_MG  # whole micrograms, rounded down
     return max(smallest, min(wanted, smallest_product_dose_mg(drug) or wanted))
 
 
@@ -261,19 +264,27 @@ def _summarise_product_limits(findings: list[Finding]) -> list[Finding]:
     return kept
 
 
+_LIQUID_ACTION = {
+    LiquidKind.SOLUTION: "check the marketed liquid is available where the patient lives",
+    LiquidKind.SUSPENSION: "a pharmacy compounds the suspension; the handout says how it keeps",
+    LiquidKind.DILUTION: "the patient disperses a tablet in water for each dose; the handout says how",
+}
+
+
 def _liquid_notes(products: ProductSet, steps: list[Step]) -> list[Finding]:
     using = [s for s in steps if any(products.needs_liquid(a.dose_mg) for a in s.doses)]
-    if not using:
+    liquid = products.liquid
+    if not using or liquid is None:
         return []
     first = using[0]
     return [
         Finding(
             "PLAN-LIQUID",
             Severity.INFO,
-            f"From day {first.start_day} ({first.daily_dose_mg():g} mg/day) doses need the liquid "
-            f"({products.liquid.concentration_mg_ml if products.liquid else 0:g} mg/mL) measured "
-            f"with an oral syringe.",
-            "benzokit product feasibility",
-            "check the liquid is available; in the US it must be compounded or imported",
+            f"From day {first.start_day} ({first.daily_dose_mg():g} mg/day) doses need the "
+            f"{liquid.kind} ({liquid.concentration_mg_ml:g} mg/mL) measured with an oral syringe "
+            f"in steps of {liquid.resolution_ml:g} mL.",
+            liquid.source or "benzokit product feasibility",
+            _LIQUID_ACTION[liquid.kind],
         )
     ]
