@@ -205,6 +205,11 @@ def plan_taper(
     the PD anchors come from ``knowledge`` (default: the shipped knowledge base).
     """
     knowledge = knowledge or Knowledge.shipped()
+    try:
+        strategy = StrategyName(strategy)
+    except ValueError as error:
+        allowed = ", ".join(s.value for s in StrategyName)
+        raise InputError(fields.TAPER_STRATEGY, strategy, f"one of: {allowed}") from error
     plan = _build_taper(
         drug_name,
         from_text,
