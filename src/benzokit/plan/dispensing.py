@@ -86,12 +86,16 @@ def preparations(plan: Plan, knowledge: Knowledge | None = None) -> tuple[Prepar
                         (dose.drug, use.concentration_mg_ml or 0.0, use.preparation or ""), use
                     )
     return tuple(
-        _suspension(drug, use, knowledge) if kind == SUSPENSION else _dilution(drug, use)
+        _suspension(drug, use, knowledge, plan.total_days)
+        if kind == SUSPENSION
+        else _dilution(drug, use)
         for (drug, _, kind), use in found.items()
     )
 
 
-def _suspension(drug_name: str, use: ProductUse, knowledge: Knowledge | None) -> Preparation:
+def _suspension(
+    drug_name: str, use: ProductUse, knowledge: Knowledge | None, plan_days: int
+) -> Preparation:
     drug = load_drug(drug_name, knowledge)
     concentration = use.concentration_mg_ml or 0.0
     studied: list[Product] = [
@@ -111,11 +115,16 @@ def _suspension(drug_name: str, use: ProductUse, knowledge: Knowledge | None) ->
         )
     product = studied[0]
     days = product.beyond_use_days.value if product.beyond_use_days else None
+    batches = (
+        f" The plan lasts {plan_days} days: the pharmacy makes it in batches."
+        if days is not None and plan_days > days
+        else ""
+    )
     return Preparation(
         title,
         f"The pharmacy makes it from {drug_name} tablets in {product.vehicle}. Shake well before "
         "each dose and measure it with the oral syringe.",
-        f"Keeps up to {days:g} days (use-by date on the label), stored {product.storage}.",
+        f"Keeps up to {days:g} days (use-by date on the label), stored {product.storage}.{batches}",
         drug.sources[product.source].citation,
     )
 
