@@ -10,6 +10,7 @@ from benzokit import load_drug
 from benzokit.drugs.models import ProductForm
 from benzokit.errors import InputError
 from benzokit.plan import fields
+from benzokit.plan.daily import simplest_daily
 from benzokit.plan.products import product_set
 
 CLONAZEPAM = load_drug("clonazepam")
@@ -109,3 +110,14 @@ def test_restricting_to_strengths_that_do_not_exist_is_refused() -> None:
     with pytest.raises(InputError) as info:
         product_set(CLONAZEPAM, strengths_mg=(0.75,))
     assert info.value.field == fields.PRODUCTS_STRENGTHS and "0.125" in info.value.allowed
+
+
+def test_a_cut_may_be_smaller_for_a_simpler_day_of_products() -> None:
+    """1.375 mg/day over two doses needs the 0.5 mg tablet and a 0.125 mg ODT; 1.5 mg/day is three
+    halves of the 0.5 mg tablet a dose: one product. Within the range the simpler day wins; alone, the
+    given dose stays."""
+    assert simplest_daily(US, 1.375, 1.5, 2) == 1.5
+    products_of = {(p.form, p.strength_mg) for dose in (0.75, 0.75) for p in US.make(dose)}
+    assert products_of == {(ProductForm.TABLET, 0.5)}
+    assert simplest_daily(US, 1.375, 1.4, 2) == 1.375
+    assert simplest_daily(US_LIQUID, 1.375, 1.5, 2) == 1.375  # a liquid makes any dose from one

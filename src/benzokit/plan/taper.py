@@ -28,6 +28,7 @@ from benzokit.plan.daily import (
     feasible_daily_at_or_above,
     feasible_daily_below,
     require_feasible,
+    simplest_daily,
 )
 from benzokit.plan.model import Plan, Step, StepKind
 from benzokit.plan.products import UG_PER_MG, LiquidKind, ProductSet
@@ -38,6 +39,10 @@ from benzokit.safety.schedule import smallest_product_dose_mg
 from benzokit.units import ClockTime
 
 MAX_STEPS = 400
+SIMPLER_DOSE_SHARE_OF_CUT = 0.5
+"""A planner policy, not a clinical figure: a cut may be made smaller for a simpler day of products
+(fewer distinct products, then fewer pieces) as long as it keeps at least this share of the cut the
+strategy allows."""
 EPSILON_MG = 1e-9
 
 
@@ -91,6 +96,16 @@ def _allows_cut(
             break
         end = start
     return guideline.is_satisfied_by(recent[::-1], after=[DoseSpan(day, day + 1, daily_mg)])
+
+
+def _next_daily(products: ProductSet, ideal: float, current: float, n_times: int) -> float | None:
+    """The smallest feasible daily dose at or above ``ideal`` (None: none), or a simpler day of
+    products that keeps at least :data:`SIMPLER_DOSE_SHARE_OF_CUT` of that cut."""
+    nxt = feasible_daily_at_or_above(products, ideal, n_times)
+    if nxt is None or nxt >= current - EPSILON_MG:
+        return nxt
+    kept = nxt + (current - nxt) * (1.0 - SIMPLER_DOSE_SHARE_OF_CUT)
+    return simplest_daily(products, nxt, min(kept, current - EPSILON_MG), n_times)
 
 
 def _first_day_allowing(
@@ -147,7 +162,7 @@ def taper_plan(
         if settings.window_limit:
             # never more than the guideline allows in one cut
             ideal = max(ideal, guideline.lowest_cut_mg(current))
-        nxt = feasible_daily_at_or_above(products, ideal, n_times)
+        nxt = _next_daily(products, ideal, current, n_times)
         if (
             nxt is not None
             and settings.window_limit
