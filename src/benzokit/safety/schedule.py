@@ -140,7 +140,7 @@ def pace_findings(
             percent=fall.fraction * 100,
             window_days=pace.window_days,
             from_mg=fall.from_mg,
-            from_day=fall.from_day,
+            from_day=fall.from_day if fall.from_day >= 0 else f"{fall.from_day} (before the plan)",
             to_mg=fall.to_mg,
             to_day=fall.to_day,
             max_percent=pace.fraction * 100,
