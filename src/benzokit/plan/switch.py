@@ -15,6 +15,7 @@ from benzokit.plan.daily import (
     administrations,
     feasible_daily_at_most,
     feasible_daily_at_or_above,
+    require_feasible,
 )
 from benzokit.plan.model import Plan, Step, SwitchTerms
 from benzokit.plan.params import StrategyParameters
@@ -77,6 +78,7 @@ def switch_plan(
     stage_days = int(params.stage_days.require("diazepam_switch.stage_days"))
     start = settings.start_daily_mg
     n_times = len(settings.times)
+    require_feasible(products, start, n_times, fields.TAPER_FROM)
     steps: list[Step] = []
     rounded: list[Finding] = []
     diazepam_daily = 0.0
