@@ -96,13 +96,14 @@ def switch_plan(
         if k == stages and diazepam_daily <= 0:
             # nothing at or below the budget: the products cannot switch without raising the total
             diazepam_daily = _diazepam_daily(diazepam_products, wanted, start, n_times)
-            rounded.append(_raises(k, diazepam_daily, before, ratio))
+            rounded.append(_raises(k, diazepam_daily, before, ratio, day=(k - 1) * stage_days))
         elif diazepam_daily < wanted - 1e-9:
             rounded.append(
                 _rounded_down(
                     k,
                     wanted,
                     diazepam_daily,
+                    day=(k - 1) * stage_days,
                     before_mg=before,
                     original_mg=original,
                     ratio=ratio,
@@ -157,6 +158,7 @@ def _rounded_down(
     wanted_mg: float,
     given_mg: float,
     *,
+    day: int,
     before_mg: float,
     original_mg: float,
     ratio: float,
@@ -174,10 +176,10 @@ def _rounded_down(
         f"it falls by {fall:.0%} at this stage.",
         guideline.source,
         "a diazepam liquid (or a split tablet) lets the cross-over keep the total dose",
-    )
+    ).with_numbers(day=day, from_mg=before_mg, to_mg=total, fraction=fall)
 
 
-def _raises(stage: int, given_mg: float, before_mg: float, ratio: float) -> Finding:
+def _raises(stage: int, given_mg: float, before_mg: float, ratio: float, *, day: int) -> Finding:
     """The last cross-over stage above the total before it: the products can do no better."""
     total = given_mg / ratio
     return Finding(
@@ -188,7 +190,7 @@ def _raises(stage: int, given_mg: float, before_mg: float, ratio: float) -> Find
         "it: these products cannot make the switch without raising the total dose.",
         "benzokit product feasibility",
         "use a diazepam liquid, or taper the current drug directly",
-    ).with_numbers(day=None, from_mg=before_mg, to_mg=total)
+    ).with_numbers(day=day, from_mg=before_mg, to_mg=total)
 
 
 def _diazepam_daily(products: ProductSet, wanted_mg: float, start_mg: float, n_times: int) -> float:
