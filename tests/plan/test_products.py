@@ -121,3 +121,16 @@ def test_a_cut_may_be_smaller_for_a_simpler_day_of_products() -> None:
     assert products_of == {(ProductForm.TABLET, 0.5)}
     assert simplest_daily(US, 1.375, 1.4, 2) == 1.375
     assert simplest_daily(US_LIQUID, 1.375, 1.5, 2) == 1.375  # a liquid makes any dose from one
+
+
+def test_only_a_liquid_can_be_compounded_and_only_a_compounded_one_has_a_keeping_time() -> None:
+    from pydantic import ValidationError
+
+    from benzokit.drugs.models import Product
+
+    with pytest.raises(ValidationError, match="only a liquid"):
+        Product(
+            form="tablet", market="US", strengths_mg=(1.0,), source="x", preparation="compounded"
+        )
+    with pytest.raises(ValidationError, match="compounded liquid"):
+        Product(form="liquid", market="US", concentration_mg_ml=1.0, source="x", vehicle="syrup")
