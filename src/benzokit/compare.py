@@ -51,21 +51,66 @@ class StrategyPrediction:
     withdrawal_band: FloatArray | None  # (5 quantiles, days)
 
 
-def summary_row(plan: Plan) -> dict[str, Any]:
-    """Duration, steps, largest single cut and the count of findings by severity."""
-    doses = [plan.first_daily_mg] + [s.daily_dose_mg(plan.drug) for s in plan.steps]
-    cuts = [(a - b) / a for a, b in itertools.pairwise(doses) if a > 0 and b < a]
+def summary_row(
+    plan: Plan, prediction: StrategyPrediction | None = None, label: str | None = None
+) -> dict[str, Any]:
+    """One plan at a glance: duration (days), steps, the largest cut as a fraction of the dose before
+    it (from the dose taken before day 0; a switch in equivalents), the last daily dose before the
+    stop (mg/day of the drug taken then), the number of distinct products, the findings by severity,
+    and, with ``prediction``, the peak daily withdrawal index of the typical patient and of the
+    population's 95th percentile (None where not predicted)."""
+    series = daily_doses(plan, plan.total_days)
+    doses = [plan.first_daily_mg, *(float(d) for d in series)]
+    cuts = [(a - b) / a for a, b in itertools.pairwise(doses) if a > 0 and 0 < b < a]
     counts = {
         level: sum(1 for f in plan.findings if f.severity == level)
         for level in ("critical", "warning", "info")
     }
+    last = plan.steps[-1] if plan.steps else None
     return {
-        "strategy": plan.strategy,
+        "strategy": label or (prediction.strategy if prediction else plan.strategy),
         "days": plan.total_days,
         "steps": len(plan.steps),
         "largest_cut_fraction": max(cuts, default=0.0),
+        "last_daily_mg": None if last is None else last.daily_dose_mg(),
+        "last_drug": None if last is None else "+".join(last.daily_dose_by_drug()),
+        "distinct_products": len(distinct_products(plan)),
+        "peak_withdrawal_index": _peak(prediction.withdrawal_index if prediction else None),
+        "peak_withdrawal_index_p95": _peak(
+            prediction.withdrawal_band[QUANTILES.index(0.95)]
+            if prediction is not None and prediction.withdrawal_band is not None
+            else None
+        ),
         **counts,
     }
+
+
+def _peak(series: FloatArray | None) -> float | None:
+    return None if series is None else float(np.max(series))
+
+
+def distinct_products(plan: Plan) -> set[tuple[str, str, float]]:
+    """(drug, form, strength mg or concentration mg/mL) of every product the plan uses."""
+    return {
+        (a.drug, str(p.form), p.strength_mg or p.concentration_mg_ml or 0.0)
+        for step in plan.steps
+        for a in step.doses
+        for p in a.products
+    }
+
+
+def coinciding(predictions: list[StrategyPrediction]) -> list[list[int]]:
+    """Groups of predictions (indices, in order) whose daily doses are the same plan."""
+    groups: list[list[int]] = []
+    for index, p in enumerate(predictions):
+        for group in groups:
+            first = predictions[group[0]].daily_dose_mg
+            if first.shape == p.daily_dose_mg.shape and np.allclose(first, p.daily_dose_mg):
+                group.append(index)
+                break
+        else:
+            groups.append([index])
+    return groups
 
 
 def daily_doses(plan: Plan, days: int) -> FloatArray:
@@ -87,26 +132,36 @@ def predict(
     occupancy_set: str | None = None,
     subjects: int = BAND_SUBJECTS,
     knowledge: Knowledge | None = None,
+    labels: list[str] | None = None,
 ) -> list[StrategyPrediction]:
     """PD predictions per plan on a shared day axis (the longest plan + a washout of 28 days), with the
-    figures of ``knowledge`` (default: shipped)."""
+    figures of ``knowledge`` (default: shipped). ``labels`` name the plans (default: their strategy;
+    they must differ)."""
     knowledge = knowledge or Knowledge.shipped()
+    names = labels or [p.strategy for p in plans]
     days = max(p.total_days for p in plans) + WASHOUT_DAYS
-    single = [p for p in plans if p.strategy != StrategyName.DIAZEPAM_SWITCH]
+    single = [
+        (name, p)
+        for name, p in zip(names, plans, strict=True)
+        if p.strategy != StrategyName.DIAZEPAM_SWITCH
+    ]
     bands = population_bands(
-        single, days, occupancy_set=occupancy_set, subjects=subjects, knowledge=knowledge
+        [p for _, p in single],
+        days,
+        occupancy_set=occupancy_set,
+        subjects=subjects,
+        knowledge=knowledge,
+        labels=[name for name, _ in single],
     )
     out = []
-    for plan in plans:
+    for name, plan in zip(names, plans, strict=True):
         dose = daily_doses(plan, days)
         if plan.strategy == StrategyName.DIAZEPAM_SWITCH:
-            out.append(StrategyPrediction(plan.strategy, dose, None, None, None))
+            out.append(StrategyPrediction(name, dose, None, None, None))
             continue
         drug = load_drug(plan.drug, knowledge)
         occupancy, withdrawal = _typical_subject(plan, drug, days, occupancy_set, knowledge)
-        out.append(
-            StrategyPrediction(plan.strategy, dose, occupancy, withdrawal, bands.get(plan.strategy))
-        )
+        out.append(StrategyPrediction(name, dose, occupancy, withdrawal, bands.get(name)))
     return out
 
 
@@ -131,6 +186,7 @@ def population_bands(
     subjects: int = BAND_SUBJECTS,
     seed: int = BAND_SEED,
     knowledge: Knowledge | None = None,
+    labels: list[str] | None = None,
 ) -> dict[str, FloatArray]:
     """strategy -> (5 quantiles × days) of the daily maximum withdrawal index of ``subjects`` subjects.
 
@@ -140,7 +196,9 @@ def population_bands(
     """
     if not plans:
         return {}
-    trial = _population_trial(plans, days, occupancy_set, subjects, seed, knowledge=knowledge)
+    trial = _population_trial(
+        plans, days, occupancy_set, subjects, seed, knowledge=knowledge, labels=labels
+    )
     column = BandSeries.DAILY_MAX_WITHDRAWAL_INDEX
     chunks = [run_chunk(trial, index) for index in range(trial.n_chunks)]
     return {
@@ -159,6 +217,7 @@ def _population_trial(
     seed: int,
     *,
     knowledge: Knowledge | None,
+    labels: list[str] | None = None,
 ) -> TrialPlan:
     """The population run of ``plans``: default population of the drug, every subject in the band."""
     knowledge = knowledge or Knowledge.shipped()
@@ -171,7 +230,7 @@ def _population_trial(
         subjects=subjects,
         hours=hours,
         settings=build_settings(drug, knowledge=knowledge),
-        strategies=tuple(p.strategy for p in plans),
+        strategies=tuple(labels or [p.strategy for p in plans]),
         schedules=tuple(
             hourly_schedule(p.to_regimen(), hours, field=f"{p.strategy} plan") for p in plans
         ),
@@ -185,7 +244,9 @@ def _population_trial(
 __all__ = [
     "BAND_SUBJECTS",
     "StrategyPrediction",
+    "coinciding",
     "daily_doses",
+    "distinct_products",
     "population_bands",
     "predict",
     "summary_row",

@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import numpy as np
 import pytest
 
-from benzokit.compare import daily_doses, population_bands, predict, summary_row
+from benzokit.compare import (
+    coinciding,
+    daily_doses,
+    distinct_products,
+    population_bands,
+    predict,
+    summary_row,
+)
 from benzokit.plan.api import plan_taper
 from benzokit.plan.model import Plan
 from benzokit.plan.strategies import StrategyName
@@ -33,6 +41,37 @@ def test_summary_row_counts_findings_and_the_largest_cut() -> None:
         0.5
     )  # 0.5 -> 0.25 mg/day, the label's 0.25 mg step
     assert row["warning"] >= 1
+
+
+def test_the_summary_gives_the_last_dose_the_products_and_the_predicted_peaks() -> None:
+    """Issue 10, item 6: per strategy the duration, largest relative cut (from today's dose), the
+    last dose before the stop, the distinct products and the peak withdrawal index (typical and the
+    population's 95th percentile)."""
+    plans = [
+        plan_taper("clonazepam", "1 mg/day", s)
+        for s in (StrategyName.LABEL, StrategyName.GUIDELINE)
+    ]
+    predictions = predict(plans, subjects=32, labels=["fast", "slow"])
+    fast, slow = (summary_row(p, q) for p, q in zip(plans, predictions, strict=True))
+    assert fast["strategy"] == "fast" and predictions[1].strategy == "slow"
+    label_doses = [1.0] + [s.daily_dose_mg() for s in plans[0].steps]  # from today's 1 mg/day
+    assert label_doses[1] == pytest.approx(0.75)  # the first cut counts
+    assert fast["largest_cut_fraction"] == pytest.approx(
+        max(1 - b / a for a, b in itertools.pairwise(label_doses))
+    )
+    assert fast["last_daily_mg"] == pytest.approx(plans[0].steps[-1].daily_dose_mg())
+    assert fast["distinct_products"] == len(distinct_products(plans[0])) >= 1
+    assert fast["peak_withdrawal_index"] > slow["peak_withdrawal_index"] > 0
+    assert fast["peak_withdrawal_index_p95"] >= fast["peak_withdrawal_index"] * 0.5
+    switch = plan_taper("clonazepam", "1 mg/day", StrategyName.DIAZEPAM_SWITCH)
+    assert summary_row(switch)["peak_withdrawal_index"] is None
+
+
+def test_the_same_plan_twice_is_one_group() -> None:
+    plan = plan_taper("clonazepam", "1 mg/day", StrategyName.GUIDELINE)
+    other = plan_taper("clonazepam", "1 mg/day", StrategyName.LABEL)
+    predictions = predict([plan, plan, other], subjects=16, labels=["a", "b", "c"])
+    assert coinciding(predictions) == [[0, 1], [2]]
 
 
 def test_a_switch_counts_diazepam_at_the_plan_equivalence() -> None:

@@ -13,6 +13,7 @@ from benzokit.plan.api import ProductChoice, plan_taper
 from benzokit.plan.model import Plan, StepKind
 from benzokit.plan.products import product_set
 from benzokit.plan.strategies import Risk, StrategyName
+from benzokit.plan.taper import TaperSettings, final_dose_limit_mg
 from benzokit.safety.pace import guideline_pace
 
 CLONAZEPAM = load_drug("clonazepam")
@@ -40,28 +41,75 @@ def _limited_days(plan: Plan) -> set[int]:
     }
 
 
+products_chosen = st.sampled_from(
+    [
+        ProductChoice(),
+        ProductChoice(liquid=True),
+        ProductChoice(suspension_mg_ml=0.1, syringe_step_ml=0.1),
+        ProductChoice(dilution=(0.5, 10.0), syringe_step_ml=0.1),
+        ProductChoice(market="EU", liquid=True),
+    ]
+)
+all_strategies = st.sampled_from(
+    [
+        StrategyName.LABEL,
+        StrategyName.GUIDELINE,
+        StrategyName.HYPERBOLIC,
+        StrategyName.DIAZEPAM_SWITCH,
+    ]
+)
+
+
+def _named(plan: Plan, day: int, codes: set[str]) -> bool:
+    """Whether a warning (or worse) of ``codes`` names ``day`` in its structured ``day`` field."""
+    return any(f.code in codes and f.day == day and f.severity != "info" for f in plan.findings)
+
+
+labelled_range = st.integers(min_value=2, max_value=160).map(
+    lambda eighths: eighths * 0.125
+)  # 0.25-20 mg/day: the label's panic start to its seizure maximum
+
+
 @settings(max_examples=40, deadline=None)
-@given(start_doses, strategies, risks, st.booleans())
-def test_plans_never_rise_use_real_products_and_end_at_zero(
-    start: float, strategy: StrategyName, risk: Risk, liquid: bool
+@given(labelled_range, all_strategies, risks, products_chosen)
+def test_every_transition_is_checked_and_the_stop_is_from_a_stated_final_dose(
+    start: float, strategy: StrategyName, risk: Risk, products: ProductChoice
 ) -> None:
-    plan = plan_taper(
-        "clonazepam", f"{start} mg/day", strategy, risk=risk, products=ProductChoice(liquid=liquid)
-    )
-    daily = _daily(plan)
-    doses = [start] + [d for _, _, d in daily]
-    assert all(b <= a + 1e-9 for a, b in itertools.pairwise(doses))
-    assert all(end > begin for begin, end, _ in daily)
-    assert all(daily[i][1] <= daily[i + 1][0] for i in range(len(daily) - 1))
-    products = product_set(CLONAZEPAM, liquid=liquid)
+    """Issue 10, done when: for every strategy and every start dose of the labelled range
+    (0.25-20 mg/day), the first transition is checked; no cut larger than the pace without a warning
+    naming its day; doses only from the chosen products; the stop is from a small final dose and
+    stated."""
+    plan = plan_taper("clonazepam", f"{start} mg/day", strategy, risk=risk, products=products)
+    drug = plan.drug if strategy is not StrategyName.DIAZEPAM_SWITCH else "diazepam"
+    switched = strategy is StrategyName.DIAZEPAM_SWITCH
+    chosen = (products.for_switch() if switched else products).for_drug(load_drug(drug))
     for step in plan.steps:
         for dose in step.doses:
-            assert products.is_feasible(dose.dose_mg)
+            if dose.drug == drug:
+                assert chosen.is_feasible(dose.dose_mg)
             assert sum(p.dose_mg for p in dose.products) == pytest.approx(dose.dose_mg)
-    label_step = CLONAZEPAM.label_taper.step_daily_mg.require() if CLONAZEPAM.label_taper else 0.0
-    last_allowed = label_step if strategy is StrategyName.LABEL else 0.0
-    assert daily[-1][2] <= max(last_allowed, products.smallest_dose_mg * len(plan.times)) + 1e-9
-    assert {f.source for f in plan.findings} and all(f.source for f in plan.findings)
+    if strategy is StrategyName.DIAZEPAM_SWITCH:
+        return
+    doses = [(-1, start)] + [(s.start_day, s.daily_dose_mg(plan.drug)) for s in plan.steps]
+    rate_codes = {"BZK-TAPER-RATE", "PLAN-PRODUCT-LIMITED"}
+    for (_, before), (day, after) in itertools.pairwise(doses):
+        if after < before * (1 - CAP) - 1e-9:  # a single cut faster than the whole window allows
+            assert _named(plan, day, rate_codes) or any(
+                f.code == "BZK-TAPER-RATE" and f.severity != "info" for f in plan.findings
+            ), f"unflagged cut {before} -> {after} on day {day}"
+    if doses[1][1] < start * (1 - CAP) - 1e-9:  # the first cut is checked like every other
+        assert any(f.code == "BZK-TAPER-RATE" and f.day == 0 for f in plan.findings)
+    final = [f for f in plan.findings if f.code == "PLAN-FINAL-STEP"]
+    assert len(final) == 1 and final[0].day == plan.total_days and final[0].to_mg == 0.0
+    last = plan.steps[-1].daily_dose_mg(plan.drug)
+    assert final[0].from_mg == pytest.approx(last)
+    smallest = final_dose_limit_mg(CLONAZEPAM, chosen, _settings(plan, start))
+    assert last <= smallest + 1e-9
+    assert not [f for f in plan.findings if f.code == "BZK-ABRUPT-STOP"]
+
+
+def _settings(plan: Plan, start: float) -> TaperSettings:
+    return TaperSettings(start, plan.times)
 
 
 @settings(max_examples=40, deadline=None)
@@ -126,3 +174,28 @@ def test_a_diazepam_switch_only_lowers_each_drug_after_its_cross_over(
             if dose.drug == "diazepam":
                 assert diazepam_products.is_feasible(dose.dose_mg)
     assert any(f.code == "PLAN-EQUIVALENCE" for f in plan.findings)
+
+
+@settings(max_examples=20, deadline=None)
+@given(start_doses, st.booleans())
+def test_a_cross_over_stage_never_gives_more_than_the_stage_before_or_says_so(
+    start: float, liquid: bool
+) -> None:
+    """Issue 10, item 5: each cross-over stage's combined dose, in equivalents at the chosen
+    equivalence, stays at or below the dose before it, or a warning says the products cannot."""
+    plan = plan_taper(
+        "clonazepam",
+        f"{start} mg/day",
+        StrategyName.DIAZEPAM_SWITCH,
+        products=ProductChoice(liquid=liquid),
+    )
+    assert plan.switch is not None
+    ratio = plan.switch.diazepam_mg_per_mg
+    stages = plan.steps[: plan.switch.cross_over_stages]
+    totals = [start] + [
+        s.daily_dose_mg("clonazepam") + s.daily_dose_mg("diazepam") / ratio for s in stages
+    ]
+    raised = any(b > a + 1e-9 for a, b in itertools.pairwise(totals))
+    assert raised == any(f.code == "PLAN-SWITCH-RAISES" for f in plan.findings)
+    if liquid:
+        assert not raised

@@ -59,8 +59,10 @@ def test_the_pace_finding_appears_exactly_when_some_14_day_window_falls_more_tha
     found = [f for f in check_schedule("clonazepam", steps, SEIZURE) if f.code == TAPER]
     largest = _largest_fall_brute_force(steps)
     assert bool(found) == (largest > MAX_FALL + 1e-9)
-    for finding in found:  # the finding's numbers are the oracle's worst fall
-        assert finding.fraction == pytest.approx(largest)
+    if found:  # one finding per change too fast; the worst of them is the oracle's worst fall
+        assert max(f.fraction or 0.0 for f in found) == pytest.approx(largest)
+    for finding in found:
+        assert (finding.fraction or 0.0) > MAX_FALL
         assert finding.from_mg is not None and finding.to_mg is not None
         assert finding.fraction == pytest.approx(1 - finding.to_mg / finding.from_mg)
 

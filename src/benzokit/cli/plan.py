@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -49,7 +50,26 @@ StartOption = Annotated[
 TimesOption = Annotated[str | None, typer.Option(help="Dose times, e.g. '08:00,20:00'.")]
 MarketOption = Annotated[str, typer.Option(help="Products of this market (US, UK, EU).")]
 LiquidOption = Annotated[
-    bool, typer.Option("--liquid", help="Allow the liquid (0.01 mL syringe steps).")
+    bool,
+    typer.Option(
+        "--liquid",
+        help="Allow the market's liquid: its marketed solution, else its sourced compounded "
+        "suspension (US clonazepam: 0.1 mg/mL).",
+    ),
+]
+SuspensionOption = Annotated[
+    str | None,
+    typer.Option(help="A compounded suspension of this concentration, e.g. '0.1mg/ml'."),
+]
+DilutionOption = Annotated[
+    str | None,
+    typer.Option(
+        help="A tablet dispersed in water, e.g. '0.5mg in 10ml' (a dose measured from it)."
+    ),
+]
+SyringeStepOption = Annotated[
+    str | None,
+    typer.Option(help="The oral syringe's smallest step, e.g. '0.1ml' (default 0.01ml)."),
 ]
 
 _ALL_COMPARED = "label,guideline,hyperbolic,diazepam-switch"
@@ -107,6 +127,10 @@ _OPTIONS = {
     fields.PRODUCTS_MARKET: "--market",
     fields.PRODUCTS_LIQUID: "--liquid",
     fields.PRODUCTS_STRENGTHS: "--strengths",
+    fields.PRODUCTS_SUSPENSION: "--suspension",
+    fields.PRODUCTS_DILUTION: "--dilution",
+    fields.PRODUCTS_SYRINGE_STEP: "--syringe-step",
+    fields.TAPER_FINAL_DOSE: "--final-dose",
 }
 
 
@@ -140,9 +164,57 @@ def _strengths(text: str | None) -> tuple[float, ...] | None:
     )
 
 
-def _products(market: str, liquid: bool, strengths: str | None, no_odt: bool) -> ProductChoice:
+_NUMBER = r"(\d+(?:\.\d+)?|\.\d+)"
+_CONCENTRATION = re.compile(rf"^\s*{_NUMBER}\s*mg\s*/\s*ml\s*$", re.IGNORECASE)
+_DILUTION = re.compile(rf"^\s*{_NUMBER}\s*mg\s+in\s+{_NUMBER}\s*ml\s*$", re.IGNORECASE)
+_VOLUME = re.compile(rf"^\s*{_NUMBER}\s*ml\s*$", re.IGNORECASE)
+
+
+def _concentration(text: str | None) -> float | None:
+    if text is None:
+        return None
+    match = _CONCENTRATION.match(text)
+    if match is None:
+        raise InputError("--suspension", text, "a concentration in mg/mL, e.g. '0.1mg/ml'")
+    return float(match[1])
+
+
+def _dilution(text: str | None) -> tuple[float, float] | None:
+    if text is None:
+        return None
+    match = _DILUTION.match(text)
+    if match is None:
+        raise InputError("--dilution", text, "a tablet in a volume of water, e.g. '0.5mg in 10ml'")
+    return float(match[1]), float(match[2])
+
+
+def _volume(text: str | None) -> float | None:
+    if text is None:
+        return None
+    match = _VOLUME.match(text)
+    if match is None:
+        raise InputError("--syringe-step", text, "a volume in mL, e.g. '0.01ml' or '0.1ml'")
+    return float(match[1])
+
+
+def _products(
+    market: str,
+    liquid: bool,
+    strengths: str | None,
+    no_odt: bool,
+    *,
+    suspension: str | None = None,
+    dilution: str | None = None,
+    syringe_step: str | None = None,
+) -> ProductChoice:
     return ProductChoice(
-        market=market, liquid=liquid, strengths_mg=_strengths(strengths), odt=not no_odt
+        market=market,
+        liquid=liquid,
+        strengths_mg=_strengths(strengths),
+        odt=not no_odt,
+        suspension_mg_ml=_concentration(suspension),
+        dilution=_dilution(dilution),
+        syringe_step_ml=_volume(syringe_step),
     )
 
 
@@ -177,6 +249,15 @@ def taper_command(
     hold_days: Annotated[int, typer.Option(help="Days to hold after each cut.")] = 0,
     market: MarketOption = "US",
     liquid: LiquidOption = False,
+    suspension: SuspensionOption = None,
+    dilution: DilutionOption = None,
+    syringe_step: SyringeStepOption = None,
+    final_dose: Annotated[
+        float | None,
+        typer.Option(
+            help="The stop is made from at most this fraction of the starting dose (default 0.05)."
+        ),
+    ] = None,
     strengths: Annotated[
         str | None, typer.Option(help="Only these solid strengths, e.g. '0.5mg,0.125mg'.")
     ] = None,
@@ -201,13 +282,22 @@ def taper_command(
                 target_daily_mg=_daily(target, "--target") or 0.0,
                 times=_times(times),
                 start_date=_date(start),
-                products=_products(market, liquid, strengths, no_odt),
+                products=_products(
+                    market,
+                    liquid,
+                    strengths,
+                    no_odt,
+                    suspension=suspension,
+                    dilution=dilution,
+                    syringe_step=syringe_step,
+                ),
                 interval_days=interval_days,
                 reduction_fraction=reduction,
                 occupancy_set=occupancy_set,
                 equivalence_source=equivalence,
                 hold_days_after_cut=hold_days,
                 custom_steps=steps,
+                final_dose_fraction=final_dose,
                 knowledge=knowledge(),
             ),
         )
@@ -312,8 +402,24 @@ def print_plan(plan: Plan) -> None:
             f"[{style}]{str(finding.severity).upper()}[/] {finding.code}: {finding.message}{action} "
             f"[dim]({finding.source})[/]"
         )
+    for note in plan.notes:
+        console.print(f"NOTE {note}")
+    _print_medicines(plan)
     if plan.knowledge_version:
         console.print(f"[dim]knowledge base {plan.knowledge_version}[/]")
+
+
+def _print_medicines(plan: Plan) -> None:
+    from benzokit.plan.dispensing import dispensing_totals, preparations
+
+    lines = dispensing_totals(plan)
+    if lines:
+        console.print("To dispense: " + "; ".join(line.describe() for line in lines))
+    for preparation in preparations(plan, knowledge()):
+        source = f" [dim]({preparation.source})[/]" if preparation.source else ""
+        console.print(
+            f"PREPARATION {preparation.title}: {preparation.how_to_make} {preparation.keeps}{source}"
+        )
 
 
 @plan_app.command("compare")
@@ -325,48 +431,108 @@ def compare_command(
     ] = "label,guideline,hyperbolic,diazepam-switch",
     risk: RiskOption = None,
     occupancy_set: Annotated[
-        str | None, typer.Option(help="Occupancy anchor (pd.toml) for predictions.")
+        str | None,
+        typer.Option(help="Occupancy anchor (pd.toml) for predictions and the hyperbolic plan."),
     ] = None,
+    market: MarketOption = "US",
     liquid: LiquidOption = False,
     plot: Annotated[Path | None, typer.Option(help="Write the comparison figure (PNG).")] = None,
     as_json: Annotated[
         bool, typer.Option("--json", help="Print the plans and summary as JSON.")
     ] = False,
 ) -> None:
-    """Strategies side by side: duration, largest cut, findings; with --plot, predicted PD per strategy."""
-    from benzokit.compare import predict, summary_row
+    """Strategies side by side: duration, largest cut, last dose before the stop, products, predicted
+    peak withdrawal index (typical patient and population 95th percentile), findings; the hyperbolic
+    plan under every occupancy anchor; with --plot, the predicted PD per strategy."""
+    from benzokit.compare import coinciding, predict, summary_row
 
     names = guarded(lambda: _strategy_names(strategies))
-    choice = ProductChoice(liquid=liquid)
-    plans = [_compare_plan(drug, from_, name, risk, occupancy_set, choice) for name in names]
-    rows = [summary_row(p) for p in plans]
+    if plot is not None and plot.suffix.lower() != ".png":
+        guarded(lambda: _fail(InputError("--plot", str(plot), "a file name ending in .png")))
+    choice = ProductChoice(market=market, liquid=liquid)
+    labelled = [
+        (label, _compare_plan(drug, from_, name, risk, anchor, choice))
+        for name in names
+        for label, anchor in _anchors(name, occupancy_set)
+    ]
+    labels = [label for label, _ in labelled]
+    plans = [plan for _, plan in labelled]
+    predictions = guarded(
+        lambda: predict(plans, occupancy_set=occupancy_set, knowledge=knowledge(), labels=labels)
+    )
+    rows = [
+        summary_row(plan, prediction, label)
+        for (label, plan), prediction in zip(labelled, predictions, strict=True)
+    ]
+    same = [[labels[i] for i in group] for group in coinciding(predictions) if len(group) > 1]
     if plot is not None:
         from benzokit.viz.compare import plot_comparison
 
-        if plot.suffix.lower() != ".png":
-            guarded(lambda: _fail(InputError("--plot", str(plot), "a file name ending in .png")))
-        predictions = guarded(
-            lambda: predict(plans, occupancy_set=occupancy_set, knowledge=knowledge())
-        )
         plot_comparison(predictions, f"{drug} from {from_}: taper strategies", plot)
     if as_json:
         json.dump(
-            {"summary": rows, "plans": [p.to_dict() for p in plans], "disclaimer": DISCLAIMER},
+            {
+                "summary": rows,
+                "same_plan": same,
+                "plans": [p.to_dict() for p in plans],
+                "disclaimer": DISCLAIMER,
+            },
             sys.stdout,
         )
         sys.stdout.write("\n")
         return
-    table = Table(title=f"{drug} from {from_}: strategies compared")
-    for column in ("strategy", "days", "steps", "largest cut", "critical", "warning", "info"):
-        table.add_column(column)
-    for row in rows:
-        cut = f"{row['largest_cut_fraction']:.0%}"
-        counts = (str(row[level]) for level in ("critical", "warning", "info"))
-        table.add_row(row["strategy"], str(row["days"]), str(row["steps"]), cut, *counts)
-    console.print(table)
+    _print_summary(f"{drug} from {from_}: strategies compared", rows)
+    console.print(
+        "max cut: the largest cut as a share of the dose before it; last mg/d: the dose the stop is "
+        "made from; prod: distinct products; WI: predicted peak daily withdrawal index (typical "
+        "patient; 95th percentile of a virtual population; – not predicted for a switch)"
+    )
+    for group in same:
+        console.print(f"same plan: {' = '.join(group)}")
+    for label, plan in labelled:
+        for note in plan.notes:
+            console.print(f"NOTE {label}: {note}")
     if plot is not None:
         console.print(f"wrote {plot}")
     print_disclaimer()
+
+
+def _anchors(name: StrategyName, occupancy_set: str | None) -> list[tuple[str, str | None]]:
+    """(label, occupancy anchor) of each plan of strategy ``name``: the hyperbolic plan under every
+    anchor of the knowledge base (the one chosen first), others once."""
+    if name is not StrategyName.HYPERBOLIC:
+        return [(name.value, occupancy_set)]
+    from benzokit.pd.params import load_pd_parameters
+
+    params = load_pd_parameters(knowledge())
+    first = occupancy_set or params.default_occupancy_set
+    others = [a for a in params.occupancy_sets if a != first]
+    return [(f"hyperbolic ({anchor})", anchor) for anchor in [first, *others]]
+
+
+def _print_summary(title: str, rows: list[dict[str, object]]) -> None:
+    table = Table(title=title)
+    columns = ("strategy", "days", "max cut", "last mg/d", "prod", "WI peak", "WI p95")
+    for column in columns:
+        table.add_column(column, overflow="fold")
+    table.add_column("crit/warn/info")
+    for row in rows:
+        switch = row["strategy"] == StrategyName.DIAZEPAM_SWITCH
+        table.add_row(
+            str(row["strategy"]),
+            str(row["days"]),
+            f"{row['largest_cut_fraction']:.0%}",
+            f"{row['last_daily_mg']:.3g}" + (f" {row['last_drug']}" if switch else ""),
+            str(row["distinct_products"]),
+            _number(row["peak_withdrawal_index"]),
+            _number(row["peak_withdrawal_index_p95"]),
+            "/".join(str(row[level]) for level in ("critical", "warning", "info")),
+        )
+    console.print(table)
+
+
+def _number(value: object) -> str:
+    return f"{value:.2f}" if isinstance(value, float) else "–"
 
 
 def _compare_plan(
@@ -378,14 +544,16 @@ def _compare_plan(
     choice: ProductChoice,
 ) -> Plan:
     return guarded(
-        lambda: plan_taper(
-            drug,
-            from_,
-            name,
-            risk=risk,
-            occupancy_set=occupancy_set,
-            products=choice,
-            knowledge=knowledge(),
+        lambda: _as_options(
+            lambda: plan_taper(
+                drug,
+                from_,
+                name,
+                risk=risk,
+                occupancy_set=occupancy_set,
+                products=choice,
+                knowledge=knowledge(),
+            )
         )
     )
 

@@ -136,6 +136,10 @@ class Product(FrozenModel):
     scored_strengths_mg: tuple[float, ...] = ()
     source: str
     note: str = ""
+    preparation: Literal["commercial", "compounded"] = "commercial"
+    vehicle: str = ""
+    beyond_use_days: Figure | None = None
+    storage: str = ""
 
     @model_validator(mode="after")
     def _form_consistent(self) -> Self:
@@ -150,6 +154,10 @@ class Product(FrozenModel):
             raise ValueError(f"a {self.form} is not split: 'smallest_split' must be 1.0")
         if not set(self.scored_strengths_mg) <= set(self.strengths_mg):
             raise ValueError("'scored_strengths_mg' must be among 'strengths_mg'")
+        if self.preparation == "compounded" and self.form is not ProductForm.LIQUID:
+            raise ValueError("only a liquid is 'compounded' (a pharmacy's suspension)")
+        if self.preparation != "compounded" and (self.beyond_use_days or self.vehicle):
+            raise ValueError("'beyond_use_days' and 'vehicle' describe a compounded liquid")
         return self
 
 

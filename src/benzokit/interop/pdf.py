@@ -42,6 +42,7 @@ from benzokit.interop.handout_text import (
 )
 from benzokit.interop.pdf_calendar import Segment, day_span, segments
 from benzokit.knowledge import Knowledge
+from benzokit.plan.dispensing import dispensing_totals, preparations
 from benzokit.plan.model import Plan, StepKind
 
 _MARGIN = 0.7 * inch
@@ -119,12 +120,21 @@ def handout_pdf(
         creator="benzokit",
         invariant=True,
     )
-    doc.build(_story(plan, text, where, patient_name, doc.width), canvasmaker=_FooterCanvas)
+    doc.build(
+        _story(plan, text, where, patient_name, doc.width, knowledge=knowledge),
+        canvasmaker=_FooterCanvas,
+    )
     return buffer.getvalue()
 
 
 def _story(
-    plan: Plan, text: HandoutText, where: Locale, patient_name: str | None, width: float
+    plan: Plan,
+    text: HandoutText,
+    where: Locale,
+    patient_name: str | None,
+    width: float,
+    *,
+    knowledge: Knowledge | None = None,
 ) -> list[Flowable]:
     story: list[Flowable] = [Paragraph(f"Your {escape(plan.drug)} plan", _STYLES["title"])]
     if patient_name:
@@ -133,6 +143,7 @@ def _story(
     story.append(Paragraph("In short", _STYLES["h2"]))
     story.extend(Paragraph(p, _STYLES["body"]) for p in _summary(plan))
     story.extend(_section(text.key_messages))
+    story.extend(_medicines(plan, knowledge))
     story.append(Paragraph("Your calendar", _STYLES["h2"]))
     story.append(_calendar(plan, where, width))
     story.extend(_section(text.withdrawal))
@@ -142,6 +153,26 @@ def _story(
     story.extend(_section(text.get_help_now, heading="body"))
     story.append(_crisis_box(where, width))
     story.append(_sources(text, where, plan.knowledge_version))
+    return story
+
+
+def _medicines(plan: Plan, knowledge: Knowledge | None) -> list[Flowable]:
+    """What the pharmacy dispenses for the whole plan, and how to make and keep each liquid."""
+    lines = dispensing_totals(plan)
+    story: list[Flowable] = []
+    if lines:
+        title = ParagraphStyle("h2-medicines", parent=_STYLES["h2"], keepWithNext=1)
+        story.append(Paragraph("Your medicines for the whole plan", title))
+        story.extend(
+            Paragraph(escape(line.describe()), _STYLES["bullet"], bulletText="•") for line in lines
+        )
+    for preparation in preparations(plan, knowledge):
+        heading = ParagraphStyle("prep", parent=_bold(_STYLES["body"]), keepWithNext=1)
+        story.append(Paragraph(escape(f"How to prepare: {preparation.title}"), heading))
+        story.append(Paragraph(escape(preparation.how_to_make), _STYLES["bullet"], bulletText="•"))
+        story.append(Paragraph(escape(preparation.keeps), _STYLES["bullet"], bulletText="•"))
+        if preparation.source:
+            story.append(Paragraph(escape(f"Source: {preparation.source}"), _STYLES["small"]))
     return story
 
 

@@ -25,6 +25,7 @@ from benzokit.plan.strategies import (
     Pace,
     Risk,
     StrategyName,
+    occupancy,
 )
 from benzokit.plan.switch import DIAZEPAM, SwitchDrug, switch_plan
 from benzokit.plan.taper import TaperSettings, taper_plan
@@ -48,10 +49,28 @@ _PER_DAY = re.compile(
 
 @dataclass(frozen=True, slots=True)
 class ProductChoice:
+    """The products a plan may use: the ``market``'s tablets (and ODTs unless ``odt`` is False),
+    restricted to ``strengths_mg`` if given, and at most one liquid measured by oral syringe in steps
+    of ``syringe_step_ml`` (default 0.01 mL): ``liquid`` (the market's marketed liquid, else its
+    sourced compounded suspension), ``suspension_mg_ml`` (a compounded suspension at the prescriber's
+    concentration) or ``dilution`` ((tablet mg, water mL): a tablet dispersed in water)."""
+
     market: str | None = "US"
     liquid: bool = False
     strengths_mg: tuple[float, ...] | None = None
     odt: bool = True
+    suspension_mg_ml: float | None = None
+    dilution: tuple[float, float] | None = None
+    syringe_step_ml: float | None = None
+
+    def for_switch(self) -> ProductChoice:
+        """The choice for the drug a switch moves to: the same market, its marketed liquid where a
+        liquid was chosen (strengths, suspensions and dilutions name the original drug's products)."""
+        return ProductChoice(market=self.market, liquid=self.any_liquid, odt=self.odt)
+
+    @property
+    def any_liquid(self) -> bool:
+        return self.liquid or self.suspension_mg_ml is not None or self.dilution is not None
 
     def for_drug(self, drug: Drug) -> ProductSet:
         forms = (ProductForm.TABLET, ProductForm.CAPSULE) + ((ProductForm.ODT,) if self.odt else ())
@@ -61,6 +80,26 @@ class ProductChoice:
             forms=forms,
             liquid=self.liquid,
             strengths_mg=self.strengths_mg,
+            resolution_ml=self.syringe_step_ml,
+            suspension_mg_ml=self.suspension_mg_ml,
+            dilution=self.dilution,
+        )
+
+
+def require_measurable(products: ProductSet, start_mg: float, n_times: int) -> None:
+    """An :class:`InputError` on the syringe step when one step of the liquid is more than a dose."""
+    liquid = products.liquid
+    if liquid is None:
+        return
+    step_mg = liquid.concentration_mg_ml * liquid.resolution_ml
+    dose_mg = start_mg / n_times
+    if step_mg > dose_mg + 1e-9:
+        raise InputError(
+            fields.PRODUCTS_SYRINGE_STEP,
+            f"{liquid.resolution_ml:g} mL",
+            f"a syringe step whose volume of the {liquid.concentration_mg_ml:g} mg/mL liquid "
+            f"({step_mg:g} mg) is smaller than one dose ({dose_mg:g} mg); e.g. "
+            f"{liquid.resolution_ml / 10:g} mL",
         )
 
 
@@ -103,6 +142,7 @@ def _pace(
     interval_days: int | None,
     reduction_fraction: float | None,
     occupancy_set: str | None,
+    final_fraction: float,
     knowledge: Knowledge,
 ) -> Pace:
     params = load_strategy_parameters(knowledge)
@@ -127,8 +167,10 @@ def _pace(
             anchor = load_pd_parameters(knowledge).occupancy_set(occupancy_set)
         except InputError as error:
             raise InputError(fields.TAPER_OCCUPANCY_SET, error.value, error.allowed) from error
-        d50 = half_occupancy_daily_dose_mg(drug, anchor)
-        return EqualOccupancySteps.from_first_cut(start_mg, fraction, d50, interval)
+        d50 = half_occupancy_daily_dose_mg(drug, anchor, knowledge)
+        return EqualOccupancySteps.over_range(
+            start_mg, start_mg * final_fraction, fraction, d50, interval
+        )
     return FractionOfCurrent(fraction, interval)
 
 
@@ -148,16 +190,26 @@ def plan_taper(
     equivalence_source: str | None = None,
     hold_days_after_cut: int = 0,
     custom_steps: str | None = None,
+    final_dose_fraction: float | None = None,
     context: PatientContext | None = None,
     knowledge: Knowledge | None = None,
 ) -> Plan:
     """A taper plan for ``drug_name`` from ``from_text``, checked for safety.
+
+    A plan ending at zero walks down to a final dose of at most ``final_dose_fraction`` of the start
+    (default: ``[final_dose]`` in ``strategies.toml``) where the products can make it, and states the
+    stop from there.
 
     ``from_text`` is the current dose as written ('2 mg/day' or '1 mg bid') or as a :class:`DailyDose`
     (e.g. a course's current step); ``times`` overrides its dose times. Drugs, strategy parameters and
     the PD anchors come from ``knowledge`` (default: the shipped knowledge base).
     """
     knowledge = knowledge or Knowledge.shipped()
+    try:
+        strategy = StrategyName(strategy)
+    except ValueError as error:
+        allowed = ", ".join(s.value for s in StrategyName)
+        raise InputError(fields.TAPER_STRATEGY, strategy, f"one of: {allowed}") from error
     plan = _build_taper(
         drug_name,
         from_text,
@@ -173,6 +225,7 @@ def plan_taper(
         equivalence_source=equivalence_source,
         hold_days_after_cut=hold_days_after_cut,
         custom_steps=custom_steps,
+        final_dose_fraction=final_dose_fraction,
         knowledge=knowledge,
     )
     return with_safety_findings(plan, context, knowledge)
@@ -202,25 +255,25 @@ def with_safety_findings(
             else []
         )
     else:
-        # the stop after the last step is part of the schedule (unless the plan keeps a target dose)
-        final = (plan.total_days, plan.total_days + 1, 0.0)
-        spans = [(s.start_day, s.end_day, s.daily_dose_mg(plan.drug)) for s in plan.steps]
-        spans += [] if plan.target_daily_mg else [final]
-        reason = (
-            "the label's own discontinuation schedule ends here"
-            if plan.strategy == StrategyName.LABEL
-            else None
-        )
-        found = list(
-            check_schedule(
-                drug, spans, context, allow_abrupt_stop_reason=reason, knowledge=knowledge
-            )
-        )
+        found = list(check_schedule(drug, schedule_spans(plan), context, knowledge=knowledge))
     found += check_prescription(
         drug, max(start_mg, plan.steps[0].daily_dose_mg(plan.drug)), context, knowledge=knowledge
     )
     findings = stamped(sort_findings([*plan.findings, *found]), version)
     return replace(plan, findings=findings, knowledge_version=version)
+
+
+def schedule_spans(plan: Plan) -> list[tuple[int, int, float]]:
+    """The plan's schedule as the checker judges it: (start_day, end_day, mg/day) of the plan's drug.
+
+    It starts from the dose taken before day 0 (day -1 at ``plan.first_daily_mg``), so the first cut is
+    a transition like every other; the stop after the last step is part of it (unless the plan keeps a
+    target dose).
+    """
+    spans = [(s.start_day, s.end_day, s.daily_dose_mg(plan.drug)) for s in plan.steps]
+    before = [(-1, 0, plan.first_daily_mg)] if plan.first_daily_mg > 0 else []
+    final = [] if plan.target_daily_mg else [(plan.total_days, plan.total_days + 1, 0.0)]
+    return before + spans + final
 
 
 def _build_taper(
@@ -239,6 +292,7 @@ def _build_taper(
     equivalence_source: str | None,
     hold_days_after_cut: int,
     custom_steps: str | None,
+    final_dose_fraction: float | None,
     knowledge: Knowledge,
 ) -> Plan:
     drug = load_drug(drug_name, knowledge)
@@ -257,8 +311,21 @@ def _build_taper(
         )
     if hold_days_after_cut < 0:
         raise InputError(fields.TAPER_HOLD, hold_days_after_cut, "0 or more days")
+    final_figure = strategy_params.final_dose.fraction_of_start
+    final_fraction = (
+        final_figure.require("final_dose.fraction_of_start")
+        if final_dose_fraction is None
+        else final_dose_fraction
+    )
+    if not 0 < final_fraction < 1:
+        raise InputError(
+            fields.TAPER_FINAL_DOSE,
+            final_dose_fraction,
+            "a fraction of the starting dose between 0 and 1, e.g. 0.05",
+        )
     chosen_risk = risk or risk_from_dose(drug, start_mg, strategy_params)
     product_set_ = products.for_drug(drug)
+    require_measurable(product_set_, start_mg, len(dose_times))
     settings = TaperSettings(
         start_mg,
         dose_times,
@@ -268,7 +335,13 @@ def _build_taper(
         window_limit=strategy is not StrategyName.LABEL,
         risk=str(chosen_risk),
         products_market=products.market,
-        liquid=products.liquid,
+        liquid=products.any_liquid,
+        final_dose_fraction=final_fraction,
+        final_dose_source=(
+            strategy_params.citation(final_figure)
+            if final_dose_fraction is None
+            else "the prescriber's final dose"
+        ),
     )
     if strategy is StrategyName.CUSTOM:
         return custom_plan(drug, product_set_, settings, custom_steps)
@@ -279,6 +352,7 @@ def _build_taper(
         interval_days=interval_days,
         reduction_fraction=reduction_fraction,
         occupancy_set=occupancy_set,
+        final_fraction=final_fraction,
         knowledge=knowledge,
     )
     pace = pace_of(drug, strategy)
@@ -294,13 +368,45 @@ def _build_taper(
         return switch_plan(
             drug,
             product_set_,
-            SwitchDrug(diazepam, products.for_drug(diazepam), diazepam_pace),
+            SwitchDrug(diazepam, products.for_switch().for_drug(diazepam), diazepam_pace),
             settings,
             strategy_params,
             equivalence_source=equivalence_source,
             guideline=guideline_pace(knowledge),
         )
-    return taper_plan(drug, product_set_, pace, settings, guideline=guideline_pace(knowledge))
+    plan = taper_plan(drug, product_set_, pace, settings, guideline=guideline_pace(knowledge))
+    if isinstance(pace, EqualOccupancySteps):
+        plan = replace(plan, notes=(*plan.notes, occupancy_note(plan, pace, occupancy_set)))
+    return plan
+
+
+NEAR_LINEAR = 0.8
+"""Occupancy counts as nearly linear in dose where d/(d + d50) is at least this share of d/d50 (a
+presentation threshold: within 20 % of a straight line), not a clinical figure."""
+
+
+def occupancy_note(plan: Plan, pace: EqualOccupancySteps, occupancy_set: str | None) -> str:
+    """What the occupancy anchor does to a hyperbolic plan, in words (for the plan's notes)."""
+    start = plan.first_daily_mg
+    d50 = pace.half_occupancy_daily_mg
+    anchor = occupancy_set or "default"
+    binding = sum(pace.occupancy_binds(s.daily_dose_mg(plan.drug)) for s in plan.steps)
+    head = (
+        f"Occupancy anchor {anchor}: half occupancy at {d50:.3g} mg/day of {plan.drug}; "
+        f"{start:g} mg/day occupies {occupancy(start, d50):.0%}."
+    )
+    if d50 / (start + d50) >= NEAR_LINEAR:
+        return (
+            f"{head} Over this plan's range occupancy is nearly linear in dose, so equal occupancy "
+            "steps are equal mg steps; the mg cuts shrink because each cut is also capped at "
+            f"{pace.reduction_fraction:.0%} of the current dose (the cap sets {len(plan.steps) - binding} "
+            f"of {len(plan.steps)} cuts). Another anchor gives other steps: compare them with "
+            "'benzokit plan compare'."
+        )
+    return (
+        f"{head} Equal occupancy steps set {binding} of {len(plan.steps)} cuts; the cap of "
+        f"{pace.reduction_fraction:.0%} of the current dose sets the rest."
+    )
 
 
 _CUSTOM_STEP = re.compile(

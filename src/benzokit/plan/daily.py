@@ -111,3 +111,35 @@ def administrations(
         for time, dose in zip(times, split, strict=True)
         if dose > 0
     )
+
+
+def simplest_daily(
+    products: ProductSet, lowest_mg: float, highest_mg: float, n_times: int
+) -> float:
+    """The daily dose in ``[lowest_mg, highest_mg]`` a pharmacist prefers: the fewest distinct
+    products over the day, then the fewest pieces, then the lowest dose (the larger cut).
+
+    ``lowest_mg`` must be feasible; it is the answer when nothing in the range is simpler. Only
+    solid products are compared (a liquid makes any dose from one product).
+    """
+    if products.liquid is not None:
+        return lowest_mg
+    grain = _grain(products)
+    low, high = round(lowest_mg * UG_PER_MG), round(highest_mg * UG_PER_MG)
+    best, best_cost = lowest_mg, _day_cost(products, lowest_mg, n_times)
+    for ug in range(low + grain, high + 1, grain):
+        cost = _day_cost(products, ug / UG_PER_MG, n_times)
+        if cost is not None and (best_cost is None or cost < best_cost):
+            best, best_cost = ug / UG_PER_MG, cost
+    return best
+
+
+def _day_cost(products: ProductSet, daily_mg: float, n_times: int) -> tuple[int, int] | None:
+    """(distinct products, pieces) of one day at ``daily_mg``, or None when not feasible."""
+    split = split_daily(products, daily_mg, n_times)
+    if split is None:
+        return None
+    uses = [use for dose in split if dose > 0 for use in products.make(dose)]
+    distinct = len({(u.form, u.strength_mg, u.concentration_mg_ml) for u in uses})
+    pieces = sum(math.ceil(u.quantity or 0.0) if (u.quantity or 0.0) >= 1 else 1 for u in uses)
+    return distinct, pieces

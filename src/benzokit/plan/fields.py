@@ -25,6 +25,7 @@ TAPER_HOLD = "taper.hold_days_after_cut"
 TAPER_OCCUPANCY_SET = "taper.occupancy_set"
 TAPER_EQUIVALENCE = "taper.equivalence_source"
 TAPER_STEPS = "taper.steps"
+TAPER_FINAL_DOSE = "taper.final_dose_fraction"
 
 TITRATION_INDICATION = "titration.indication"
 TITRATION_TARGET = "titration.target_daily_mg"
@@ -34,6 +35,9 @@ TITRATION_PATIENT = "titration.age_y/weight_kg"
 PRODUCTS_MARKET = "products.market"
 PRODUCTS_LIQUID = "products.liquid"
 PRODUCTS_STRENGTHS = "products.strengths_mg"
+PRODUCTS_SUSPENSION = "products.suspension_mg_ml"
+PRODUCTS_DILUTION = "products.dilution"
+PRODUCTS_SYRINGE_STEP = "products.syringe_step_ml"
 
 
 def taper_step(index: int) -> str:

@@ -28,6 +28,8 @@ class ProductUse:
     quantity: float | None = None
     concentration_mg_ml: float | None = None
     volume_ml: float | None = None
+    preparation: str | None = None
+    made_from_tablet_mg: float | None = None
 
     @property
     def dose_mg(self) -> float:
@@ -37,16 +39,24 @@ class ProductUse:
 
     def to_dict(self) -> dict[str, Any]:
         if self.form is ProductForm.LIQUID:
-            return {
+            view: dict[str, Any] = {
                 "form": str(self.form),
                 "concentration_mg_ml": self.concentration_mg_ml,
                 "volume_ml": self.volume_ml,
             }
+            if self.preparation:
+                view["preparation"] = self.preparation
+            if self.made_from_tablet_mg is not None:
+                view["made_from_tablet_mg"] = self.made_from_tablet_mg
+            return view
         return {"form": str(self.form), "strength_mg": self.strength_mg, "quantity": self.quantity}
 
     def describe(self) -> str:
         if self.form is ProductForm.LIQUID:
-            return f"{self.volume_ml:g} mL of {self.concentration_mg_ml:g} mg/mL liquid"
+            if self.made_from_tablet_mg is not None:
+                return f"{self.volume_ml:g} mL of the water mixture ({self.concentration_mg_ml:g} mg/mL)"
+            what = self.preparation or "liquid"
+            return f"{self.volume_ml:g} mL of {self.concentration_mg_ml:g} mg/mL {what}"
         fractions = {0.25: "a quarter of a", 0.5: "half of a", 0.75: "three quarters of a"}
         count = fractions.get(self.quantity or 0.0, f"{self.quantity:g} x")
         form = "ODT" if self.form is ProductForm.ODT else str(self.form)

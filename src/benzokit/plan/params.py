@@ -43,6 +43,12 @@ class SwitchParameters(FrozenModel):
     stage_days: Figure
 
 
+class FinalDose(FrozenModel):
+    """The final dose a taper stops from, as a fraction of its starting dose (a labelled policy)."""
+
+    fraction_of_start: Figure
+
+
 class StrategyParameters(FrozenModel):
     schema_version: int
     data_version: str
@@ -51,6 +57,7 @@ class StrategyParameters(FrozenModel):
     risk: dict[str, RiskPace]
     dose_bands: dict[str, DoseBands]
     diazepam_switch: SwitchParameters
+    final_dose: FinalDose
 
     def citation(self, figure: Figure) -> str:
         return self.sources[figure.source].citation

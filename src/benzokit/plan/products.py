@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from functools import cached_property
+from enum import StrEnum
+from functools import cached_property, lru_cache
 
-from benzokit.drugs.models import Drug, ProductForm
+from benzokit.drugs.models import Drug, Product, ProductForm
 from benzokit.errors import InputError
 from benzokit.plan import fields
 from benzokit.plan.model import ProductUse
@@ -40,14 +41,46 @@ class Unit:
         return self.fraction < 1.0
 
 
+class LiquidKind(StrEnum):
+    """Where a liquid comes from: a marketed solution, a pharmacy's suspension, or a tablet in water."""
+
+    SOLUTION = "oral solution"
+    SUSPENSION = "compounded suspension"
+    DILUTION = "tablet dispersed in water"
+
+
 @dataclass(frozen=True, slots=True)
 class Liquid:
+    """A liquid measured by oral syringe: ``concentration_mg_ml`` in steps of ``resolution_ml``.
+
+    ``max_dose_mg`` limits one administration (a dilution: the tablet dissolved, ``tablet_mg`` in
+    ``volume_ml``); ``keeps`` says how long it keeps and ``source`` where that is from (empty: no
+    source, ask the pharmacist); ``vehicle`` and ``storage`` describe a compounded suspension.
+    """
+
     concentration_mg_ml: float
     resolution_ml: float
+    kind: LiquidKind = LiquidKind.SOLUTION
+    max_dose_mg: float | None = None
+    tablet_mg: float | None = None
+    volume_ml: float | None = None
+    beyond_use_days: float | None = None
+    vehicle: str = ""
+    storage: str = ""
+    source: str = ""
 
     @property
     def step_ug(self) -> int:
         return round(self.concentration_mg_ml * self.resolution_ml * UG_PER_MG)
+
+    @property
+    def max_dose_ug(self) -> int | None:
+        return None if self.max_dose_mg is None else round(self.max_dose_mg * UG_PER_MG)
+
+    def makes(self, ug: int) -> bool:
+        """Whether one administration of ``ug`` µg can be measured from this liquid."""
+        limit = self.max_dose_ug
+        return ug > 0 and ug % self.step_ug == 0 and (limit is None or ug <= limit)
 
 
 @dataclass(frozen=True)
@@ -87,45 +120,66 @@ class ProductSet:
     @property
     def largest_dose_ug(self) -> int | None:
         """The largest single administration the products make (µg); None when a liquid has no limit."""
-        return None if self.liquid is not None else max(self._solid_table)
+        if self.liquid is not None and self.liquid.max_dose_ug is None:
+            return None
+        extra = self.liquid.max_dose_ug if self.liquid is not None else 0
+        return max(self._solid_table) + (extra or 0)
 
     def is_feasible(self, dose_mg: float) -> bool:
-        ug = round(dose_mg * UG_PER_MG)
-        if ug in self._solid_table:
-            return True
-        return self.liquid is not None and ug % self.liquid.step_ug == 0
-
-    def at_or_above(self, dose_mg: float) -> float | None:
-        """The smallest feasible single dose ≥ ``dose_mg`` (None if above every solid combination)."""
-        ug = math.ceil(dose_mg * UG_PER_MG - 1e-6)
-        solids = [k for k in self._solid_table if k >= ug]
-        best = min(solids) if solids else None
-        if self.liquid is not None:
-            step = self.liquid.step_ug
-            liquid_ug = -(-ug // step) * step
-            best = liquid_ug if best is None else min(best, liquid_ug)
-        return None if best is None else best / UG_PER_MG
+        return self._recipe(round(dose_mg * UG_PER_MG)) is not None
 
     def make(self, dose_mg: float) -> tuple[ProductUse, ...]:
-        """The products for one administration of ``dose_mg`` (solids if they can, else liquid)."""
-        ug = round(dose_mg * UG_PER_MG)
-        if ug in self._solid_table:
-            return _group(self._solid_table[ug])
-        if self.liquid is not None and ug % self.liquid.step_ug == 0:
-            volume_ml = round(ug / UG_PER_MG / self.liquid.concentration_mg_ml, 6)
-            return (
+        """The products for one administration of ``dose_mg``: solids alone if they can make it (fewest
+        distinct products, then fewest units), else the liquid alone, else solids and the liquid."""
+        recipe = self._recipe(round(dose_mg * UG_PER_MG))
+        if recipe is None:
+            raise InputError(
+                "dose", f"{dose_mg:g} mg", f"a dose the chosen {self.drug} products can make"
+            )
+        solid_ug, liquid_ug = recipe
+        uses = _group(self._solid_table[solid_ug])
+        if liquid_ug and self.liquid is not None:
+            volume_ml = round(liquid_ug / UG_PER_MG / self.liquid.concentration_mg_ml, 6)
+            uses += (
                 ProductUse(
                     ProductForm.LIQUID,
                     concentration_mg_ml=self.liquid.concentration_mg_ml,
                     volume_ml=volume_ml,
+                    preparation=str(self.liquid.kind),
+                    made_from_tablet_mg=self.liquid.tablet_mg,
                 ),
             )
-        raise InputError(
-            "dose", f"{dose_mg:g} mg", f"a dose the chosen {self.drug} products can make"
-        )
+        return uses
+
+    def _recipe(self, ug: int) -> tuple[int, int] | None:
+        """(solid µg, liquid µg) making one administration of ``ug`` µg, or None."""
+        return _recipe(self, ug)
 
     def needs_liquid(self, dose_mg: float) -> bool:
         return round(dose_mg * UG_PER_MG) not in self._solid_table
+
+    def __hash__(self) -> int:
+        return hash((self.drug, self.units, self.liquid, self.max_units))
+
+
+@lru_cache(maxsize=65536)
+def _recipe(products: ProductSet, ug: int) -> tuple[int, int] | None:
+    if ug in products._solid_table:
+        return ug, 0
+    liquid = products.liquid
+    if liquid is None or ug <= 0:
+        return None
+    if liquid.makes(ug):
+        return 0, ug
+    combos = [
+        (solid, ug - solid)
+        for solid in products._solid_table
+        if 0 < solid < ug and liquid.makes(ug - solid)
+    ]
+    if not combos:
+        return None
+    # the fewest solid units, then the least liquid
+    return min(combos, key=lambda c: (_cost(products._solid_table[c[0]]), c[1]))
 
 
 def _unit_order(unit: Unit) -> tuple[float, int, float]:
@@ -133,13 +187,14 @@ def _unit_order(unit: Unit) -> tuple[float, int, float]:
 
 
 def _cost(combo: tuple[Unit, ...]) -> tuple[int, int, int, int]:
-    """Fewest units, then fewest split pieces, then fewest ODTs, then fewest distinct products."""
-    distinct = len({(u.form, u.strength_mg, u.fraction) for u in combo})
+    """What a pharmacist prefers: fewest distinct products (a strength of a form, split or not), then
+    fewest units, then fewest split pieces, then fewest ODTs."""
+    distinct = len({(u.form, u.strength_mg) for u in combo})
     return (
+        distinct,
         len(combo),
         sum(u.split for u in combo),
         sum(u.form is ProductForm.ODT for u in combo),
-        distinct,
     )
 
 
@@ -166,14 +221,22 @@ def product_set(
     forms: tuple[ProductForm, ...] = (ProductForm.TABLET, ProductForm.ODT, ProductForm.CAPSULE),
     liquid: bool = False,
     strengths_mg: tuple[float, ...] | None = None,
-    resolution_ml: float = DEFAULT_SYRINGE_RESOLUTION_ML,
+    resolution_ml: float | None = None,
     max_units: int = DEFAULT_MAX_UNITS,
+    suspension_mg_ml: float | None = None,
+    dilution: tuple[float, float] | None = None,
 ) -> ProductSet:
-    """The products of ``drug`` to plan with. ``strengths_mg`` restricts solid strengths (must exist)."""
+    """The products of ``drug`` to plan with. ``strengths_mg`` restricts solid strengths (must exist).
+
+    At most one liquid, measured by oral syringe in steps of ``resolution_ml`` (default 0.01 mL):
+    ``liquid`` (the market's lowest-strength marketed solution, else its sourced compounded
+    suspension), ``suspension_mg_ml`` (a compounded suspension at the prescriber's concentration) or
+    ``dilution`` (a tablet of ``(strength mg, volume mL)`` dispersed in water, one dose measured from it).
+    """
     chosen = [
         p
         for p in drug.products
-        if market is None or p.market == market or p.form is ProductForm.LIQUID
+        if p.form is not ProductForm.LIQUID and (market is None or _in_market(p.market, market))
     ]
     available = sorted({s for p in chosen if p.form in forms for s in p.strengths_mg})
     if strengths_mg is not None:
@@ -198,14 +261,16 @@ def product_set(
                 while fraction >= product.smallest_split:
                     units.append(Unit(product.form, strength, fraction))
                     fraction /= 2
-    liquid_product = next((p for p in drug.products if p.form is ProductForm.LIQUID), None)
-    if liquid and liquid_product is None:
-        raise InputError(
-            fields.PRODUCTS_LIQUID,
-            "yes",
-            f"a drug with a liquid product ({drug.name} has none here)",
-        )
-    if not units and not liquid:
+    step_ml = _syringe_step(resolution_ml)
+    chosen_liquid = _chosen_liquid(
+        drug,
+        market,
+        liquid=liquid,
+        suspension_mg_ml=suspension_mg_ml,
+        dilution=dilution,
+        step_ml=step_ml,
+    )
+    if not units and chosen_liquid is None:
         markets = sorted({p.market for p in drug.products if p.form is not ProductForm.LIQUID})
         raise InputError(
             fields.PRODUCTS_MARKET,
@@ -213,8 +278,143 @@ def product_set(
             f"a market with {drug.name} tablets or capsules ({', '.join(markets)}), "
             "or the liquid (the oral solution)",
         )
-    liquid_spec = None
-    if liquid and liquid_product is not None and liquid_product.concentration_mg_ml:
-        liquid_spec = Liquid(liquid_product.concentration_mg_ml, resolution_ml)
     unique = tuple(dict.fromkeys(units))
-    return ProductSet(drug.name, unique, liquid_spec, max_units)
+    return ProductSet(drug.name, unique, chosen_liquid, max_units)
+
+
+def _in_market(product_market: str, market: str) -> bool:
+    """'EU/UK' is sold in the EU and in the UK."""
+    return market in (product_market, *product_market.split("/"))
+
+
+def _syringe_step(resolution_ml: float | None) -> float:
+    if resolution_ml is None:
+        return DEFAULT_SYRINGE_RESOLUTION_ML
+    if not (math.isfinite(resolution_ml) and resolution_ml > 0):
+        raise InputError(
+            fields.PRODUCTS_SYRINGE_STEP,
+            f"{resolution_ml:g} mL",
+            "the smallest graduation of the oral syringe in mL, above 0 (e.g. 0.01 or 0.1)",
+        )
+    return resolution_ml
+
+
+def _chosen_liquid(
+    drug: Drug,
+    market: str | None,
+    *,
+    liquid: bool,
+    suspension_mg_ml: float | None,
+    dilution: tuple[float, float] | None,
+    step_ml: float,
+) -> Liquid | None:
+    asked = [liquid, suspension_mg_ml is not None, dilution is not None]
+    if sum(asked) > 1:
+        raise InputError(
+            fields.PRODUCTS_LIQUID,
+            "more than one liquid",
+            "one liquid: the marketed liquid, a compounded suspension or a tablet dispersed in water",
+        )
+    if suspension_mg_ml is not None:
+        return _suspension(drug, suspension_mg_ml, step_ml)
+    if dilution is not None:
+        return _dilution(drug, market, dilution, step_ml)
+    if not liquid:
+        return None
+    liquids = [p for p in drug.products if p.form is ProductForm.LIQUID]
+    local = [p for p in liquids if market is None or _in_market(p.market, market)]
+    ranked = sorted(
+        local or liquids,
+        key=lambda p: (p.preparation != "commercial", p.concentration_mg_ml or math.inf),
+    )
+    if not ranked:
+        raise InputError(
+            fields.PRODUCTS_LIQUID,
+            "yes",
+            f"a drug with a liquid product ({drug.name} has none here)",
+        )
+    return _liquid_of(ranked[0], step_ml, drug)
+
+
+def _liquid_of(product: Product, step_ml: float, drug: Drug) -> Liquid:
+    concentration = product.concentration_mg_ml or 0.0
+    if product.preparation == "compounded":
+        days = product.beyond_use_days.value if product.beyond_use_days else None
+        source = drug.sources[product.source].citation if product.source in drug.sources else ""
+        return Liquid(
+            concentration,
+            step_ml,
+            LiquidKind.SUSPENSION,
+            beyond_use_days=days,
+            vehicle=product.vehicle,
+            storage=product.storage,
+            source=source if days else "",
+        )
+    return Liquid(concentration, step_ml, LiquidKind.SOLUTION)
+
+
+def _suspension(drug: Drug, concentration_mg_ml: float, step_ml: float) -> Liquid:
+    """A compounded suspension at the prescriber's concentration; its keeping data only where a
+    source studied that concentration."""
+    if not (math.isfinite(concentration_mg_ml) and concentration_mg_ml > 0):
+        raise InputError(
+            fields.PRODUCTS_SUSPENSION,
+            f"{concentration_mg_ml:g} mg/mL",
+            "a concentration above 0 mg/mL, e.g. 0.1mg/ml",
+        )
+    studied = [p for p in drug.products if p.preparation == "compounded"]
+    if not studied:
+        raise InputError(
+            fields.PRODUCTS_SUSPENSION,
+            f"{concentration_mg_ml:g} mg/mL",
+            f"a drug with a sourced compounded suspension ({drug.name} has none in the knowledge "
+            "base); use --dilution (a tablet in water) or the marketed liquid",
+        )
+    same = [p for p in studied if p.concentration_mg_ml == concentration_mg_ml]
+    if same:
+        return _liquid_of(same[0], step_ml, drug)
+    return Liquid(concentration_mg_ml, step_ml, LiquidKind.SUSPENSION, vehicle=studied[0].vehicle)
+
+
+def _dilution(
+    drug: Drug, market: str | None, dilution: tuple[float, float], step_ml: float
+) -> Liquid:
+    """One tablet of ``dilution[0]`` mg dispersed in ``dilution[1]`` mL of water; a dose is measured
+    from it (at most the whole tablet)."""
+    tablet_mg, volume_ml = dilution
+    strengths = sorted(
+        {
+            s
+            for p in drug.products
+            if p.form in (ProductForm.TABLET, ProductForm.ODT)
+            and (market is None or _in_market(p.market, market))
+            for s in p.strengths_mg
+        }
+    )
+    if tablet_mg not in strengths:
+        listed = ", ".join(f"{s:g}" for s in strengths) or "none"
+        raise InputError(
+            fields.PRODUCTS_DILUTION,
+            f"{tablet_mg:g} mg tablet",
+            f"a {drug.name} tablet strength of this market ({listed} mg)",
+        )
+    if not (math.isfinite(volume_ml) and volume_ml > 0):
+        raise InputError(
+            fields.PRODUCTS_DILUTION,
+            f"{volume_ml:g} mL",
+            "a volume of water above 0 mL, e.g. 10 mL",
+        )
+    if step_ml > volume_ml:
+        raise InputError(
+            fields.PRODUCTS_SYRINGE_STEP,
+            f"{step_ml:g} mL",
+            f"a syringe step at most the {volume_ml:g} mL the tablet is dispersed in",
+        )
+    return Liquid(
+        tablet_mg / volume_ml,
+        step_ml,
+        LiquidKind.DILUTION,
+        max_dose_mg=tablet_mg,
+        tablet_mg=tablet_mg,
+        volume_ml=volume_ml,
+    )

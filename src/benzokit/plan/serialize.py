@@ -99,6 +99,8 @@ def _product(data: Mapping[str, Any]) -> ProductUse:
             form,
             concentration_mg_ml=float(data["concentration_mg_ml"]),
             volume_ml=float(data["volume_ml"]),
+            preparation=_optional(data, "preparation", str),
+            made_from_tablet_mg=_optional(data, "made_from_tablet_mg", float),
         )
     return ProductUse(
         form, strength_mg=float(data["strength_mg"]), quantity=float(data["quantity"])

@@ -2,13 +2,15 @@
 
 - ``label``: the label's fixed decrement (clonazepam panic: 0.125 mg bid less every 3 days);
 - ``guideline``: a fraction of the *current* dose every interval (2025 joint guideline; pace by risk);
-- ``hyperbolic``: equal decrements of GABA-A occupancy (Horowitz & Taylor 2019; Maudsley 2024), so the mg
-  steps shrink as the dose falls;
+- ``hyperbolic``: equal decrements of GABA-A occupancy (Horowitz & Taylor 2019; Maudsley 2024), each cut
+  also capped at the pace's fraction of the *current* dose (whichever cut is smaller), so the mg steps
+  shrink as the dose falls;
 - ``diazepam-switch`` and ``custom`` are assembled in ``taper.py``.
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import Protocol
@@ -64,27 +66,55 @@ class FractionOfCurrent:
 
 @dataclass(frozen=True, slots=True)
 class EqualOccupancySteps:
-    """occupancy(d) = d / (d + d50) at steady state; each step lowers it by ``occupancy_step``."""
+    """Hyperbolic: occupancy(d) = d / (d + d50) at steady state; each step lowers it by
+    ``occupancy_step`` *and* cuts at most ``reduction_fraction`` of the current dose.
+
+    The next dose is the larger of the two candidates (the smaller cut), so where equal occupancy steps
+    would be large relative cuts (low doses under a near-linear anchor, high doses under a saturating
+    one) the pace's fraction of the current dose governs and the mg cuts shrink with the dose.
+    """
 
     half_occupancy_daily_mg: float
     occupancy_step: float
+    reduction_fraction: float
     interval_days: int
     name: str = "hyperbolic"
 
     @classmethod
-    def from_first_cut(
-        cls, start_daily_mg: float, first_cut_fraction: float, d50_mg: float, interval_days: int
+    def over_range(
+        cls,
+        start_daily_mg: float,
+        final_daily_mg: float,
+        reduction_fraction: float,
+        d50_mg: float,
+        interval_days: int,
     ) -> EqualOccupancySteps:
-        """Steps sized so that the first one is ``first_cut_fraction`` of the starting dose."""
-        start = occupancy(start_daily_mg, d50_mg)
-        after = occupancy(start_daily_mg * (1.0 - first_cut_fraction), d50_mg)
-        return cls(d50_mg, start - after, interval_days)
+        """Steps dividing the occupancy from ``start_daily_mg`` down to ``final_daily_mg`` (mg/day)
+        into as many equal parts as the pace (``reduction_fraction`` of the current dose per cut)
+        needs to cover the same range."""
+        cuts = max(
+            1,
+            math.ceil(math.log(final_daily_mg / start_daily_mg) / math.log1p(-reduction_fraction)),
+        )
+        span = occupancy(start_daily_mg, d50_mg) - occupancy(final_daily_mg, d50_mg)
+        return cls(d50_mg, span / cuts, reduction_fraction, interval_days)
 
-    def ideal_next(self, current_daily_mg: float) -> float:
+    def occupancy_next(self, current_daily_mg: float) -> float:
+        """The dose (mg/day) one equal occupancy step below ``current_daily_mg``."""
         target = occupancy(current_daily_mg, self.half_occupancy_daily_mg) - self.occupancy_step
         if target <= 0:
             return 0.0
         return self.half_occupancy_daily_mg * target / (1.0 - target)
+
+    def ideal_next(self, current_daily_mg: float) -> float:
+        capped = current_daily_mg * (1.0 - self.reduction_fraction)
+        return max(self.occupancy_next(current_daily_mg), capped)
+
+    def occupancy_binds(self, current_daily_mg: float) -> bool:
+        """Whether the equal occupancy step (not the pace cap) sets the cut from ``current_daily_mg``."""
+        return self.occupancy_next(current_daily_mg) > current_daily_mg * (
+            1.0 - self.reduction_fraction
+        )
 
 
 def occupancy(daily_mg: float, d50_mg: float) -> float:

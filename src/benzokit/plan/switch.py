@@ -11,7 +11,12 @@ from dataclasses import dataclass, replace
 from benzokit.drugs.models import Drug
 from benzokit.errors import InputError
 from benzokit.plan import fields
-from benzokit.plan.daily import administrations, feasible_daily_at_or_above
+from benzokit.plan.daily import (
+    administrations,
+    feasible_daily_at_most,
+    feasible_daily_at_or_above,
+    require_feasible,
+)
 from benzokit.plan.model import Plan, Step, SwitchTerms
 from benzokit.plan.params import StrategyParameters
 from benzokit.plan.products import ProductSet
@@ -72,23 +77,50 @@ def switch_plan(
     stages = int(params.stages.require("diazepam_switch.stages"))
     stage_days = int(params.stage_days.require("diazepam_switch.stage_days"))
     start = settings.start_daily_mg
+    n_times = len(settings.times)
+    require_feasible(products, start, n_times, fields.TAPER_FROM)
     steps: list[Step] = []
+    rounded: list[Finding] = []
     diazepam_daily = 0.0
+    before = start  # the combined daily dose before each stage, in mg of the original drug
     for k in range(1, stages + 1):
         remaining = start * (1 - k / stages)
         original = (
-            feasible_daily_at_or_above(products, remaining, len(settings.times))
+            feasible_daily_at_or_above(products, remaining, n_times) or start
             if remaining > 0
             else 0.0
         )
         wanted = start * ratio * k / stages
-        diazepam_daily = _diazepam_daily(diazepam_products, wanted, start, len(settings.times))
+        budget = (before - original) * ratio  # never more in total than the stage before
+        diazepam_daily = feasible_daily_at_most(diazepam_products, min(wanted, budget), n_times)
+        if k == stages and diazepam_daily <= 0:
+            # nothing at or below the budget: the products cannot switch without raising the total
+            diazepam_daily = _diazepam_daily(diazepam_products, wanted, start, n_times)
+            rounded.append(_raises(k, diazepam_daily, before, ratio, day=(k - 1) * stage_days))
+        elif diazepam_daily < wanted - 1e-9:
+            rounded.append(
+                _rounded_down(
+                    k,
+                    wanted,
+                    diazepam_daily,
+                    day=(k - 1) * stage_days,
+                    before_mg=before,
+                    original_mg=original,
+                    ratio=ratio,
+                    guideline=guideline,
+                )
+            )
         doses = (
-            *(administrations(products, original or 0.0, settings.times) if original else ()),
-            *administrations(diazepam_products, diazepam_daily, settings.times),
+            *(administrations(products, original, settings.times) if original else ()),
+            *(
+                administrations(diazepam_products, diazepam_daily, settings.times)
+                if diazepam_daily
+                else ()
+            ),
         )
         day = (k - 1) * stage_days
         steps.append(Step(day, day + stage_days, doses, note=f"cross-over stage {k} of {stages}"))
+        before = original + diazepam_daily / ratio
     offset = stages * stage_days
     taper = taper_plan(
         diazepam.drug,
@@ -115,14 +147,54 @@ def switch_plan(
         drug=drug.name,
         strategy="diazepam-switch",
         steps=tuple(steps),
-        findings=sort_findings([finding, *taper.findings]),
+        findings=sort_findings([finding, *rounded, *taper.findings]),
         start_daily_mg=start,
         switch=SwitchTerms(ratio, used, (low, high), stages, stage_days),
     )
 
 
+def _rounded_down(
+    stage: int,
+    wanted_mg: float,
+    given_mg: float,
+    *,
+    day: int,
+    before_mg: float,
+    original_mg: float,
+    ratio: float,
+    guideline: PaceRule,
+) -> Finding:
+    """A cross-over stage with less diazepam than its equivalent, so the total does not rise."""
+    total = original_mg + given_mg / ratio
+    fall = 1.0 - total / before_mg
+    severity = Severity.WARNING if fall > guideline.fraction + 1e-9 else Severity.INFO
+    return Finding(
+        "PLAN-SWITCH-ROUNDED",
+        severity,
+        f"Cross-over stage {stage}: the diazepam products make {given_mg:g} mg/day, not the "
+        f"{wanted_mg:g} mg/day of the equivalence, so that the total (in equivalents) does not rise; "
+        f"it falls by {fall:.0%} at this stage.",
+        guideline.source,
+        "a diazepam liquid (or a split tablet) lets the cross-over keep the total dose",
+    ).with_numbers(day=day, from_mg=before_mg, to_mg=total, fraction=fall)
+
+
+def _raises(stage: int, given_mg: float, before_mg: float, ratio: float, *, day: int) -> Finding:
+    """The last cross-over stage above the total before it: the products can do no better."""
+    total = given_mg / ratio
+    return Finding(
+        "PLAN-SWITCH-RAISES",
+        Severity.WARNING,
+        f"Cross-over stage {stage}: the smallest diazepam dose the products make ({given_mg:g} "
+        f"mg/day) is more, in equivalents ({total:g} mg/day), than the {before_mg:g} mg/day before "
+        "it: these products cannot make the switch without raising the total dose.",
+        "benzokit product feasibility",
+        "use a diazepam liquid, or taper the current drug directly",
+    ).with_numbers(day=day, from_mg=before_mg, to_mg=total)
+
+
 def _diazepam_daily(products: ProductSet, wanted_mg: float, start_mg: float, n_times: int) -> float:
-    """The smallest diazepam daily dose (mg) ≥ ``wanted_mg`` the products make; else an InputError."""
+    """The smallest diazepam daily dose (mg) >= ``wanted_mg`` the products make; else an InputError."""
     daily = feasible_daily_at_or_above(products, wanted_mg, n_times)
     if daily is None:
         raise InputError(

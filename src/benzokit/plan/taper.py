@@ -6,10 +6,16 @@ products cannot make any dose between the ideal and the current one, the step is
 next lower feasible dose is used and a finding says so (and that a liquid would allow the smaller step).
 Guideline-paced strategies also never reduce faster than the guideline pace (a
 :class:`~benzokit.safety.pace.PaceRule`, passed in: the same rule the safety checks judge plans by).
+
+A plan that ends at zero never falls to zero from a step: it walks down to a *final dose* — at most
+``final_dose_fraction`` of the starting dose, or the smallest daily dose the products make when they
+cannot go that low (never above the drug's smallest solid unit when the products can go lower) — and
+the stop from there is stated as the final step (``PLAN-FINAL-STEP``).
 """
 
 from __future__ import annotations
 
+import math
 from dataclasses import dataclass, replace
 from datetime import date
 
@@ -18,18 +24,25 @@ from benzokit.errors import InputError
 from benzokit.plan import fields
 from benzokit.plan.daily import (
     administrations,
+    feasible_daily_at_most,
     feasible_daily_at_or_above,
     feasible_daily_below,
     require_feasible,
+    simplest_daily,
 )
 from benzokit.plan.model import Plan, Step, StepKind
-from benzokit.plan.products import ProductSet
+from benzokit.plan.products import UG_PER_MG, LiquidKind, ProductSet
 from benzokit.plan.strategies import Pace
 from benzokit.safety.findings import Finding, Severity, sort_findings
 from benzokit.safety.pace import DoseSpan, PaceRule
+from benzokit.safety.schedule import smallest_product_dose_mg
 from benzokit.units import ClockTime
 
 MAX_STEPS = 400
+SIMPLER_DOSE_SHARE_OF_CUT = 0.5
+"""A planner policy, not a clinical figure: a cut may be made smaller for a simpler day of products
+(fewer distinct products, then fewer pieces) as long as it keeps at least this share of the cut the
+strategy allows."""
 EPSILON_MG = 1e-9
 
 
@@ -46,6 +59,25 @@ class TaperSettings:
     risk: str | None = None
     products_market: str | None = None
     liquid: bool | None = None
+    final_dose_fraction: float = 0.05
+    final_dose_source: str = ""
+
+
+def final_dose_limit_mg(drug: Drug, products: ProductSet, settings: TaperSettings) -> float:
+    """The largest daily dose (mg/day) a plan stops from: ``final_dose_fraction`` of the start, but
+    never below the smallest daily dose the products make, nor (when the products can go lower)
+    above the drug's smallest solid unit, the most the safety checks accept a stop from."""
+    smallest = smallest_daily_mg(products, len(settings.times))
+    wanted_ug = math.floor(
+        settings.final_dose_fraction * settings.start_daily_mg * UG_PER_MG + 1e-6
+    )
+    wanted = wanted_ug / UG_PER_MG  # whole micrograms, rounded down
+    return max(smallest, min(wanted, smallest_product_dose_mg(drug) or wanted))
+
+
+def smallest_daily_mg(products: ProductSet, n_times: int) -> float:
+    """The smallest non-zero daily dose (mg/day) the products make over ``n_times`` doses."""
+    return feasible_daily_at_or_above(products, 1.0 / UG_PER_MG, n_times) or math.inf
 
 
 def _allows_cut(
@@ -64,6 +96,26 @@ def _allows_cut(
             break
         end = start
     return guideline.is_satisfied_by(recent[::-1], after=[DoseSpan(day, day + 1, daily_mg)])
+
+
+def _next_daily(products: ProductSet, ideal: float, current: float, n_times: int) -> float | None:
+    """The smallest feasible daily dose at or above ``ideal`` (None: none), or a simpler day of
+    products that keeps at least :data:`SIMPLER_DOSE_SHARE_OF_CUT` of that cut."""
+    nxt = feasible_daily_at_or_above(products, ideal, n_times)
+    if nxt is None or nxt >= current - EPSILON_MG:
+        return nxt
+    kept = nxt + (current - nxt) * (1.0 - SIMPLER_DOSE_SHARE_OF_CUT)
+    return simplest_daily(products, nxt, min(kept, current - EPSILON_MG), n_times)
+
+
+def _first_day_allowing(
+    guideline: PaceRule, history: list[tuple[int, float]], day: int, daily_mg: float
+) -> int:
+    """The first day from ``day`` on which the window allows going to ``daily_mg`` (the current
+    step lasts longer until then)."""
+    while not _allows_cut(guideline, history, day, daily_mg):
+        day += 1
+    return day
 
 
 def taper_plan(
@@ -89,35 +141,40 @@ def taper_plan(
     findings: list[Finding] = []
     history: list[tuple[int, float]] = [(-10_000, settings.start_daily_mg)]
     current, day = settings.start_daily_mg, 0
+    stops = settings.target_daily_mg <= 0
+    final_limit = final_dose_limit_mg(drug, products, settings) if stops else 0.0
+    # never below the final dose on the way down (a fixed decrement reaching zero goes to it)
+    floor = (
+        feasible_daily_at_most(products, final_limit, n_times)
+        if stops
+        else settings.target_daily_mg
+    )
     while current > settings.target_daily_mg + EPSILON_MG:
+        if stops and current <= final_limit + EPSILON_MG:
+            break  # the final dose: the stop is made from here
         if len(steps) >= MAX_STEPS:
             raise InputError(
                 fields.TAPER_STRATEGY,
                 pace.name,
                 f"a pace that reaches the target within {MAX_STEPS} steps",
             )
-        ideal = max(pace.ideal_next(current), settings.target_daily_mg)
+        ideal = max(pace.ideal_next(current), floor)
         if settings.window_limit:
             # never more than the guideline allows in one cut
             ideal = max(ideal, guideline.lowest_cut_mg(current))
-        nxt = feasible_daily_at_or_above(products, ideal, n_times)
+        nxt = _next_daily(products, ideal, current, n_times)
         if (
             nxt is not None
             and settings.window_limit
             and nxt >= guideline.lowest_cut_mg(current) - EPSILON_MG
         ):
-            while not _allows_cut(guideline, history, day, nxt):
-                day += 1  # wait until the window allows this cut (the current step lasts longer)
+            day = _first_day_allowing(guideline, history, day, nxt)
             if steps and day > steps[-1].end_day:
                 steps[-1] = replace(steps[-1], end_day=day)
         if nxt is None or nxt >= current - EPSILON_MG:
-            nxt = max(feasible_daily_below(products, current, n_times), settings.target_daily_mg)
-            findings.append(
-                _product_limited(products, current, nxt, ideal, day=day, guideline=guideline)
-            )
-        doses = administrations(products, nxt, settings.times) if nxt > 0 else ()
-        if nxt <= EPSILON_MG:
-            break
+            nxt = max(feasible_daily_below(products, current, n_times), floor)
+            findings.append(_product_limited(current, nxt, ideal, day=day, guideline=guideline))
+        doses = administrations(products, nxt, settings.times)
         steps.append(Step(day, day + pace.interval_days, doses))
         history.append((day, nxt))
         day += pace.interval_days
@@ -129,9 +186,11 @@ def taper_plan(
             )
             day += settings.hold_days_after_cut
         current = nxt
-    if not steps:  # already at the last step: keep it for one interval, then stop
+    if not steps:  # already at the final dose: keep it for one interval, then stop
         doses = administrations(products, settings.start_daily_mg, settings.times)
         steps.append(Step(0, pace.interval_days, doses, note="final step, then stop"))
+    if stops:
+        findings.append(_final_step(products, settings, steps[-1], n_times))
     findings = _summarise_product_limits(findings)
     findings.extend(_liquid_notes(products, steps))
     return Plan(
@@ -151,7 +210,6 @@ def taper_plan(
 
 
 def _product_limited(
-    products: ProductSet,
     current: float,
     nxt: float,
     ideal: float,
@@ -160,21 +218,11 @@ def _product_limited(
     guideline: PaceRule,
 ) -> Finding:
     cut = (current - nxt) / current
-    final = nxt == 0.0
-    what = "stop" if final else f"{nxt:g} mg/day"
     message = (
         f"Day {day}: the products cannot make a dose between {ideal:g} and {current:g} mg/day, so the "
-        f"step goes from {current:g} mg/day to {what} (a {cut:.0%} cut)."
+        f"step goes from {current:g} mg/day to {nxt:g} mg/day (a {cut:.0%} cut)."
     )
-    if final and current <= products.smallest_dose_mg + EPSILON_MG:
-        return Finding(
-            "PLAN-FINAL-STEP",
-            Severity.INFO,
-            message + " This is the final step, from the smallest dose the products make.",
-            guideline.source,
-            "a liquid (oral solution or drops) allows smaller final steps",
-        ).with_numbers(day=day, from_mg=current, to_mg=nxt, fraction=cut)
-    severity = Severity.WARNING if cut > guideline.fraction else Severity.INFO
+    severity = Severity.WARNING if cut > guideline.fraction + EPSILON_MG else Severity.INFO
     return Finding(
         "PLAN-PRODUCT-LIMITED",
         severity,
@@ -182,6 +230,32 @@ def _product_limited(
         guideline.source,
         "consider a liquid or a compounded dose for smaller steps",
     ).with_numbers(day=day, from_mg=current, to_mg=nxt, fraction=cut)
+
+
+def _final_step(products: ProductSet, settings: TaperSettings, last: Step, n_times: int) -> Finding:
+    """The stop, stated: from the last step's dose (the final dose) to zero on the plan's last day."""
+    final = last.daily_dose_mg()
+    share = final / settings.start_daily_mg
+    smallest = final <= smallest_daily_mg(products, n_times) + EPSILON_MG
+    why = (
+        f"the smallest daily dose the chosen products make ({share:.0%} of the starting dose)"
+        if smallest and share > settings.final_dose_fraction + EPSILON_MG
+        else f"{share:.1%} of the starting {settings.start_daily_mg:g} mg/day (final dose: at most "
+        f"{settings.final_dose_fraction:.0%} of the start)"
+    )
+    action = (
+        "a liquid (oral solution, compounded suspension or a tablet dispersed in water) allows a "
+        "smaller final dose"
+        if smallest and share > settings.final_dose_fraction + EPSILON_MG
+        else "stop only when the final dose has been tolerated; pause first if withdrawal symptoms persist"
+    )
+    return Finding(
+        "PLAN-FINAL-STEP",
+        Severity.INFO,
+        f"Day {last.end_day}: the final step, the stop from {final:g} mg/day, {why}.",
+        settings.final_dose_source or "benzokit planner",
+        action,
+    ).with_numbers(day=last.end_day, from_mg=final, to_mg=0.0, fraction=1.0)
 
 
 def _summarise_product_limits(findings: list[Finding]) -> list[Finding]:
@@ -205,19 +279,27 @@ def _summarise_product_limits(findings: list[Finding]) -> list[Finding]:
     return kept
 
 
+_LIQUID_ACTION = {
+    LiquidKind.SOLUTION: "check the marketed liquid is available where the patient lives",
+    LiquidKind.SUSPENSION: "a pharmacy compounds the suspension; the handout says how it keeps",
+    LiquidKind.DILUTION: "the patient disperses a tablet in water for each dose; the handout says how",
+}
+
+
 def _liquid_notes(products: ProductSet, steps: list[Step]) -> list[Finding]:
     using = [s for s in steps if any(products.needs_liquid(a.dose_mg) for a in s.doses)]
-    if not using:
+    liquid = products.liquid
+    if not using or liquid is None:
         return []
     first = using[0]
     return [
         Finding(
             "PLAN-LIQUID",
             Severity.INFO,
-            f"From day {first.start_day} ({first.daily_dose_mg():g} mg/day) doses need the liquid "
-            f"({products.liquid.concentration_mg_ml if products.liquid else 0:g} mg/mL) measured "
-            f"with an oral syringe.",
-            "benzokit product feasibility",
-            "check the liquid is available; in the US it must be compounded or imported",
+            f"From day {first.start_day} ({first.daily_dose_mg():g} mg/day) doses need the "
+            f"{liquid.kind} ({liquid.concentration_mg_ml:g} mg/mL) measured with an oral syringe "
+            f"in steps of {liquid.resolution_ml:g} mL.",
+            liquid.source or "benzokit product feasibility",
+            _LIQUID_ACTION[liquid.kind],
         )
     ]

@@ -76,12 +76,14 @@ def _unpack(step: StepLike, drug: str) -> tuple[float, float, float]:
 
 
 def smallest_product_dose_mg(drug: Drug) -> float:
-    """The smallest dose (mg) a solid product of the drug can give: strength x smallest split.
+    """The smallest dose (mg) a solid product of the drug can give: its smallest whole strength, or
+    a scored strength split as far as the label allows (``smallest_split``), whichever is smaller.
 
-    Liquids are left out: the knowledge base does not hold the smallest measurable volume.
+    Only scored strengths are split (as the planner splits them). Liquids are left out: the smallest
+    measurable volume is the prescriber's choice of syringe, not a property of the drug.
     """
     doses = [
-        min(p.strengths_mg) * p.smallest_split
+        min(*p.strengths_mg, min(p.scored_strengths_mg, default=math.inf) * p.smallest_split)
         for p in drug.products
         if p.form is not ProductForm.LIQUID and p.strengths_mg
     ]
@@ -122,30 +124,34 @@ def check_spans(
 def pace_findings(
     drug: Drug, spans: tuple[DoseSpan, ...], rules: RuleSet, pace: PaceRule
 ) -> list[Finding]:
-    """``rules.taper_rate`` when the worst fall in any window is faster than ``pace``.
+    """One ``rules.taper_rate`` per change faster than ``pace``: for each step, the worst fall into it
+    from the doses of the window before it (day, from, to and fraction as fields).
 
     Falls to zero are judged by the abrupt-stop rule, not here.
     """
-    fall = pace.worst_fall(spans)
-    if fall is None or pace.allows(fall):
-        return []
     rule = rules.rules["taper_rate"]
-    finding = rule.finding(
-        rules.citation(rule.source, drug),
-        percent=fall.fraction * 100,
-        window_days=pace.window_days,
-        from_mg=fall.from_mg,
-        from_day=fall.from_day,
-        to_mg=fall.to_mg,
-        to_day=fall.to_day,
-        max_percent=pace.fraction * 100,
-        pace=str(pace),
-    )
-    return [
-        finding.with_numbers(
-            day=fall.to_day, from_mg=fall.from_mg, to_mg=fall.to_mg, fraction=fall.fraction
+    findings: list[Finding] = []
+    for index in range(1, len(spans)):
+        fall = pace.worst_fall(spans[:index], after=spans[index : index + 1])
+        if fall is None or pace.allows(fall):
+            continue
+        finding = rule.finding(
+            rules.citation(rule.source, drug),
+            percent=fall.fraction * 100,
+            window_days=pace.window_days,
+            from_mg=fall.from_mg,
+            from_day=fall.from_day if fall.from_day >= 0 else f"{fall.from_day} (before the plan)",
+            to_mg=fall.to_mg,
+            to_day=fall.to_day,
+            max_percent=pace.fraction * 100,
+            pace=str(pace),
         )
-    ]
+        findings.append(
+            finding.with_numbers(
+                day=fall.to_day, from_mg=fall.from_mg, to_mg=fall.to_mg, fraction=fall.fraction
+            )
+        )
+    return findings
 
 
 def _stops(
