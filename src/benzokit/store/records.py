@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from benzokit.monitor.course import ChangeKind, Course, Pause, PlanVersion
 from benzokit.monitor.records import (
@@ -390,22 +390,50 @@ def add_checkin(
     return _checkin(row)
 
 
+_IN_CHUNK = 900  # ids per IN list (well under every backend's limit of bound parameters)
+
+
+def _scores_of(session: Session, checkin_ids: list[int]) -> dict[int, tuple[ScaleScore, ...]]:
+    """The scale scores of each check-in (check-in id -> scores in saved order), read as plain rows."""
+    found: dict[int, list[ScaleScore]] = {}
+    columns = [getattr(ScaleScoreRow, name) for name in _SCORE_FIELDS]
+    for start in range(0, len(checkin_ids), _IN_CHUNK):
+        query = (
+            select(ScaleScoreRow.checkin_id, ScaleScoreRow.answers, *columns)
+            .where(ScaleScoreRow.checkin_id.in_(checkin_ids[start : start + _IN_CHUNK]))
+            .order_by(ScaleScoreRow.id)
+        )
+        for row in session.execute(query):
+            found.setdefault(row.checkin_id, []).append(
+                ScaleScore(
+                    **_copied(row, _SCORE_FIELDS),
+                    answers=tuple((str(i), int(v)) for i, v in row.answers["items"]),
+                )
+            )
+    return {ident: tuple(scores) for ident, scores in found.items()}
+
+
 def checkins(
     session: Session, patient_id: int, *, since: datetime | None = None, latest: int | None = None
 ) -> list[CheckIn]:
-    """Check-ins oldest first, with their scores in one query: all, those from ``since`` on, and at
-    most the ``latest`` ones."""
+    """Check-ins oldest first, with their scores: all, those from ``since`` on, and at most the
+    ``latest`` ones. Read as plain rows (no ORM objects: a year of history is hundreds of rows), the
+    scores in one more query per 900 check-ins."""
     query = (
-        select(CheckInRow)
+        select(CheckInRow.id, *(getattr(CheckInRow, name) for name in _CHECKIN_FIELDS))
         .where(CheckInRow.patient_id == patient_id)
-        .options(selectinload(CheckInRow.scores))
         .order_by(CheckInRow.recorded_at.desc(), CheckInRow.id.desc())
     )
     if since is not None:
         query = query.where(CheckInRow.recorded_at >= since)
     if latest is not None:
         query = query.limit(latest)
-    return [_checkin(r) for r in reversed(session.scalars(query).all())]
+    rows = session.execute(query).all()
+    scores = _scores_of(session, [row.id for row in rows])
+    return [
+        CheckIn(**_copied(row, _CHECKIN_FIELDS), scales=scores.get(row.id, ()), id=row.id)
+        for row in reversed(rows)
+    ]
 
 
 def last_checkin_at(session: Session, patient_id: int) -> datetime | None:
