@@ -41,11 +41,13 @@ FAST_TESTS = not (slow or e2e or postgres or dask or browser)
 test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q -m "$(FAST_TESTS)"
 
-## bench: the benchmarks (figures and ratios printed; not part of the test suite)
+## bench: the benchmarks (figures and ratios printed; not part of the test suite). The load
+## benchmark needs PostgreSQL (source .ci/services.sh; start_postgres) and takes about 3 minutes
 bench: $(STAMP)
 	$(BIN)/python benchmarks/pk_engine.py
 	$(BIN)/python benchmarks/population.py
 	$(BIN)/python benchmarks/service.py
+	$(BIN)/python benchmarks/load.py
 
 clean:
 	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache demo-output test-artifacts

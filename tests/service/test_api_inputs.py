@@ -301,13 +301,14 @@ def test_unknown_patient_is_404(alex: Signed, rivera: Signed, unchanged: None) -
 
 
 @pytest.mark.parametrize("ident", ["0", "-1", str(2**31), str(2**63), "9" * 30])
-def test_patient_id_out_of_any_range_is_404(
+def test_id_out_of_any_range_is_refused(
     alex: Signed, rivera: Signed, unchanged: None, ident: str
 ) -> None:
-    """Ids past the database's integer range are just not found (they used to be a 500)."""
-    refused(alex.get(f"/api/v1/patients/{ident}"), 404)
-    refused(rivera.get(f"/api/v1/patients/{ident}/alerts"), 404)
-    refused(rivera.post(f"/api/v1/alerts/{ident}/acknowledge"), 404)
+    """Ids past the database's integer range are refused as the API declares them (1 to 2**31 - 1;
+    they used to be a 500); the page does not know such a record."""
+    refused(alex.get(f"/api/v1/patients/{ident}"), 422, "patient_id")
+    refused(rivera.get(f"/api/v1/patients/{ident}/alerts"), 422, "patient_id")
+    refused(rivera.post(f"/api/v1/alerts/{ident}/acknowledge"), 422, "alert_id")
     page = rivera.get(f"/clinic/patients/{ident}")
     assert page.status_code == 404
 

@@ -28,6 +28,7 @@ import threading
 import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -36,7 +37,16 @@ import pytest
 from sqlalchemy import select
 
 from benzokit.store.db import Database
-from benzokit.store.tables import AlertRow, AuditRow, CheckInRow, PatientRow, ScaleScoreRow, User
+from benzokit.store.tables import (
+    AlertRow,
+    AuditRow,
+    CheckInRow,
+    DoseLogRow,
+    PatientRow,
+    PlanVersionRow,
+    ScaleScoreRow,
+    User,
+)
 
 BENZOKIT = Path(sys.executable).parent / "benzokit"
 STARTUP_TIMEOUT_S = 45.0
@@ -332,5 +342,235 @@ def test_kill_during_checkin_burst_keeps_every_acknowledged_checkin(server: Serv
     # one audit row per saved check-in: written in the same transaction, or not at all
     assert audited == len(rows), (audited, len(rows))
 
+    server.stop()
+    assert "Traceback" not in server.output(), server.output()
+
+
+# ----------------------------------------------------------------------------- doses and plan changes
+
+DOSE_THREADS = 6
+DOSES_BEFORE_KILL = 30
+PLAN_CHANGES_BEFORE_KILL = 2
+
+
+@dataclass
+class Writes:
+    """A burst of dose confirmations (patient threads, each with a client token) and plan changes
+    (one clinician thread: slowing, each with its own reason), and what the clients saw."""
+
+    url: str
+    patient_id: int
+    patient: tuple[dict[str, str], str]  # cookies, CSRF token
+    clinician: tuple[dict[str, str], str]
+    slots: list[tuple[str, str, str]]  # (day, time, drug) of yesterday's planned doses
+    lock: threading.Lock = field(default_factory=threading.Lock)
+    stop: threading.Event = field(default_factory=threading.Event)
+    doses_sent: dict[str, dict[str, Any]] = field(default_factory=dict)
+    doses_acknowledged: dict[str, dict[str, Any]] = field(default_factory=dict)
+    doses_cut_off: list[str] = field(default_factory=list)
+    changes_acknowledged: dict[str, dict[str, Any]] = field(default_factory=dict)  # reason -> body
+    refused: list[tuple[str, int, str]] = field(default_factory=list)
+    in_flight: int = 0
+
+    def enough(self) -> bool:
+        with self.lock:
+            return (
+                len(self.doses_acknowledged) >= DOSES_BEFORE_KILL
+                and len(self.changes_acknowledged) >= PLAN_CHANGES_BEFORE_KILL
+            )
+
+    def _client(self, who: tuple[dict[str, str], str]) -> httpx.Client:
+        cookies, csrf = who
+        return httpx.Client(
+            base_url=self.url,
+            cookies=cookies,
+            headers={"X-CSRF-Token": csrf},
+            timeout=REQUEST_TIMEOUT,
+        )
+
+    def _post(self, client: httpx.Client, url: str, body: dict[str, Any]) -> Any:
+        with self.lock:
+            self.in_flight += 1
+        try:
+            return client.post(url, json=body)
+        except httpx.TransportError:
+            return None
+        finally:
+            with self.lock:
+                self.in_flight -= 1
+
+    def doses(self, thread: int) -> None:
+        with self._client(self.patient) as client:
+            for number in range(MAX_PER_THREAD):
+                if self.stop.is_set():
+                    return
+                token = f"dose-t{thread}-n{number:04d}"
+                day, at, drug = self.slots[number % len(self.slots)]
+                status = "missed" if number % 3 == 0 else "taken"
+                body = {"day": day, "time": at, "drug": drug, "status": status}
+                body |= {"client_token": token, "note": f"burst dose {token}"}
+                with self.lock:
+                    self.doses_sent[token] = body
+                response = self._post(client, f"/api/v1/patients/{self.patient_id}/doses", body)
+                with self.lock:
+                    if response is None:
+                        self.doses_cut_off.append(token)
+                        return
+                    if response.status_code == 201:
+                        self.doses_acknowledged[token] = response.json()["dose"]
+                    else:
+                        self.refused.append((token, response.status_code, response.text[:300]))
+
+    def plan_changes(self) -> None:
+        with self._client(self.clinician) as client:
+            for number in range(MAX_PER_THREAD):
+                if self.stop.is_set():
+                    return
+                reason = f"burst slowing {number:04d}"
+                url = f"/api/v1/patients/{self.patient_id}/plan/slow"
+                response = self._post(client, url, {"factor": 1.05, "reason": reason})
+                with self.lock:
+                    if response is None:
+                        return
+                    if response.status_code == 200:
+                        self.changes_acknowledged[reason] = response.json()
+                    else:
+                        self.refused.append((reason, response.status_code, response.text[:300]))
+
+
+def sign_in_as(url: str, username: str, password: str) -> tuple[dict[str, str], str]:
+    with httpx.Client(base_url=url, timeout=REQUEST_TIMEOUT) as client:
+        response = client.post("/api/v1/session", json={"username": username, "password": password})
+        assert response.status_code == 200, response.text
+        return dict(client.cookies), response.json()["csrf_token"]
+
+
+def yesterdays_slots(url: str, patient: tuple[dict[str, str], str], patient_id: int) -> Any:
+    with httpx.Client(base_url=url, cookies=patient[0], timeout=REQUEST_TIMEOUT) as client:
+        today = client.get(f"/api/v1/patients/{patient_id}/today").json()["day"]
+        day = (date.fromisoformat(today) - timedelta(days=1)).isoformat()
+        found = client.get(f"/api/v1/patients/{patient_id}/today", params={"day": day})
+        assert found.status_code == 200, found.text
+        return [(s["day"], s["time"], s["drug"]) for s in found.json()["slots"]]
+
+
+def test_kill_during_dose_and_plan_burst_keeps_every_acknowledged_write(server: Server) -> None:
+    server.start()
+    _, _, patient_id = sign_in(server.url)
+    patient = sign_in_as(server.url, "alex", "demo-patient-alex")
+    clinician = sign_in_as(server.url, "dr.rivera", "demo-clinician")
+    slots = yesterdays_slots(server.url, patient, patient_id)
+    assert slots, "alex has planned doses yesterday"
+    before = Database(server.database, run_migrations=False)
+    try:
+        with before.transaction() as session:
+            versions_before = len(
+                session.scalars(
+                    select(PlanVersionRow.id).where(PlanVersionRow.patient_id == patient_id)
+                ).all()
+            )
+    finally:
+        before.dispose()
+    writes = Writes(server.url, patient_id, patient, clinician, slots)
+    threads = [
+        threading.Thread(target=writes.doses, args=(n,), daemon=True) for n in range(DOSE_THREADS)
+    ]
+    threads.append(threading.Thread(target=writes.plan_changes, daemon=True))
+    for thread in threads:
+        thread.start()
+    deadline = time.monotonic() + BURST_TIMEOUT_S * 2
+    while not writes.enough() and time.monotonic() < deadline and not writes.refused:
+        time.sleep(0.05)  # polling for the burst to reach its size, not standing in for a check
+    with writes.lock:
+        in_flight_at_kill = writes.in_flight
+        server.kill()
+    writes.stop.set()
+    for thread in threads:
+        thread.join(timeout=JOIN_TIMEOUT_S)
+        assert not thread.is_alive(), "a burst thread still running after the kill"
+    assert not writes.refused, f"writes refused before the crash: {writes.refused[:5]}"
+    assert writes.enough(), f"burst too small before the kill\n{server.output()}"
+    assert in_flight_at_kill > 0, "the server was killed with no request in flight"
+
+    # --- restart; the rows straight from the database, before any retry ---
+    server.start()
+    db = Database(server.database, run_migrations=False)
+    try:
+        with db.transaction() as session:
+            doses = {
+                r.client_token: r
+                for r in session.scalars(
+                    select(DoseLogRow).where(DoseLogRow.patient_id == patient_id)
+                )
+                if r.client_token is not None
+            }
+            versions = session.scalars(
+                select(PlanVersionRow)
+                .where(PlanVersionRow.patient_id == patient_id)
+                .order_by(PlanVersionRow.number)
+            ).all()
+            audited = {
+                what: len(
+                    session.scalars(
+                        select(AuditRow.id).where(
+                            AuditRow.patient_id == patient_id,
+                            AuditRow.action == "write",
+                            AuditRow.what == what,
+                        )
+                    ).all()
+                )
+                for what in ("dose", "plan")
+            }
+    finally:
+        db.dispose()
+    for token, shown in writes.doses_acknowledged.items():
+        row = doses.get(token)
+        assert row is not None, f"acknowledged dose confirmation {token} lost in the crash"
+        sent = writes.doses_sent[token]
+        assert row.id == shown["id"], token
+        assert (str(row.day), row.time, row.drug, row.status, row.note) == (
+            sent["day"],
+            sent["time"],
+            sent["drug"],
+            sent["status"],
+            sent["note"],
+        ), token
+    assert set(doses) <= set(writes.doses_sent), "a dose confirmation nobody sent"
+    assert audited["dose"] == len(doses), (
+        "a dose confirmation without its audit row, or the reverse"
+    )
+    # plan versions: every acknowledged change is there, numbered without a gap, each audited
+    reasons = {v.reason for v in versions}
+    lost = [r for r in writes.changes_acknowledged if r not in reasons]
+    assert not lost, f"acknowledged plan changes lost in the crash: {lost}"
+    assert [v.number for v in versions] == list(range(1, len(versions) + 1))
+    assert audited["plan"] == len(versions) - versions_before, (audited, len(versions))
+    for reason, shown in writes.changes_acknowledged.items():
+        number = next(v["number"] for v in shown["course"]["versions"] if v["reason"] == reason)
+        assert next(v for v in versions if v.number == number).reason == reason
+
+    # --- the clients retry what was cut off: each dose is then there exactly once ---
+    cookies, csrf = patient
+    with httpx.Client(
+        base_url=server.url,
+        cookies=cookies,
+        headers={"X-CSRF-Token": csrf},
+        timeout=REQUEST_TIMEOUT,
+    ) as client:
+        for token in writes.doses_cut_off:
+            body = writes.doses_sent[token]
+            retried = client.post(f"/api/v1/patients/{patient_id}/doses", json=body)
+            assert retried.status_code == 201, (token, retried.text)
+            if token in doses:
+                assert retried.json()["dose"]["id"] == doses[token].id, token
+    db = Database(server.database, run_migrations=False)
+    try:
+        with db.transaction() as session:
+            tokens = session.scalars(
+                select(DoseLogRow.client_token).where(DoseLogRow.client_token.is_not(None))
+            ).all()
+    finally:
+        db.dispose()
+    assert sorted(tokens) == sorted(set(tokens)) and set(tokens) == set(writes.doses_sent)
     server.stop()
     assert "Traceback" not in server.output(), server.output()

@@ -9,10 +9,20 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from benzokit.errors import BenzokitError
+from benzokit.errors import BenzokitError, InputError
 from benzokit.store import records
 from benzokit.store.accounts import Account, Role
 from benzokit.store.records import PatientRecord
+
+#: the largest id the database holds (its integer columns are 32-bit signed): ids are bounded to it
+MAX_ID = 2**31 - 1
+
+
+def require_id(field: str, ident: int) -> int:
+    """``ident`` if it is an id the database can hold, else an :class:`InputError` naming ``field``."""
+    if not 1 <= ident <= MAX_ID:
+        raise InputError(field, ident, f"a record id from 1 to {MAX_ID}")
+    return ident
 
 
 class AccessError(BenzokitError):
@@ -45,7 +55,7 @@ def can_see(actor: Account, record: PatientRecord) -> bool:
 
 def patient_for(session: Session, actor: Account, patient_id: int) -> PatientRecord:
     """The patient's record, if ``actor`` may see it; otherwise a 404 :class:`AccessError`."""
-    record = records.patient(session, patient_id) if 0 < patient_id < 2**31 else None
+    record = records.patient(session, patient_id) if 0 < patient_id <= MAX_ID else None
     if record is None or not can_see(actor, record):
         raise not_found("patient", patient_id)
     return record

@@ -10,7 +10,7 @@ from dataclasses import asdict
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
@@ -18,6 +18,7 @@ from benzokit._disclaimer import DISCLAIMER
 from benzokit.monitor.course import Course
 from benzokit.monitor.scales import load_scales
 from benzokit.service import schemas
+from benzokit.service.access import MAX_ID
 from benzokit.service.audit import MAX_ENTRIES
 from benzokit.service.responses import (
     AlertOut,
@@ -25,6 +26,7 @@ from benzokit.service.responses import (
     CheckInsOut,
     DoseOut,
     DosesOut,
+    ErrorOut,
     PatientOut,
     PatientsOut,
 )
@@ -43,6 +45,30 @@ from benzokit.service.web import (
 
 router = APIRouter(prefix="/api/v1")
 VisitorDep = Annotated[Visitor, Depends(require_visitor)]
+
+PatientId = Annotated[int, Path(ge=1, le=MAX_ID, description="a patient record's id")]
+AlertId = Annotated[int, Path(ge=1, le=MAX_ID, description="a stored alert's id")]
+
+_ERRORS = {
+    400: "the request could not be carried out (the message says why)",
+    401: "not signed in, or the session expired",
+    403: "this account may not do this, or the X-CSRF-Token header is missing or wrong",
+    404: "no such record among those this account may see",
+    413: "the request body is larger than the service accepts",
+    422: "an input was refused: the error names the field, the value given and what is allowed",
+    429: "too many failed sign-ins: try again after Retry-After seconds",
+}
+
+
+def errors(*statuses: int) -> dict[int | str, dict[str, Any]]:
+    """The error answers a route can give, each with the error body's schema."""
+    return {status: {"model": ErrorOut, "description": _ERRORS[status]} for status in statuses}
+
+
+#: a read of one patient's record (an id out of range or a bad query value is 422)
+READ = errors(401, 404, 422)
+#: a change: also the CSRF header (403), the body's size (413) and a refusal of the use case (400)
+CHANGE = errors(400, 401, 403, 404, 413, 422)
 
 
 def csrf_checked(
@@ -93,7 +119,7 @@ def change_json(change: PlanChange) -> dict[str, Any]:
     }
 
 
-@router.post("/session", tags=["session"])
+@router.post("/session", tags=["session"], responses=errors(400, 413, 422, 429))
 def open_session(request: Request, body: schemas.Login) -> JSONResponse:
     """Sign in: sets the session cookie and returns the CSRF token for later changes."""
     opened = clinic_of(request).signin.sign_in(body.username, body.password, client_of(request))
@@ -102,7 +128,7 @@ def open_session(request: Request, body: schemas.Login) -> JSONResponse:
     return response
 
 
-@router.delete("/session", tags=["session"], status_code=204)
+@router.delete("/session", tags=["session"], status_code=204, responses=errors(401, 403, 422))
 def close_session(request: Request, visitor: ChangingVisitor) -> Response:
     """Sign out."""
     clinic_of(request).signin.sign_out(visitor.account, visitor.token)
@@ -111,7 +137,7 @@ def close_session(request: Request, visitor: ChangingVisitor) -> Response:
     return response
 
 
-@router.get("/me", tags=["session"])
+@router.get("/me", tags=["session"], responses=errors(401, 404, 422))
 def me(request: Request, visitor: VisitorDep) -> dict[str, Any]:
     """The signed-in account (and, for a patient, their record's id)."""
     data: dict[str, Any] = {"account": _json(visitor.account)}
@@ -120,7 +146,7 @@ def me(request: Request, visitor: VisitorDep) -> dict[str, Any]:
     return data
 
 
-@router.post("/me/password", tags=["session"], status_code=204)
+@router.post("/me/password", tags=["session"], status_code=204, responses=CHANGE | errors(429))
 def new_password(
     request: Request, body: schemas.PasswordChange, visitor: ChangingVisitor
 ) -> Response:
@@ -131,33 +157,38 @@ def new_password(
     return Response(status_code=204)
 
 
-@router.get("/scales", tags=["check-ins"])
+@router.get("/scales", tags=["check-ins"], responses=errors(401))
 def scales(request: Request, visitor: VisitorDep) -> dict[str, Any]:
     """The instruments a patient completes in a check-in, with items, options, bands and licence."""
     found = load_scales(clinic_of(request).knowledge).patient_scales()
     return {"scales": [s.model_dump(mode="json") for s in found]}
 
 
-@router.get("/patients", tags=["patients"])
+@router.get("/patients", tags=["patients"], responses=errors(401, 403, 422))
 def patients(request: Request, visitor: VisitorDep) -> PatientsOut:
     """A clinician's patients with their flags (open alerts, adherence, last check-in)."""
     return PatientsOut(patients=clinic_of(request).reading.patient_list(visitor.account))
 
 
-@router.get("/patients/{patient_id}", tags=["patients"])
-def patient(request: Request, patient_id: int, visitor: VisitorDep) -> PatientOut:
+@router.get("/patients/{patient_id}", tags=["patients"], responses=READ)
+def patient(request: Request, patient_id: PatientId, visitor: VisitorDep) -> PatientOut:
     return PatientOut(patient=clinic_of(request).reading.summary(visitor.account, patient_id))
 
 
-@router.get("/patients/{patient_id}/today", tags=["doses"])
-def today(request: Request, patient_id: int, visitor: VisitorDep, day: date | None = None) -> Today:
+@router.get("/patients/{patient_id}/today", tags=["doses"], responses=READ)
+def today(
+    request: Request, patient_id: PatientId, visitor: VisitorDep, day: date | None = None
+) -> Today:
     """The planned doses of ``day`` (default today) and what was recorded for each."""
     return clinic_of(request).reading.today_view(visitor.account, patient_id, day)
 
 
-@router.post("/patients/{patient_id}/doses", tags=["doses"], status_code=201)
+@router.post("/patients/{patient_id}/doses", tags=["doses"], status_code=201, responses=CHANGE)
 def confirm_dose(
-    request: Request, patient_id: int, body: schemas.DoseConfirmation, visitor: ChangingVisitor
+    request: Request,
+    patient_id: PatientId,
+    body: schemas.DoseConfirmation,
+    visitor: ChangingVisitor,
 ) -> DoseOut:
     """Confirm a planned dose: taken, missed, taken late or a different amount."""
     return DoseOut(
@@ -165,46 +196,48 @@ def confirm_dose(
     )
 
 
-@router.get("/patients/{patient_id}/doses", tags=["doses"])
-def doses(request: Request, patient_id: int, visitor: VisitorDep) -> DosesOut:
+@router.get("/patients/{patient_id}/doses", tags=["doses"], responses=READ)
+def doses(request: Request, patient_id: PatientId, visitor: VisitorDep) -> DosesOut:
     """Every dose confirmation, oldest first (corrections included: the latest counts)."""
     return DosesOut(doses=clinic_of(request).reading.dose_history(visitor.account, patient_id))
 
 
-@router.post("/patients/{patient_id}/checkins", tags=["check-ins"], status_code=201)
+@router.post(
+    "/patients/{patient_id}/checkins", tags=["check-ins"], status_code=201, responses=CHANGE
+)
 def submit_checkin(
-    request: Request, patient_id: int, body: schemas.CheckInForm, visitor: ChangingVisitor
+    request: Request, patient_id: PatientId, body: schemas.CheckInForm, visitor: ChangingVisitor
 ) -> CheckInResult:
     """A check-in; urgent answers raise an alert and return crisis guidance at once."""
     return clinic_of(request).recording.submit_checkin(visitor.account, patient_id, body)
 
 
-@router.get("/patients/{patient_id}/checkins", tags=["check-ins"])
-def checkins(request: Request, patient_id: int, visitor: VisitorDep) -> CheckInsOut:
+@router.get("/patients/{patient_id}/checkins", tags=["check-ins"], responses=READ)
+def checkins(request: Request, patient_id: PatientId, visitor: VisitorDep) -> CheckInsOut:
     """Every check-in with its scored scales, oldest first."""
     return CheckInsOut(
         checkins=clinic_of(request).reading.checkin_history(visitor.account, patient_id)
     )
 
 
-@router.get("/patients/{patient_id}/alerts", tags=["alerts"])
+@router.get("/patients/{patient_id}/alerts", tags=["alerts"], responses=READ)
 def alerts(
-    request: Request, patient_id: int, visitor: VisitorDep, open_only: bool = False
+    request: Request, patient_id: PatientId, visitor: VisitorDep, open_only: bool = False
 ) -> AlertsOut:
     """The patient's alerts, most urgent and newest first, each with its source."""
     found = clinic_of(request).reading.alerts(visitor.account, patient_id, open_only=open_only)
     return AlertsOut(alerts=found)
 
 
-@router.post("/alerts/{alert_id}/acknowledge", tags=["alerts"])
-def acknowledge(request: Request, alert_id: int, visitor: ChangingVisitor) -> AlertOut:
+@router.post("/alerts/{alert_id}/acknowledge", tags=["alerts"], responses=CHANGE)
+def acknowledge(request: Request, alert_id: AlertId, visitor: ChangingVisitor) -> AlertOut:
     """Mark an alert as seen by the patient's clinician (its text is kept)."""
     return AlertOut(alert=clinic_of(request).steering.acknowledge(visitor.account, alert_id))
 
 
-@router.post("/patients/{patient_id}/alerts/acknowledge", tags=["alerts"])
+@router.post("/patients/{patient_id}/alerts/acknowledge", tags=["alerts"], responses=CHANGE)
 def acknowledge_key(
-    request: Request, patient_id: int, body: schemas.AlertKey, visitor: ChangingVisitor
+    request: Request, patient_id: PatientId, body: schemas.AlertKey, visitor: ChangingVisitor
 ) -> AlertOut:
     """Mark one of the patient's alerts as seen by its key: also a day-based alert derived on read
     (no id yet), which is then saved, acknowledged."""
@@ -212,8 +245,8 @@ def acknowledge_key(
     return AlertOut(alert=steering.acknowledge_key(visitor.account, patient_id, body.key))
 
 
-@router.get("/patients/{patient_id}/plan", tags=["plan"])
-def plan(request: Request, patient_id: int, visitor: VisitorDep) -> dict[str, Any]:
+@router.get("/patients/{patient_id}/plan", tags=["plan"], responses=READ)
+def plan(request: Request, patient_id: PatientId, visitor: VisitorDep) -> dict[str, Any]:
     """Every plan version (old ones kept) and the pauses."""
     return {
         "course": course_json(clinic_of(request).reading.course(visitor.account, patient_id)),
@@ -221,51 +254,51 @@ def plan(request: Request, patient_id: int, visitor: VisitorDep) -> dict[str, An
     }
 
 
-@router.post("/patients/{patient_id}/plan/pause", tags=["plan"])
+@router.post("/patients/{patient_id}/plan/pause", tags=["plan"], responses=CHANGE)
 def pause(
-    request: Request, patient_id: int, body: schemas.PauseForm, visitor: ChangingVisitor
+    request: Request, patient_id: PatientId, body: schemas.PauseForm, visitor: ChangingVisitor
 ) -> dict[str, Any]:
     """Pause the taper: the patient stays on today's dose until resumed."""
     return change_json(clinic_of(request).steering.pause(visitor.account, patient_id, body))
 
 
-@router.post("/patients/{patient_id}/plan/resume", tags=["plan"])
+@router.post("/patients/{patient_id}/plan/resume", tags=["plan"], responses=CHANGE)
 def resume(
-    request: Request, patient_id: int, body: schemas.ResumeForm, visitor: ChangingVisitor
+    request: Request, patient_id: PatientId, body: schemas.ResumeForm, visitor: ChangingVisitor
 ) -> dict[str, Any]:
     return change_json(clinic_of(request).steering.resume(visitor.account, patient_id, body))
 
 
-@router.post("/patients/{patient_id}/plan/slow", tags=["plan"])
+@router.post("/patients/{patient_id}/plan/slow", tags=["plan"], responses=CHANGE)
 def slow(
-    request: Request, patient_id: int, body: schemas.SlowForm, visitor: ChangingVisitor
+    request: Request, patient_id: PatientId, body: schemas.SlowForm, visitor: ChangingVisitor
 ) -> dict[str, Any]:
     """A new plan version from today with every remaining step longer."""
     return change_json(clinic_of(request).steering.slow(visitor.account, patient_id, body))
 
 
-@router.post("/patients/{patient_id}/plan/adjust", tags=["plan"])
+@router.post("/patients/{patient_id}/plan/adjust", tags=["plan"], responses=CHANGE)
 def adjust(
-    request: Request, patient_id: int, body: schemas.AdjustForm, visitor: ChangingVisitor
+    request: Request, patient_id: PatientId, body: schemas.AdjustForm, visitor: ChangingVisitor
 ) -> dict[str, Any]:
     """A new plan version from today's dose, made by the planner and checked for safety."""
     return change_json(clinic_of(request).steering.adjust(visitor.account, patient_id, body))
 
 
-@router.get("/patients/{patient_id}/trends", tags=["patients"])
-def patient_trends(request: Request, patient_id: int, visitor: VisitorDep) -> dict[str, Any]:
+@router.get("/patients/{patient_id}/trends", tags=["patients"], responses=READ)
+def patient_trends(request: Request, patient_id: PatientId, visitor: VisitorDep) -> dict[str, Any]:
     """Daily planned and taken doses, scale totals, predicted occupancy and withdrawal index."""
     return _object(clinic_of(request).reading.trends(visitor.account, patient_id))
 
 
-@router.get("/patients/{patient_id}/fhir", tags=["patients"])
-def fhir(request: Request, patient_id: int, visitor: VisitorDep) -> dict[str, Any]:
+@router.get("/patients/{patient_id}/fhir", tags=["patients"], responses=READ)
+def fhir(request: Request, patient_id: PatientId, visitor: VisitorDep) -> dict[str, Any]:
     """The record as a FHIR R4 Bundle (MedicationRequest, MedicationStatement, QuestionnaireResponse,
     Observation)."""
     return clinic_of(request).reading.fhir_record(visitor.account, patient_id)
 
 
-@router.post("/admin/clinicians", tags=["admin"], status_code=201)
+@router.post("/admin/clinicians", tags=["admin"], status_code=201, responses=CHANGE)
 def new_clinician(
     request: Request, body: schemas.NewClinician, visitor: ChangingVisitor
 ) -> dict[str, Any]:
@@ -273,7 +306,7 @@ def new_clinician(
     return {"account": _json(account)}
 
 
-@router.post("/admin/patients", tags=["admin"], status_code=201)
+@router.post("/admin/patients", tags=["admin"], status_code=201, responses=CHANGE)
 def new_patient(
     request: Request, body: schemas.NewPatient, visitor: ChangingVisitor
 ) -> dict[str, Any]:
@@ -282,11 +315,11 @@ def new_patient(
     return {"patient": _json(summary), "findings": [f.to_dict() for f in findings]}
 
 
-@router.get("/admin/audit", tags=["admin"])
+@router.get("/admin/audit", tags=["admin"], responses=errors(401, 403, 422))
 def audit_log(
     request: Request,
     visitor: VisitorDep,
-    patient_id: int | None = None,
+    patient_id: PatientId | None = None,
     limit: Annotated[int, Query(ge=1, le=MAX_ENTRIES)] = 200,
 ) -> dict[str, Any]:
     """The newest audit-log entries: who read or changed which record, and refused requests."""

@@ -6,7 +6,7 @@ Methods of :class:`AuditLog` in the one shape of :mod:`benzokit.service.unit`.
 
 from __future__ import annotations
 
-from benzokit.service.access import require_role
+from benzokit.service.access import require_id, require_role
 from benzokit.service.unit import UseCases
 from benzokit.store import records
 from benzokit.store.accounts import Account, Role
@@ -23,6 +23,8 @@ class AuditLog(UseCases):
     ) -> list[AuditEntry]:
         """The newest ``limit`` entries (at most :data:`MAX_ENTRIES`), of one patient's record or all."""
         require_role(actor, Role.ADMIN)
+        if patient_id is not None:
+            require_id("patient_id", patient_id)
         with self.unit.transaction() as session:
             found = records.audit_entries(
                 session, patient_id=patient_id, limit=max(1, min(limit, MAX_ENTRIES))

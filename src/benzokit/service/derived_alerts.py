@@ -46,7 +46,27 @@ def patient_alerts(
 ) -> list[Alert]:
     """Stored alerts and the derived ones not stored yet, most urgent and newest first."""
     stored = records.alerts(session, record.id)
+    last = records.last_checkin_at(session, record.id)
+    return with_derived(unit, record, stored, last, open_only=open_only)
+
+
+def with_derived(
+    unit: Unit,
+    record: PatientRecord,
+    stored: list[Alert],
+    last_checkin: datetime | None,
+    *,
+    open_only: bool = False,
+) -> list[Alert]:
+    """``stored`` and the derived alerts not stored yet (the patient last checked in at
+    ``last_checkin``), most urgent and newest first; no query."""
     keys = {a.key for a in stored}
-    derived = [a for a in silence_alerts(session, unit, record) if a.key not in keys]
-    every = records.sort_alerts([*stored, *derived])
+    due = no_checkin_alerts(
+        record.summary.display_name,
+        last_checkin,
+        record.enrolled_at,
+        unit.now(),
+        rules=load_alert_rules(unit.knowledge),
+    )
+    every = records.sort_alerts([*stored, *(a for a in due if a.key not in keys)])
     return [a for a in every if not open_only or a.acknowledged_at is None]

@@ -12,6 +12,7 @@ from fastapi import Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, RedirectResponse, Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from benzokit.errors import BenzokitError, InputError
 from benzokit.service.access import AccessError
@@ -120,9 +121,29 @@ async def http_error_handler(request: Request, error: Exception) -> Response:
     """FastAPI's own HTTP errors (unknown route, wrong method, unreadable body) in benzokit's shape."""
     assert isinstance(error, StarletteHTTPException)
     message = str(error.detail)
+    headers = error.headers
+    if error.status_code == 405:
+        headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
     if _is_api(request) or error.status_code not in (404, 405):
         body = {
             "error": {"message": message, **({"field": "body"} if error.status_code == 400 else {})}
         }
-        return JSONResponse(body, status_code=error.status_code, headers=error.headers)
-    return error_page(request, BenzokitError(message), error.status_code, error.headers)
+        return JSONResponse(body, status_code=error.status_code, headers=headers)
+    return error_page(request, BenzokitError(message), error.status_code, headers)
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers on the request's path (Starlette names only the methods of
+    the first route whose path matched, though several routes may share a path): each method is
+    tried against the routes as the router would."""
+    routes = request.app.router.routes
+    return [
+        method
+        for method in _METHODS
+        if any(
+            route.matches({**request.scope, "method": method})[0] is Match.FULL for route in routes
+        )
+    ]
+
+
+_METHODS = ("DELETE", "GET", "HEAD", "OPTIONS", "PATCH", "POST", "PUT")

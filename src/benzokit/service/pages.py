@@ -9,10 +9,10 @@ repeats them.
 from __future__ import annotations
 
 import secrets
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
@@ -45,6 +45,25 @@ from benzokit.store.records import latest_dose_logs
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "benzokit_login_csrf"
 VisitorDep = Annotated[Visitor, Depends(require_visitor)]
+CHECKINS_PER_PAGE = 30
+#: which page of the check-in history a page shows (1: the newest)
+PageNumber = Annotated[int, Query(ge=1, le=100_000, description="page of the history, 1 newest")]
+
+
+@dataclass(frozen=True, slots=True)
+class HistoryPage:
+    """One page of a history, newest first: its rows, its number and how many pages there are."""
+
+    rows: list[Any]
+    number: int
+    count: int
+
+    @classmethod
+    def of(cls, newest_first: list[Any], number: int) -> HistoryPage:
+        count = max(1, -(-len(newest_first) // CHECKINS_PER_PAGE))
+        number = min(number, count)
+        start = (number - 1) * CHECKINS_PER_PAGE
+        return cls(newest_first[start : start + CHECKINS_PER_PAGE], number, count)
 
 
 async def form_of(request: Request, visitor: Visitor) -> dict[str, Any]:
@@ -241,9 +260,11 @@ async def checkin_submit(request: Request, visitor: VisitorDep) -> Response:
 
 
 @router.get("/me/history", response_class=HTMLResponse)
-def patient_history(request: Request, visitor: VisitorDep) -> Response:
+def patient_history(request: Request, visitor: VisitorDep, page: PageNumber = 1) -> Response:
     patient_id = clinic_of(request).reading.my_patient_id(visitor.account)
-    return _history(request, visitor, patient_id, "patient_history.html", for_patient=True)
+    return _history(
+        request, visitor, patient_id, "patient_history.html", for_patient=True, page=page
+    )
 
 
 def _history(
@@ -253,9 +274,11 @@ def _history(
     template: str,
     *,
     for_patient: bool = False,
+    page: int = 1,
     **more: Any,
 ) -> Response:
-    """The chart and check-ins; a patient's own view is phone-sized and leaves out the model."""
+    """The chart and one page of the check-ins (newest first); a patient's own view is phone-sized
+    and leaves out the model."""
     reading = clinic_of(request).reading
     series = reading.trends(visitor.account, patient_id)
     if for_patient:
@@ -269,7 +292,8 @@ def _history(
         chart=trends_svg(series, names, compact=for_patient),
         for_patient=for_patient,
         chart_text=trends_text(series, names),
-        checkins=list(reversed(checkins)),
+        checkins=(shown := HistoryPage.of(list(reversed(checkins)), page)).rows,
+        checkin_page=shown,
         names=names,
         series=series,
         **more,
@@ -286,7 +310,9 @@ def clinic_home(request: Request, visitor: VisitorDep) -> Response:
 
 
 @router.get("/clinic/patients/{patient_id}", response_class=HTMLResponse)
-def clinic_patient(request: Request, patient_id: int, visitor: VisitorDep) -> Response:
+def clinic_patient(
+    request: Request, patient_id: int, visitor: VisitorDep, page: PageNumber = 1
+) -> Response:
     clinic = clinic_of(request)
     require_role(visitor.account, Role.CLINICIAN)
     reading = clinic.reading
@@ -299,6 +325,7 @@ def clinic_patient(request: Request, patient_id: int, visitor: VisitorDep) -> Re
         visitor,
         patient_id,
         "clinic_patient.html",
+        page=page,
         course=course,
         today=today,
         alerts=alerts,

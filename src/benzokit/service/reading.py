@@ -11,21 +11,18 @@ from collections.abc import Iterator
 from datetime import date, timedelta, tzinfo
 from typing import Any
 
-from sqlalchemy.orm import Session
-
 from benzokit.interop import products_text
 from benzokit.interop.fhir_record import patient_record_bundle
 from benzokit.monitor.alerts import load_alert_rules
 from benzokit.monitor.course import Course
 from benzokit.monitor.records import Alert, CheckIn, DoseLog, PatientSummary
 from benzokit.service.access import not_found, patient_for, require_role
-from benzokit.service.derived_alerts import patient_alerts
+from benzokit.service.derived_alerts import patient_alerts, with_derived
 from benzokit.service.records_view import Trends, WholeRecord, build_trends
 from benzokit.service.unit import UseCases
 from benzokit.service.views import Adherence, DoseSlot, PatientFlags, Today
 from benzokit.store import records
 from benzokit.store.accounts import Account, Role
-from benzokit.store.records import PatientRecord
 
 
 class Reading(UseCases):
@@ -102,17 +99,32 @@ class Reading(UseCases):
         with self.unit.transaction() as session:
             record = patient_for(session, actor, patient_id)
             self.unit.audit(session, actor, "read", "adherence", record.id)
-            return self._adherence(session, record, records.course(session, record.id))
+            since = self.unit.today() - timedelta(days=self._adherence_window())
+            logs = records.dose_logs(session, record.id, since=since)
+            return self._adherence(logs, records.course(session, record.id))
 
     def patient_list(self, actor: Account) -> list[PatientFlags]:
-        """The clinician's patients, most urgent first."""
+        """The clinician's patients, most urgent first (the same few queries for any number)."""
         require_role(actor, Role.CLINICIAN)
         today = self.unit.today()
+        since = today - timedelta(days=self._adherence_window())
         flags = []
         with self.unit.transaction() as session:
-            for record in records.patients_of_clinician(session, actor.id):
-                course = records.course(session, record.id)
-                open_alerts = patient_alerts(session, self.unit, record, open_only=True)
+            found = records.patients_of_clinician(session, actor.id)
+            ids = [record.id for record in found]
+            courses = records.courses(session, ids)
+            stored = records.alerts_of_patients(session, ids)
+            last = records.last_checkins_at(session, ids)
+            logs = records.dose_logs_of_patients(session, ids, since=since)
+            for record in found:
+                course = courses.get(record.id)
+                open_alerts = with_derived(
+                    self.unit,
+                    record,
+                    stored.get(record.id, []),
+                    last.get(record.id),
+                    open_only=True,
+                )
                 flags.append(
                     PatientFlags(
                         patient=record.summary,
@@ -120,8 +132,8 @@ class Reading(UseCases):
                         daily_dose_mg=course.daily_dose_mg(today) if course else 0.0,
                         open_alerts=len(open_alerts),
                         top_level=open_alerts[0].level if open_alerts else None,
-                        adherence=self._adherence(session, record, course),
-                        last_checkin=records.last_checkin_at(session, record.id),
+                        adherence=self._adherence(logs.get(record.id, []), course),
+                        last_checkin=last.get(record.id),
                     )
                 )
             self.unit.audit(
@@ -165,16 +177,14 @@ class Reading(UseCases):
             self.unit.audit(session, actor, "read", what, record.id)
         return whole
 
-    def _adherence(
-        self, session: Session, record: PatientRecord, course: Course | None
-    ) -> Adherence:
-        window = load_alert_rules(self.unit.knowledge).missed_doses.window_days.value
+    def _adherence_window(self) -> int:
+        return load_alert_rules(self.unit.knowledge).missed_doses.window_days.value
+
+    def _adherence(self, logs: list[DoseLog], course: Course | None) -> Adherence:
+        """Adherence over the window's days before today, from the confirmations of those days."""
+        window = self._adherence_window()
         today = self.unit.today()
-        since = today - timedelta(days=window)
-        latest = {
-            (d.day, d.time, d.drug): d
-            for d in records.latest_dose_logs(records.dose_logs(session, record.id, since=since))
-        }
+        latest = {(d.day, d.time, d.drug): d for d in records.latest_dose_logs(logs)}
         planned = taken = missed = 0
         for back in range(1, window + 1):
             day = today - timedelta(days=back)

@@ -18,12 +18,32 @@ MAX_NOTE = 2000
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+_TEXT_CHAR = r"[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]"
+_EDGE_CHAR = r"[^\s\x00-\x1f\x7f]"
+#: what every text field declares: no control characters (tabs and new lines inside may), and no
+#: spaces around it (they are removed before the length is checked, so the declared length holds)
+TEXT = rf"^(?:{_EDGE_CHAR}(?:{_TEXT_CHAR}*{_EDGE_CHAR})?)?$"
+
+
+def _declare_text(schema: dict[str, Any]) -> None:
+    """The published schema of a form: each text field without a pattern of its own gets
+    :data:`TEXT` (what :meth:`_Input._printable` and the stripping enforce)."""
+    for field in schema.get("properties", {}).values():
+        for candidate in (field, *field.get("anyOf", ()), field.get("items", {})):
+            plain = candidate.get("type") == "string" and not {"pattern", "format", "enum"} & set(
+                candidate
+            )
+            if plain:
+                candidate["pattern"] = TEXT
 
 
 class _Input(BaseModel):
-    """Unknown fields are refused; text may hold no control characters (tabs and new lines may)."""
+    """Unknown fields are refused; text may hold no control characters (tabs and new lines may);
+    spaces around a text are removed."""
 
-    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+    model_config = ConfigDict(
+        extra="forbid", str_strip_whitespace=True, json_schema_extra=_declare_text
+    )
 
     @field_validator("*", mode="after")
     @classmethod

@@ -76,7 +76,7 @@ class SignIn(UseCases):
     def session(self, token: str) -> LoginSession | None:
         """The signed-in account of a session token (None: unknown or expired). Asked on every
         request, so not audited: the use case the request makes is."""
-        with self.unit.transaction() as session:
+        with self.unit.db.read_only() as session:
             return accounts.find_session(session, token, self.unit.now())
 
     def sign_out(self, actor: Account, token: str) -> None:

@@ -33,7 +33,7 @@ from benzokit.plan.api import ProductChoice, plan_taper, with_safety_findings
 from benzokit.plan.model import Plan
 from benzokit.safety.findings import sort_findings
 from benzokit.service import schemas
-from benzokit.service.access import AccessError, not_found, patient_for, require_role
+from benzokit.service.access import MAX_ID, AccessError, not_found, patient_for, require_role
 from benzokit.service.derived_alerts import patient_alerts
 from benzokit.service.fields import in_form_terms
 from benzokit.service.unit import UseCases
@@ -52,7 +52,7 @@ class Steering(UseCases):
         """Mark a stored alert as seen (its text is kept; a second acknowledgement changes nothing)."""
         require_role(actor, Role.CLINICIAN)
         with self.unit.transaction() as session:
-            found = records.alert_by_id(session, alert_id) if 0 < alert_id < 2**31 else None
+            found = records.alert_by_id(session, alert_id) if 0 < alert_id <= MAX_ID else None
             if found is None:
                 raise not_found("alert", alert_id)
             patient_id, alert = found

@@ -167,13 +167,15 @@ class LoginSession:
 
 
 def find_session(session: Session, token: str, now: datetime) -> LoginSession | None:
-    row = session.get(SessionRow, _digest(token))
-    if row is None or row.expires_at <= now:
+    query = (
+        select(SessionRow.expires_at, SessionRow.csrf_token, User)
+        .join(User, User.id == SessionRow.user_id)
+        .where(SessionRow.token_hash == _digest(token))
+    )
+    found = session.execute(query).first()  # the session and its account in one query
+    if found is None or found.expires_at <= now or not found.User.active:
         return None
-    user = session.get(User, row.user_id)
-    if user is None or not user.active:
-        return None
-    return LoginSession(_account(user), row.csrf_token)
+    return LoginSession(_account(found.User), found.csrf_token)
 
 
 def close_session(session: Session, token: str) -> None:

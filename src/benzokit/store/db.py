@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from benzokit.errors import InputError
 
+READ_ONLY = "benzokit_read_only"  # the execution option of a transaction that only reads
 ALLOWED = "sqlite:///path/to/file.db or postgresql+psycopg://user@host/dbname"
 
 
@@ -70,9 +71,13 @@ def _sqlite_begin(connection: Any) -> None:
     Almost every request writes (the audit log records reads too), and a transaction that read first
     and then tried to write after another writer committed would fail at once in WAL mode; taking the
     lock first makes transactions serializable: a check for a retry token and the insert after it
-    cannot interleave with another request's.
+    cannot interleave with another request's. A :meth:`Database.read_only` transaction writes
+    nothing, so it reads a snapshot without the lock.
     """
-    connection.exec_driver_sql("BEGIN IMMEDIATE")
+    if connection.get_execution_options().get(READ_ONLY):
+        connection.exec_driver_sql("BEGIN")  # a snapshot to read: no lock, no wait for writers
+    else:
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 def _alembic_config(engine: Engine) -> Config:
@@ -119,11 +124,20 @@ class Database:
         if run_migrations:
             migrate(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self._readers = sessionmaker(
+            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
+        )
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         """A session whose work is committed when the block ends, and rolled back if it raises."""
         with self._sessions.begin() as session:
+            yield session
+
+    @contextmanager
+    def read_only(self) -> Iterator[Session]:
+        """A transaction that only reads (on SQLite without the write lock); nothing is committed."""
+        with self._readers() as session:  # closed at the end: the read transaction is rolled back
             yield session
 
     def dispose(self) -> None:

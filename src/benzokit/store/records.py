@@ -14,7 +14,7 @@ from datetime import date, datetime
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from benzokit.monitor.course import ChangeKind, Course, Pause, PlanVersion
 from benzokit.monitor.records import (
@@ -26,6 +26,7 @@ from benzokit.monitor.records import (
     PatientSummary,
     ScaleScore,
 )
+from benzokit.plan.model import Plan
 from benzokit.plan.serialize import plan_from_dict
 from benzokit.store.tables import (
     AlertRow,
@@ -154,9 +155,83 @@ def patients_of_clinician(session: Session, clinician_id: int) -> list[PatientRe
 # ----------------------------------------------------------------------------- plan versions, pauses
 
 
-def _username(session: Session, user_id: int | None) -> str:
-    user = session.get(User, user_id) if user_id is not None else None
-    return user.display_name if user else ""
+#: parsed plans by (database, version row id, created at): a stored version never changes, so its
+#: plan is parsed once per process (``created_at`` guards against a database restored in place)
+_PLANS: dict[tuple[str, int, datetime], Plan] = {}
+_PLANS_KEPT = 4096
+
+
+def _parsed_plans(session: Session, versions: list[Any]) -> dict[int, Plan]:
+    """The plan of each version row (id -> plan): from the cache, else read and parsed (one query)."""
+    where = session.get_bind().engine.url.render_as_string(hide_password=True)
+    keys = {v.id: (where, v.id, v.created_at) for v in versions}
+    plans = {ident: plan for ident, key in keys.items() if (plan := _PLANS.get(key)) is not None}
+    missing = [ident for ident in keys if ident not in plans]
+    if missing:
+        query = select(PlanVersionRow.id, PlanVersionRow.plan).where(PlanVersionRow.id.in_(missing))
+        if len(_PLANS) + len(missing) > _PLANS_KEPT:
+            _PLANS.clear()
+        for ident, data in session.execute(query):
+            plans[ident] = _PLANS[keys[ident]] = plan_from_dict(data)
+    return plans
+
+
+def course(session: Session, patient_id: int) -> Course | None:
+    """The patient's plan versions and pauses, or None when no plan was made yet."""
+    return courses(session, [patient_id]).get(patient_id)
+
+
+def courses(session: Session, patient_ids: list[int]) -> dict[int, Course]:
+    """The course of each patient who has a plan (patient id -> course), in two or three queries
+    whatever the number of patients: versions, pauses, and the plans not parsed before."""
+    if not patient_ids:
+        return {}
+    versions = session.execute(
+        select(
+            PlanVersionRow.id,
+            PlanVersionRow.patient_id,
+            PlanVersionRow.number,
+            PlanVersionRow.change,
+            PlanVersionRow.reason,
+            PlanVersionRow.created_at,
+            User.display_name,
+        )
+        .outerjoin(User, User.id == PlanVersionRow.created_by)
+        .where(PlanVersionRow.patient_id.in_(patient_ids))
+        .order_by(PlanVersionRow.patient_id, PlanVersionRow.number)
+    ).all()
+    if not versions:
+        return {}
+    plans = _parsed_plans(session, list(versions))
+    by_patient: dict[int, list[PlanVersion]] = {}
+    for v in versions:
+        by_patient.setdefault(v.patient_id, []).append(
+            PlanVersion(
+                number=v.number,
+                plan=plans[v.id],
+                created_at=v.created_at,
+                created_by=v.display_name or "",
+                change=ChangeKind(v.change),
+                reason=v.reason,
+            )
+        )
+    pauses: dict[int, list[Pause]] = {}
+    pause_rows = session.execute(
+        select(
+            PauseRow.patient_id, PauseRow.start, PauseRow.end, PauseRow.reason, User.display_name
+        )
+        .outerjoin(User, User.id == PauseRow.paused_by)
+        .where(PauseRow.patient_id.in_(list(by_patient)))
+        .order_by(PauseRow.patient_id, PauseRow.start, PauseRow.id)
+    )
+    for p in pause_rows:
+        pauses.setdefault(p.patient_id, []).append(
+            Pause(p.start, p.end, p.reason, p.display_name or "")
+        )
+    return {
+        patient: Course(versions=tuple(found), pauses=tuple(pauses.get(patient, ())))
+        for patient, found in by_patient.items()
+    }
 
 
 def _pause_rows(session: Session, patient_id: int) -> list[PauseRow]:
@@ -167,34 +242,6 @@ def _pause_rows(session: Session, patient_id: int) -> list[PauseRow]:
         .order_by(PauseRow.start, PauseRow.id)
     )
     return list(session.scalars(query))
-
-
-def course(session: Session, patient_id: int) -> Course | None:
-    """The patient's plan versions and pauses, or None when no plan was made yet."""
-    versions = session.scalars(
-        select(PlanVersionRow)
-        .where(PlanVersionRow.patient_id == patient_id)
-        .order_by(PlanVersionRow.number)
-    ).all()
-    if not versions:
-        return None
-    pauses = _pause_rows(session, patient_id)
-    return Course(
-        versions=tuple(
-            PlanVersion(
-                number=v.number,
-                plan=plan_from_dict(v.plan),
-                created_at=v.created_at,
-                created_by=_username(session, v.created_by),
-                change=ChangeKind(v.change),
-                reason=v.reason,
-            )
-            for v in versions
-        ),
-        pauses=tuple(
-            Pause(p.start, p.end, p.reason, _username(session, p.paused_by)) for p in pauses
-        ),
-    )
 
 
 def add_plan_version(
@@ -279,6 +326,21 @@ def dose_logs(session: Session, patient_id: int, *, since: date | None = None) -
     return [_dose_log(r) for r in session.scalars(query)]
 
 
+def dose_logs_of_patients(
+    session: Session, patient_ids: list[int], *, since: date
+) -> dict[int, list[DoseLog]]:
+    """The confirmations of days from ``since`` on of each patient (one query), oldest first."""
+    query = (
+        select(DoseLogRow)
+        .where(DoseLogRow.patient_id.in_(patient_ids), DoseLogRow.day >= since)
+        .order_by(DoseLogRow.recorded_at, DoseLogRow.id)
+    )
+    found: dict[int, list[DoseLog]] = {}
+    for row in session.scalars(query) if patient_ids else ():
+        found.setdefault(row.patient_id, []).append(_dose_log(row))
+    return found
+
+
 def latest_dose_logs(logs: list[DoseLog]) -> list[DoseLog]:
     """The latest confirmation of each planned dose (day, time, drug), in time order."""
     latest: dict[tuple[Any, ...], DoseLog] = {}
@@ -328,28 +390,69 @@ def add_checkin(
     return _checkin(row)
 
 
+_IN_CHUNK = 900  # ids per IN list (well under every backend's limit of bound parameters)
+
+
+def _scores_of(session: Session, checkin_ids: list[int]) -> dict[int, tuple[ScaleScore, ...]]:
+    """The scale scores of each check-in (check-in id -> scores in saved order), read as plain rows."""
+    found: dict[int, list[ScaleScore]] = {}
+    columns = [getattr(ScaleScoreRow, name) for name in _SCORE_FIELDS]
+    for start in range(0, len(checkin_ids), _IN_CHUNK):
+        query = (
+            select(ScaleScoreRow.checkin_id, ScaleScoreRow.answers, *columns)
+            .where(ScaleScoreRow.checkin_id.in_(checkin_ids[start : start + _IN_CHUNK]))
+            .order_by(ScaleScoreRow.id)
+        )
+        for row in session.execute(query):
+            found.setdefault(row.checkin_id, []).append(
+                ScaleScore(
+                    **_copied(row, _SCORE_FIELDS),
+                    answers=tuple((str(i), int(v)) for i, v in row.answers["items"]),
+                )
+            )
+    return {ident: tuple(scores) for ident, scores in found.items()}
+
+
 def checkins(
     session: Session, patient_id: int, *, since: datetime | None = None, latest: int | None = None
 ) -> list[CheckIn]:
-    """Check-ins oldest first, with their scores in one query: all, those from ``since`` on, and at
-    most the ``latest`` ones."""
+    """Check-ins oldest first, with their scores: all, those from ``since`` on, and at most the
+    ``latest`` ones. Read as plain rows (no ORM objects: a year of history is hundreds of rows), the
+    scores in one more query per 900 check-ins."""
     query = (
-        select(CheckInRow)
+        select(CheckInRow.id, *(getattr(CheckInRow, name) for name in _CHECKIN_FIELDS))
         .where(CheckInRow.patient_id == patient_id)
-        .options(selectinload(CheckInRow.scores))
         .order_by(CheckInRow.recorded_at.desc(), CheckInRow.id.desc())
     )
     if since is not None:
         query = query.where(CheckInRow.recorded_at >= since)
     if latest is not None:
         query = query.limit(latest)
-    return [_checkin(r) for r in reversed(session.scalars(query).all())]
+    rows = session.execute(query).all()
+    scores = _scores_of(session, [row.id for row in rows])
+    return [
+        CheckIn(**_copied(row, _CHECKIN_FIELDS), scales=scores.get(row.id, ()), id=row.id)
+        for row in reversed(rows)
+    ]
 
 
 def last_checkin_at(session: Session, patient_id: int) -> datetime | None:
     query = select(func.max(CheckInRow.recorded_at)).where(CheckInRow.patient_id == patient_id)
     last: datetime | None = session.scalar(query)  # max() keeps the column's type: aware UTC
     return last
+
+
+def last_checkins_at(session: Session, patient_ids: list[int]) -> dict[int, datetime]:
+    """When each patient last checked in (patients who never did are left out; one query)."""
+    if not patient_ids:
+        return {}
+    latest = func.max(CheckInRow.recorded_at)
+    query = (
+        select(CheckInRow.patient_id, latest)
+        .where(CheckInRow.patient_id.in_(patient_ids))
+        .group_by(CheckInRow.patient_id)
+    )
+    return {patient: at for patient, at in session.execute(query) if at is not None}
 
 
 # ----------------------------------------------------------------------------- alerts
@@ -394,6 +497,15 @@ def alerts(session: Session, patient_id: int, *, open_only: bool = False) -> lis
     if open_only:
         query = query.where(AlertRow.acknowledged_at.is_(None))
     return sort_alerts([_alert(r) for r in session.scalars(query)])
+
+
+def alerts_of_patients(session: Session, patient_ids: list[int]) -> dict[int, list[Alert]]:
+    """The stored alerts of each patient (one query), most urgent and newest first."""
+    found: dict[int, list[Alert]] = {}
+    query = select(AlertRow).where(AlertRow.patient_id.in_(patient_ids))
+    for row in session.scalars(query) if patient_ids else ():
+        found.setdefault(row.patient_id, []).append(_alert(row))
+    return {patient: sort_alerts(stored) for patient, stored in found.items()}
 
 
 def sort_alerts(found: list[Alert]) -> list[Alert]:

@@ -1,0 +1,555 @@
+"""Load benchmark: a clinic of 200 patients with a year of history on PostgreSQL, 50 concurrent clients.
+
+Scenario: a new database on the PostgreSQL server named by ``BENZOKIT_LOAD_POSTGRES_URL`` (else
+``BENZOKIT_TEST_POSTGRES_URL``; ``source .ci/services.sh; start_postgres`` starts one), dropped at the
+end. Five clinicians, 200 patients (one planner-made taper, started a year ago, copied to each), and
+for every patient a check-in (GAD-7 + PHQ-9) and the planned doses confirmed on each of the last 365
+days, inserted by the store in bulk. The service (``uvicorn``, two worker processes, 127.0.0.1 only)
+then takes ``LOAD_SECONDS`` of traffic from 50 clients in one asyncio loop (httpx): 45 patients
+(check-ins 50 %, dose confirmations 25 %, their today page 25 %) and 5 clinicians (the patient list and
+a patient's page, in turn). Every write carries a client token; afterwards every acknowledged write
+(201) is looked up in the database. The reference, in the same run: the same check-in rows written by
+the store alone from as many threads, one transaction each.
+
+Prints throughput and p50/p95/p99 per request kind, the error rate, the reference, and one JSON line.
+Run: ``source .ci/services.sh; start_postgres; .venv/bin/python benchmarks/load.py`` (about 2 minutes).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import random
+import secrets
+import socket
+import subprocess
+import sys
+import threading
+import time
+from collections import defaultdict
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, timedelta
+from datetime import time as clock_time
+from pathlib import Path
+from typing import Any
+
+import httpx2 as httpx
+import psycopg
+from sqlalchemy import func, insert, select, text
+from sqlalchemy.engine import make_url
+
+from benzokit.monitor.records import CheckIn
+from benzokit.monitor.scales import score_scale
+from benzokit.service import schemas
+from benzokit.service.app import create_app
+from benzokit.service.enrol import SYSTEM
+from benzokit.service.settings import ServiceSettings
+from benzokit.store import records
+from benzokit.store.db import Database
+from benzokit.store.tables import (
+    CheckInRow,
+    DoseLogRow,
+    PatientRow,
+    PlanVersionRow,
+    ScaleScoreRow,
+    User,
+)
+
+PATIENTS = 200
+CLINICIANS = 5
+HISTORY_DAYS = 365
+PATIENT_CLIENTS = 45
+CLINICIAN_CLIENTS = int(os.environ.get("LOAD_CLINICIANS", "5"))
+LOAD_SECONDS = float(os.environ.get("LOAD_SECONDS", "40"))
+REFERENCE_SECONDS = 8.0
+SERVER_WORKERS = 2
+PASSWORD = "load-test-password"
+GAD7 = {f"item{i}": 1 for i in range(1, 8)}
+PHQ9 = {f"item{i}": 1 for i in range(1, 9)} | {"item9": 0}
+DATABASE_VAR = "BENZOKIT_LOAD_DATABASE_URL"
+TARGETS = "≥ 300 check-ins/s; p99 < 150 ms patient requests, < 300 ms clinician patient page"
+
+
+# ----------------------------------------------------------------------------- the database
+
+
+def _server_url() -> str:
+    return os.environ.get("BENZOKIT_LOAD_POSTGRES_URL") or os.environ.get(
+        "BENZOKIT_TEST_POSTGRES_URL", ""
+    )
+
+
+def _libpq(url: str) -> str:
+    return make_url(url).set(drivername="postgresql").render_as_string(hide_password=False)
+
+
+@contextmanager
+def fresh_database(server: str) -> Iterator[str]:
+    """A new, empty database on the server, dropped afterwards."""
+    name = f"benzokit_load_{secrets.token_hex(6)}"
+    with psycopg.connect(_libpq(server), autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield make_url(server).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with psycopg.connect(_libpq(server), autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@dataclass
+class Clinic:
+    """Who is in the seeded clinic: patient usernames and ids, each clinician's patients."""
+
+    patients: list[tuple[str, int]] = field(default_factory=list)
+    clinicians: dict[str, list[int]] = field(default_factory=dict)
+
+
+def seed(url: str) -> Clinic:
+    """Five clinicians, 200 patients with the same taper started a year ago, a year of history."""
+    app = create_app(ServiceSettings(database_url=url))
+    clinic = app.state.clinic
+    today = clinic.today()
+    names = [f"dr.load{c}" for c in range(CLINICIANS)]
+    for name in names:
+        clinic.enrolment.create_clinician(
+            SYSTEM, schemas.NewClinician(username=name, password=PASSWORD, display_name=name)
+        )
+    template = _template_patient(clinic, today, names[0])
+    db: Database = clinic.db
+    with db.transaction() as session:
+        first = session.scalar(select(PlanVersionRow).where(PlanVersionRow.patient_id == template))
+        user_row = session.scalar(
+            select(User)
+            .join(PatientRow, PatientRow.user_id == User.id)
+            .where(PatientRow.id == template)
+        )
+        assert first is not None and user_row is not None
+        plan, password_hash = first.plan, user_row.password_hash
+        clinician_ids = {
+            n: session.scalar(select(User.id).where(User.username == n)) for n in names
+        }
+        course = records.course(session, template)
+    assert course is not None
+    found = Clinic(patients=[("load0", template)], clinicians={n: [] for n in names})
+    found.clinicians[names[0]].append(template)
+    now = clinic.now()
+    with db.transaction() as session:
+        for n in range(1, PATIENTS):
+            clinician = names[n % CLINICIANS]
+            user_id = session.scalar(
+                insert(User)
+                .values(
+                    username=f"load{n}",
+                    password_hash=password_hash,
+                    role="patient",
+                    display_name=f"Load patient {n}",
+                    active=True,
+                    created_at=now,
+                )
+                .returning(User.id)
+            )
+            patient_id = session.scalar(
+                insert(PatientRow)
+                .values(
+                    user_id=user_id,
+                    clinician_id=clinician_ids[clinician],
+                    display_name=f"Load patient {n}",
+                    drug="clonazepam",
+                    comedications=[],
+                    conditions=[],
+                    locale="en-US",
+                    enrolled_at=now - timedelta(days=HISTORY_DAYS),
+                )
+                .returning(PatientRow.id)
+            )
+            assert patient_id is not None
+            session.execute(
+                insert(PlanVersionRow).values(
+                    patient_id=patient_id,
+                    number=1,
+                    plan=plan,
+                    change=first.change,
+                    reason="",
+                    created_by=clinician_ids[clinician],
+                    created_at=first.created_at,
+                )
+            )
+            found.patients.append((f"load{n}", patient_id))
+            found.clinicians[clinician].append(patient_id)
+    _history(db, [p for _, p in found.patients], course, today)
+    db.dispose()
+    return found
+
+
+def _template_patient(clinic: Any, today: date, clinician: str) -> int:
+    """The first patient, enrolled by the planner a year ago (a taper still running today)."""
+    for regimen in ("2 mg bid", "1.5 mg tid", "3 mg bid"):
+        summary, _ = clinic.enrolment.create_patient(
+            SYSTEM,
+            schemas.NewPatient(
+                username="load0" if regimen == "2 mg bid" else f"load0-{regimen[:3]}",
+                password=PASSWORD,
+                display_name="Load patient 0",
+                clinician=clinician,
+                current_regimen=regimen,
+                start_date=today - timedelta(days=HISTORY_DAYS),
+            ),
+        )
+        with clinic.db.transaction() as session:
+            course = records.course(session, summary.id)
+        if course is not None and course.doses_on(today):
+            return int(summary.id)
+    sys.exit("no planner taper started a year ago still has doses today")
+
+
+def _history(db: Database, patients: list[int], course: Any, today: date) -> None:
+    """A check-in and the planned doses confirmed on each of the last HISTORY_DAYS days."""
+    scores = (score_scale("gad7", GAD7), score_scale("phq9", PHQ9))
+    with db.transaction() as session:
+        next_id = int(session.scalar(select(func.coalesce(func.max(CheckInRow.id), 0))) or 0) + 1
+    for patient in patients:
+        checkins, score_rows, doses = [], [], []
+        for back in range(HISTORY_DAYS, 0, -1):
+            day = today - timedelta(days=back)
+            at = datetime.combine(day, clock_time(20, 0), UTC)
+            checkins.append(
+                {"id": next_id, "patient_id": patient, "recorded_at": at, "seizures": 0, "note": ""}
+            )
+            score_rows += [
+                {
+                    "checkin_id": next_id,
+                    "scale": s.scale,
+                    "version": s.version,
+                    "answers": {"items": [list(a) for a in s.answers]},
+                    "total": s.total,
+                    "band": s.band,
+                }
+                for s in scores
+            ]
+            next_id += 1
+            for dose in course.doses_on(day):
+                taken = datetime.combine(day, clock_time(0), UTC) + timedelta(
+                    minutes=dose.time.minutes
+                )
+                doses.append(
+                    {
+                        "patient_id": patient,
+                        "day": day,
+                        "time": str(dose.time),
+                        "drug": dose.drug,
+                        "planned_mg": dose.dose_mg,
+                        "status": "taken",
+                        "taken_mg": dose.dose_mg,
+                        "taken_at": taken,
+                        "note": "",
+                        "recorded_at": taken,
+                    }
+                )
+        with db.transaction() as session:
+            session.execute(insert(CheckInRow), checkins)
+            session.execute(insert(ScaleScoreRow), score_rows)
+            if doses:
+                session.execute(insert(DoseLogRow), doses)
+    with db.transaction() as session:
+        session.execute(
+            text(
+                "SELECT setval(pg_get_serial_sequence('checkins', 'id'), (SELECT max(id) FROM checkins))"
+            )
+        )
+
+
+# ----------------------------------------------------------------------------- the server
+
+
+def make_app() -> Any:
+    """The service on the load database (uvicorn's factory in each worker process)."""
+    return create_app(ServiceSettings(database_url=os.environ[DATABASE_VAR]))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+@contextmanager
+def server(url: str) -> Iterator[str]:
+    port = _free_port()
+    code = (
+        "import uvicorn; uvicorn.run('load:make_app', factory=True, host='127.0.0.1', "
+        f"port={port}, workers={SERVER_WORKERS}, log_level='warning', "
+        f"app_dir={str(Path(__file__).parent)!r})"
+    )
+    process = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, DATABASE_VAR: url})
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(f"{base}/login", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                time.sleep(0.3)
+        else:
+            raise RuntimeError("the service did not start")
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
+
+
+# ----------------------------------------------------------------------------- the clients
+
+
+_SEMAPHORE: list[asyncio.Semaphore] = []
+
+
+def _signing_in() -> asyncio.Semaphore:
+    if not _SEMAPHORE:
+        _SEMAPHORE.append(asyncio.Semaphore(_SIGN_INS))
+    return _SEMAPHORE[0]
+
+
+@dataclass
+class Tally:
+    times: dict[str, list[float]] = field(default_factory=lambda: defaultdict(list))
+    errors: dict[str, int] = field(default_factory=lambda: defaultdict(int))
+    acknowledged: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
+
+
+_SIGN_INS = 4  # sign-ins at once (each checks an argon2 hash: memory and a core for a while)
+
+
+async def _sign_in(client: httpx.AsyncClient, username: str) -> str:
+    """Sign ``client`` in; its session's CSRF token."""
+    async with _signing_in():
+        response = await client.post(
+            "/api/v1/session", json={"username": username, "password": PASSWORD}
+        )
+    response.raise_for_status()
+    return str(response.json()["csrf_token"])
+
+
+async def _timed(
+    tally: Tally, kind: str, call: Any, ok: int, token: str | None = None
+) -> httpx.Response | None:
+    start = time.perf_counter()
+    try:
+        response: httpx.Response = await call
+    except httpx.HTTPError:
+        tally.errors[kind] += 1
+        return None
+    tally.times[kind].append(time.perf_counter() - start)
+    if response.status_code != ok:
+        tally.errors[kind] += 1
+    elif token is not None:
+        tally.acknowledged[kind].append(token)
+    return response
+
+
+@dataclass
+class Window:
+    """The timed window: every client signs in first, then all start together until ``until``."""
+
+    clients: int
+    signed_in: int = 0
+    until: float = 0.0
+    go: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def ready(self) -> None:
+        self.signed_in += 1
+        if self.signed_in == self.clients:
+            self.until = time.monotonic() + LOAD_SECONDS
+            self.go.set()
+        await self.go.wait()
+
+
+async def patient_client(
+    base: str, username: str, patient_id: int, *, window: Window, tally: Tally, seed_: int
+) -> None:
+    rng = random.Random(seed_)
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        headers = {"X-CSRF-Token": await _sign_in(client, username)}
+        today = (await client.get(f"/api/v1/patients/{patient_id}/today")).json()
+        slots = [(s["day"], s["time"], s["drug"]) for s in today["slots"]]
+        await window.ready()
+        while time.monotonic() < window.until:
+            roll = rng.random()
+            token = secrets.token_urlsafe(16)
+            if roll < 0.5:
+                body = {"scales": {"gad7": GAD7, "phq9": PHQ9}, "client_token": token}
+                url = f"/api/v1/patients/{patient_id}/checkins"
+                await _timed(
+                    tally, "check-in", client.post(url, json=body, headers=headers), 201, token
+                )
+            elif roll < 0.75 and slots:
+                day, at, drug = rng.choice(slots)
+                body = {
+                    "day": day,
+                    "time": at,
+                    "drug": drug,
+                    "status": "taken",
+                    "client_token": token,
+                }
+                url = f"/api/v1/patients/{patient_id}/doses"
+                await _timed(
+                    tally, "dose", client.post(url, json=body, headers=headers), 201, token
+                )
+            else:
+                url = f"/api/v1/patients/{patient_id}/today"
+                await _timed(tally, "today", client.get(url), 200)
+
+
+async def clinician_client(
+    base: str, username: str, patients: list[int], *, window: Window, tally: Tally, seed_: int
+) -> None:
+    rng = random.Random(seed_)
+    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+        await _sign_in(client, username)
+        await window.ready()
+        while time.monotonic() < window.until:
+            await _timed(tally, "patient list", client.get("/api/v1/patients"), 200)
+            page = client.get(f"/clinic/patients/{rng.choice(patients)}")
+            await _timed(tally, "clinician patient page", page, 200)
+
+
+async def load(base: str, clinic: Clinic) -> tuple[Tally, float]:
+    tally = Tally()
+    window = Window(PATIENT_CLIENTS + CLINICIAN_CLIENTS)
+    tasks = [
+        patient_client(base, username, patient_id, window=window, tally=tally, seed_=n)
+        for n, (username, patient_id) in enumerate(clinic.patients[:PATIENT_CLIENTS])
+    ]
+    tasks += [
+        clinician_client(base, name, ids, window=window, tally=tally, seed_=1000 + n)
+        for n, (name, ids) in enumerate(list(clinic.clinicians.items())[:CLINICIAN_CLIENTS])
+    ]
+    await asyncio.gather(*tasks)
+    return tally, LOAD_SECONDS + max(0.0, time.monotonic() - window.until)
+
+
+# ----------------------------------------------------------------------------- checks and reference
+
+
+def missing_writes(url: str, tally: Tally) -> dict[str, int]:
+    """How many acknowledged writes of each kind are not in the database."""
+    db = Database(url, run_migrations=False)
+    try:
+        with db.transaction() as session:
+            missing = {}
+            for kind, table in (("check-in", CheckInRow), ("dose", DoseLogRow)):
+                tokens = tally.acknowledged[kind]
+                found = set()
+                for chunk in range(0, len(tokens), 1000):
+                    part = tokens[chunk : chunk + 1000]
+                    found |= set(
+                        session.scalars(
+                            select(table.client_token).where(table.client_token.in_(part))
+                        )
+                    )
+                missing[kind] = len(set(tokens) - found)
+            return missing
+    finally:
+        db.dispose()
+
+
+def store_reference(url: str, patients: list[int], threads: int) -> tuple[float, list[float]]:
+    """Check-ins written by the store alone from ``threads`` threads: (per second, latencies)."""
+    db = Database(url, run_migrations=False)
+    scores = (score_scale("gad7", GAD7), score_scale("phq9", PHQ9))
+    latencies: list[float] = []
+    lock = threading.Lock()
+    until = time.monotonic() + REFERENCE_SECONDS
+
+    def writer(patient: int) -> None:
+        while time.monotonic() < until:
+            start = time.perf_counter()
+            with db.transaction() as session:
+                records.add_checkin(
+                    session, patient, CheckIn(datetime.now(UTC), scores), client_token=None
+                )
+            with lock:
+                latencies.append(time.perf_counter() - start)
+
+    workers = [threading.Thread(target=writer, args=(p,)) for p in patients[:threads]]
+    for w in workers:
+        w.start()
+    for w in workers:
+        w.join()
+    db.dispose()
+    return len(latencies) / REFERENCE_SECONDS, latencies
+
+
+def percentile_ms(values: list[float], share: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1e3
+
+
+def main() -> None:
+    if not _server_url():
+        print(
+            "load benchmark skipped: no PostgreSQL server (source .ci/services.sh; start_postgres, "
+            "or set BENZOKIT_LOAD_POSTGRES_URL)"
+        )
+        return
+    with fresh_database(_server_url()) as url:
+        started = time.monotonic()
+        clinic = seed(url)
+        print(
+            f"seeded {PATIENTS} patients x {HISTORY_DAYS} days in {time.monotonic() - started:.0f} s"
+        )
+        with server(url) as base:
+            tally, elapsed = asyncio.run(load(base, clinic))
+        missing = missing_writes(url, tally)
+        reference_rate, reference = store_reference(
+            url, [p for _, p in clinic.patients], PATIENT_CLIENTS
+        )
+    summary: dict[str, Any] = {"seconds": round(elapsed, 1), "kinds": {}}
+    total = sum(len(t) for t in tally.times.values())
+    errors = sum(tally.errors.values())
+    print(f"{PATIENT_CLIENTS + CLINICIAN_CLIENTS} clients for {elapsed:.0f} s, {total} requests")
+    print(f"{'kind':24} {'per s':>7} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8} {'errors':>7}")
+    for kind in sorted(set(tally.times) | set(tally.errors)):
+        times = tally.times[kind]
+        row = {
+            "per_s": round(len(times) / elapsed, 1),
+            "p50_ms": round(percentile_ms(times, 0.50), 1),
+            "p95_ms": round(percentile_ms(times, 0.95), 1),
+            "p99_ms": round(percentile_ms(times, 0.99), 1),
+            "errors": tally.errors[kind],
+        }
+        summary["kinds"][kind] = row
+        print(
+            f"{kind:24} {row['per_s']:>7} {row['p50_ms']:>8} {row['p95_ms']:>8} "
+            f"{row['p99_ms']:>8} {row['errors']:>7}"
+        )
+    rate = errors / max(1, total)
+    print(f"error rate: {rate:.2%}; acknowledged writes missing afterwards: {missing}")
+    print(
+        f"reference, store-only check-ins from {PATIENT_CLIENTS} threads: {reference_rate:.0f}/s, "
+        f"p50 {percentile_ms(reference, 0.5):.1f} ms, p99 {percentile_ms(reference, 0.99):.1f} ms"
+    )
+    checkin_rate = summary["kinds"].get("check-in", {}).get("per_s", 0.0)
+    print(f"check-ins through the service / store alone: {checkin_rate / reference_rate:.2f}")
+    print(f"targets: {TARGETS}")
+    summary |= {
+        "error_rate": round(rate, 4),
+        "missing_writes": missing,
+        "reference_checkins_per_s": round(reference_rate, 1),
+        "reference_p50_ms": round(percentile_ms(reference, 0.5), 1),
+    }
+    print(json.dumps(summary))
+
+
+if __name__ == "__main__":
+    main()
