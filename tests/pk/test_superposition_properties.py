@@ -42,7 +42,9 @@ def test_scaling_every_dose_scales_the_concentration(
     scaled = _conc(model, [(t, a * factor) for t, a in doses])
     # Round-off of the sum of exponentials is relative to the profile's scale, not to each point
     # (near a dose time the terms cancel to about 1e-11 of the peak).
-    np.testing.assert_allclose(scaled, factor * base, rtol=1e-9, atol=1e-9 * factor * np.abs(base).max())
+    np.testing.assert_allclose(
+        scaled, factor * base, rtol=1e-9, atol=1e-9 * factor * np.abs(base).max()
+    )
 
 
 @given(models, dose_lists, dose_lists)

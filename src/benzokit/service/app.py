@@ -62,7 +62,7 @@ def create_app(
     static = Path(str(resources.files("benzokit.service") / "static"))
     app.mount("/static", StaticFiles(directory=str(static)), name="static")
     app.include_router(api.router)
-    app.include_router(notify_web.api)
-    app.include_router(notify_web.pages)
+    app.include_router(notify_web.router)
+    app.include_router(notify_web.page_router)
     app.include_router(pages.router)
     return app

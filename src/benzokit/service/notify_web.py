@@ -9,40 +9,31 @@
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Any
 
-from fastapi import APIRouter, Depends, Header, Request
+from fastapi import APIRouter, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from benzokit.errors import InputError
+from benzokit.service.api import CHANGE, READ, ChangingVisitor, PatientId, VisitorDep, errors
 from benzokit.service.notify import CalendarFeed
 from benzokit.service.notify_forms import NotificationForm
 from benzokit.service.rendering import render
 from benzokit.service.schemas import parse
 from benzokit.service.web import (
-    CSRF_HEADER,
     Visitor,
     check_csrf,
     clinic_of,
-    require_visitor,
 )
 from benzokit.store.accounts import Role
 from benzokit.store.notifications import NotificationSettings
 
-api = APIRouter(prefix="/api/v1")
-pages = APIRouter(include_in_schema=False)
-VisitorDep = Annotated[Visitor, Depends(require_visitor)]
+router = APIRouter(prefix="/api/v1")
+page_router = APIRouter(include_in_schema=False)
 
-
-def _csrf_checked(
-    visitor: VisitorDep, x_csrf_token: Annotated[str | None, Header(alias=CSRF_HEADER)] = None
-) -> Visitor:
-    check_csrf(visitor, x_csrf_token)
-    return visitor
-
-
-ChangingVisitor = Annotated[Visitor, Depends(_csrf_checked)]
+#: the handout's answer: a PDF document
+_PDF: dict[int | str, dict[str, Any]] = {200: {"content": {"application/pdf": {}}}}
 
 
 def _settings_json(settings: NotificationSettings | None) -> dict[str, Any]:
@@ -71,13 +62,13 @@ def _pdf(content: bytes, patient_id: int) -> Response:
 # ----------------------------------------------------------------------------- API
 
 
-@api.get("/me/notifications", tags=["notifications"])
+@router.get("/me/notifications", tags=["notifications"], responses=errors(401, 422))
 def my_notifications(request: Request, visitor: VisitorDep) -> dict[str, Any]:
     """Your e-mail settings (``enabled`` false: you get no e-mail)."""
     return _settings_json(clinic_of(request).notifications.settings(visitor.account))
 
 
-@api.put("/me/notifications", tags=["notifications"])
+@router.put("/me/notifications", tags=["notifications"], responses=CHANGE)
 def save_my_notifications(
     request: Request, body: NotificationForm, visitor: ChangingVisitor
 ) -> dict[str, Any]:
@@ -88,31 +79,47 @@ def save_my_notifications(
     return _settings_json(saved)
 
 
-@api.delete("/me/notifications", tags=["notifications"], status_code=204)
+@router.delete("/me/notifications", tags=["notifications"], status_code=204, responses=CHANGE)
 def stop_my_notifications(request: Request, visitor: ChangingVisitor) -> Response:
     """Stop every e-mail."""
     clinic_of(request).notifications.stop(visitor.account)
     return Response(status_code=204)
 
 
-@api.post("/patients/{patient_id}/calendar-feed", tags=["notifications"], status_code=201)
+@router.post(
+    "/patients/{patient_id}/calendar-feed",
+    tags=["notifications"],
+    status_code=201,
+    responses=CHANGE,
+)
 def new_calendar_feed(
-    request: Request, patient_id: int, visitor: ChangingVisitor
+    request: Request, patient_id: PatientId, visitor: ChangingVisitor
 ) -> dict[str, Any]:
     """A new private calendar URL with the plan's dose changes (shown once; the old one stops)."""
     feed = clinic_of(request).notifications.new_feed(visitor.account, patient_id)
     return {"url": _feed_url(request, feed)}
 
 
-@api.delete("/patients/{patient_id}/calendar-feed", tags=["notifications"], status_code=204)
-def revoke_calendar_feed(request: Request, patient_id: int, visitor: ChangingVisitor) -> Response:
+@router.delete(
+    "/patients/{patient_id}/calendar-feed",
+    tags=["notifications"],
+    status_code=204,
+    responses=CHANGE,
+)
+def revoke_calendar_feed(
+    request: Request, patient_id: PatientId, visitor: ChangingVisitor
+) -> Response:
     """Stop the private calendar URL."""
     clinic_of(request).notifications.revoke_feed(visitor.account, patient_id)
     return Response(status_code=204)
 
 
-@api.get("/patients/{patient_id}/handout.pdf", tags=["notifications"])
-def handout(request: Request, patient_id: int, visitor: VisitorDep) -> Response:
+@router.get(
+    "/patients/{patient_id}/handout.pdf",
+    tags=["notifications"],
+    responses=_PDF | READ,
+)
+def handout(request: Request, patient_id: PatientId, visitor: VisitorDep) -> Response:
     """The patient handout (PDF) of the current plan."""
     return _pdf(clinic_of(request).notifications.handout(visitor.account, patient_id), patient_id)
 
@@ -120,7 +127,7 @@ def handout(request: Request, patient_id: int, visitor: VisitorDep) -> Response:
 # ----------------------------------------------------------------------------- feed and pages
 
 
-@pages.get("/calendar/{token}.ics")
+@page_router.get("/calendar/{token}.ics")
 def calendar_feed(request: Request, token: str) -> Response:
     """The private feed: the token is the key (no session, no cookie)."""
     content = clinic_of(request).notifications.calendar(token[:128])
@@ -131,8 +138,8 @@ def calendar_feed(request: Request, token: str) -> Response:
     )
 
 
-@pages.get("/patients/{patient_id}/handout.pdf")
-def handout_page(request: Request, patient_id: int, visitor: VisitorDep) -> Response:
+@page_router.get("/patients/{patient_id}/handout.pdf")
+def handout_page(request: Request, patient_id: PatientId, visitor: VisitorDep) -> Response:
     return _pdf(clinic_of(request).notifications.handout(visitor.account, patient_id), patient_id)
 
 
@@ -184,7 +191,7 @@ def _shown(settings: NotificationSettings | None, clinic_zone: str) -> dict[str,
     }
 
 
-@pages.get("/account/notifications", response_class=HTMLResponse)
+@page_router.get("/account/notifications", response_class=HTMLResponse)
 def notifications_page(request: Request, visitor: VisitorDep) -> Response:
     return _page(request, visitor)
 
@@ -196,7 +203,7 @@ async def _form(request: Request, visitor: Visitor) -> dict[str, Any]:
     return data
 
 
-@pages.post("/account/notifications", response_class=HTMLResponse)
+@page_router.post("/account/notifications", response_class=HTMLResponse)
 async def save_notifications_page(request: Request, visitor: VisitorDep) -> Response:
     data = await _form(request, visitor)
     notify = clinic_of(request).notifications
@@ -213,7 +220,7 @@ async def save_notifications_page(request: Request, visitor: VisitorDep) -> Resp
     return RedirectResponse("/account/notifications?done=saved", status_code=303)
 
 
-@pages.post("/account/calendar-feed", response_class=HTMLResponse)
+@page_router.post("/account/calendar-feed", response_class=HTMLResponse)
 async def calendar_feed_page(request: Request, visitor: VisitorDep) -> Response:
     data = await _form(request, visitor)
     clinic = clinic_of(request)

@@ -130,13 +130,6 @@ def unclaim(session: Session, user_id: int, kind: str, slot: str) -> None:
     )
 
 
-def sent_count(session: Session, *, kind: str | None = None) -> int:
-    query = select(func.count()).select_from(SentNotificationRow)
-    if kind is not None:
-        query = query.where(SentNotificationRow.kind == kind)
-    return int(session.scalar(query) or 0)
-
-
 @dataclass(frozen=True, slots=True)
 class RaisedAlert:
     """A stored alert, reduced to what a notification may know: no message, no clinical detail."""
