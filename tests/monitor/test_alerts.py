@@ -79,11 +79,24 @@ def test_scores_rising_after_a_cut_suggest_pause_or_slow(course: Course) -> None
     assert checkin_alerts("Pat", flat, history, course, flat.recorded_at.date()) == []
 
 
-def test_scores_rising_before_any_cut_do_not_alert(course: Course) -> None:
-    days = [START + timedelta(days=i) for i in range(3)]
+def test_scores_rising_before_the_plan_starts_do_not_alert(course: Course) -> None:
+    days = [START - timedelta(days=3 - i) for i in range(3)]
     history = [gad7(3 + i, at(d)) for i, d in enumerate(days[:-1])]
     new = gad7(10, at(days[-1]))
     assert checkin_alerts("Pat", new, history, course, days[-1]) == []
+
+
+def test_the_plans_first_cut_on_day_0_counts_as_a_cut(course: Course) -> None:
+    """The demo patient's case: GAD-7 5 -> 6 -> 8 after a plan whose first cut is on its day 0."""
+    plan = course.current.plan
+    assert plan.steps[0].daily_dose_mg() < plan.first_daily_mg  # the guideline cuts on day 0
+    assert course.last_cut_before(START + timedelta(days=5), lookback_days=28) == START
+    days = [START + timedelta(days=i) for i in (1, 4, 8)]
+    history = [gad7(t, at(d)) for t, d in zip((5, 6), days, strict=False)]
+    new = gad7(8, at(days[-1]))
+    [alert] = checkin_alerts("Pat", new, history, course, days[-1])
+    assert alert.code == "MON-WITHDRAWAL-RISING"
+    assert alert.key == f"withdrawal-rising:gad7:{START}"
 
 
 @given(missed=st.integers(min_value=0, max_value=10))

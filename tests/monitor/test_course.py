@@ -157,3 +157,18 @@ def test_a_malformed_plan_view_is_an_input_error(plan: Plan) -> None:
     del broken["steps"][0]["doses"]
     with pytest.raises(InputError, match="plan"):
         plan_from_dict(broken)
+
+
+def test_the_dose_change_of_a_day_counts_the_plans_first_cut() -> None:
+    start = date(2027, 1, 4)
+    plan = plan_taper("clonazepam", "1 mg bid", StrategyName.GUIDELINE, start_date=start)
+    course = Course(
+        (PlanVersion(1, plan, datetime(2027, 1, 1, tzinfo=UTC), "Dr", ChangeKind.INITIAL),)
+    )
+    change = course.dose_change_on(start)
+    assert change is not None and change.is_cut
+    assert (change.from_mg, change.to_mg) == (2.0, plan.steps[0].daily_dose_mg())
+    assert course.dose_change_on(start + timedelta(days=1)) is None
+    assert course.dose_change_on(start - timedelta(days=1)) is None
+    second = start + timedelta(days=plan.steps[1].start_day)
+    assert course.last_cut_before(second - timedelta(days=1), lookback_days=28) == start

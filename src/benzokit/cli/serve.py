@@ -23,6 +23,7 @@ if TYPE_CHECKING:
     from benzokit.store.accounts import Account
 
 M = TypeVar("M", bound="BaseModel")
+T = TypeVar("T")
 
 DatabaseOption = Annotated[
     str,
@@ -50,19 +51,41 @@ def serve_command(
     secure_cookies: Annotated[
         bool, typer.Option(help="Mark cookies Secure (serve behind HTTPS).")
     ] = False,
+    clinic_phone: Annotated[
+        str | None,
+        typer.Option(help="The clinic's phone number, shown to patients as a tap-to-call link."),
+    ] = None,
+    clinic_hours: Annotated[
+        str, typer.Option(help="When the clinic's phone is answered, e.g. 'Mon-Fri 09:00-17:00'.")
+    ] = "",
 ) -> None:
     """Start the monitoring web service (patients check in; clinicians watch trends and steer tapers)."""
     import uvicorn
 
     from benzokit.service.app import create_app
-    from benzokit.service.demo import DEMO_LOGINS, seed_demo
+    from benzokit.service.demo import (
+        DEMO_CLINIC_HOURS,
+        DEMO_CLINIC_PHONE,
+        DEMO_LOGINS,
+        seed_demo,
+    )
     from benzokit.service.settings import ServiceSettings
 
-    settings = ServiceSettings(
-        database_url=database, timezone=timezone, secure_cookies=secure_cookies
+    with_demo = demo if demo is not None else database == DEFAULT_URL
+    if with_demo and clinic_phone is None:
+        clinic_phone, clinic_hours = DEMO_CLINIC_PHONE, clinic_hours or DEMO_CLINIC_HOURS
+    settings = guarded(
+        lambda: _in_option_terms(
+            lambda: ServiceSettings(
+                database_url=database,
+                timezone=timezone,
+                secure_cookies=secure_cookies,
+                clinic_phone=clinic_phone,
+                clinic_hours=clinic_hours,
+            )
+        )
     )
     app = guarded(lambda: create_app(settings, knowledge=knowledge()))
-    with_demo = demo if demo is not None else database == DEFAULT_URL
     seeded = guarded(lambda: seed_demo(app.state.clinic)) if with_demo else False
     url = f"http://{host}:{port}/"
     console.rule("benzokit monitoring service")
@@ -82,6 +105,16 @@ def serve_command(
             )
     console.print(DISCLAIMER, style="dim", soft_wrap=True)
     uvicorn.run(app, host=host, port=port, log_level="warning")
+
+
+def _in_option_terms(make: Callable[[], T]) -> T:
+    """A setting's error named as its command-line option (``clinic_phone`` -> ``--clinic-phone``)."""
+    try:
+        return make()
+    except InputError as error:
+        raise InputError(
+            "--" + error.field.replace("_", "-"), error.value, error.allowed
+        ) from error
 
 
 def _knowledge_in_use() -> str:

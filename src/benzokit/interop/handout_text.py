@@ -25,6 +25,13 @@ class Statement(FrozenModel):
     verified: bool = True
     placeholder: bool = False
     note: str = ""
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9][0-9 -]{1,19}$")  # as dialled
+
+    @model_validator(mode="after")
+    def _phone_in_text(self) -> Self:
+        if self.phone is not None and self.phone not in self.text:
+            raise ValueError(f"'phone' {self.phone!r} must appear in 'text' as written there")
+        return self
 
 
 class Section(FrozenModel):

@@ -38,6 +38,9 @@ class AlertRule(FrozenModel):
     message: str
     suggestion: str
     patient_guidance: str | None = None
+    help_first: Literal["emergency", "crisis"] | None = (
+        None  # which help line the patient sees first
+    )
 
 
 class WithdrawalRisingRule(AlertRule):
@@ -153,7 +156,10 @@ def _withdrawal_rising(
     if cut is None:
         return []
     since_cut = [c for c in checkins if c.recorded_at.date() >= cut]
-    for scale_id in rule.scales:
+    answered = [s for s in rule.scales if checkins[-1].scale(s) is not None]
+    for (
+        scale_id
+    ) in answered:  # the rise ends in this check-in: a scale it does not hold is not read
         scores = [s.total for c in since_cut if (s := c.scale(scale_id)) is not None]
         recent = scores[-rule.consecutive_checkins.value :]
         if len(recent) == rule.consecutive_checkins.value and all(

@@ -67,6 +67,19 @@ class Pause:
 
 
 @dataclass(frozen=True, slots=True)
+class DoseChange:
+    """The planned daily dose changes on ``day`` from ``from_mg`` to ``to_mg`` (mg/day, all drugs)."""
+
+    day: date
+    from_mg: float
+    to_mg: float
+
+    @property
+    def is_cut(self) -> bool:
+        return self.to_mg < self.from_mg
+
+
+@dataclass(frozen=True, slots=True)
 class Course:
     """A patient's plan versions (ascending) and pauses (ascending, not overlapping)."""
 
@@ -122,11 +135,26 @@ class Course:
         step = self.step_on(day)
         return 0.0 if step is None else step.daily_dose_mg()
 
+    def dose_before_mg(self, day: date) -> float:
+        """mg/day the patient took the day before ``day``: on the course's first day, the dose the
+        first plan starts from (its ``first_daily_mg``), so a cut on plan day 0 is a cut."""
+        if day <= self.versions[0].start:
+            return self.versions[0].plan.first_daily_mg if day == self.versions[0].start else 0.0
+        return self.daily_dose_mg(day - timedelta(days=1))
+
+    def dose_change_on(self, day: date) -> DoseChange | None:
+        """The change of the planned daily dose on ``day`` (None when it is the day before's)."""
+        before, after = self.dose_before_mg(day), self.daily_dose_mg(day)
+        if abs(after - before) < 1e-9 or self.status_on(day) is CourseStatus.NOT_STARTED:
+            return None
+        return DoseChange(day, before, after)
+
     def last_cut_before(self, day: date, *, lookback_days: int) -> date | None:
-        """The latest day in (day − lookback, day] on which the planned daily dose fell."""
+        """The latest day in (day − lookback, day] on which the planned daily dose fell (the plan's
+        first day included: its first cut is a cut)."""
         for back in range(lookback_days):
             this = day - timedelta(days=back)
-            if self.daily_dose_mg(this) < self.daily_dose_mg(this - timedelta(days=1)) - 1e-9:
+            if self.daily_dose_mg(this) < self.dose_before_mg(this) - 1e-9:
                 return this
         return None
 

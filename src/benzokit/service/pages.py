@@ -26,6 +26,7 @@ from benzokit.service import schemas
 from benzokit.service.access import require_role
 from benzokit.service.audit import MAX_ENTRIES
 from benzokit.service.charts import trends_svg, trends_text
+from benzokit.service.recording import help_lines
 from benzokit.service.rendering import render
 from benzokit.service.schemas import parse
 from benzokit.service.web import (
@@ -138,9 +139,7 @@ def help_page(request: Request) -> Response:
     """Where to get help now: open to everyone, signed in or not (a patient's own locale)."""
     knowledge = clinic_of(request).knowledge
     locale = load_handout_text(knowledge).locale(_locale_of(request))
-    return render(
-        request, "help.html", crisis=locale.crisis, emergency=locale.emergency, guidance=()
-    )
+    return render(request, "help.html", lines=help_lines(locale, "emergency"), guidance=())
 
 
 def _locale_of(request: Request) -> str:
@@ -228,13 +227,14 @@ async def checkin_submit(request: Request, visitor: VisitorDep) -> Response:
         )
     if result.guidance:
         locale = load_handout_text(clinic.knowledge).locale(_locale_of(request))
+        lines = help_lines(locale, result.help_first)
+        shown = {s.text for s in lines}
         return render(
             request,
             "help.html",
             visitor=visitor,
-            crisis=(),
-            emergency=locale.emergency,
-            guidance=result.guidance,
+            lines=lines,
+            guidance=[g for g in result.guidance if g not in shown],
             after_checkin=True,
         )
     return redirect("/me?done=checkin")

@@ -63,13 +63,17 @@ class Reading(UseCases):
             self.unit.audit(session, actor, "read", "today", record.id)
         slots = tuple(_slots(course, day, latest, self.unit.zone)) if course else ()
         step = course.step_on(day) if course else None
+        version = course.version_on(day) if course else None
         return Today(
             patient=record.summary,
             day=day,
             status=course.status_on(day) if course else None,
             slots=slots,
-            plan_version=course.version_on(day).number if course else None,
+            plan_version=version.number if version else None,
             step_note=step.note if step else "",
+            change=course.dose_change_on(day) if course else None,
+            new_plan_today=version is not None and version.number > 1 and version.start == day,
+            daily_dose_mg=course.daily_dose_mg(day) if course else 0.0,
         )
 
     def course(self, actor: Account, patient_id: int) -> Course | None:

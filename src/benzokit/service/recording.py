@@ -16,8 +16,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from benzokit.errors import InputError
-from benzokit.interop.handout_text import load_handout_text
-from benzokit.monitor.alerts import checkin_alerts, load_alert_rules, missed_dose_alerts
+from benzokit.interop.handout_text import Locale, Statement, load_handout_text
+from benzokit.monitor.alerts import (
+    AlertRules,
+    checkin_alerts,
+    load_alert_rules,
+    missed_dose_alerts,
+)
 from benzokit.monitor.records import Alert, CheckIn, DoseLog, ScaleScore
 from benzokit.monitor.scales import load_scales, score_scale
 from benzokit.service import schemas
@@ -187,14 +192,32 @@ class Recording(UseCases):
             unit.audit(
                 session, actor, "write", "checkin", record.id, detail=f"{len(scores)} scales"
             )
-            return CheckInResult(saved, tuple(raised), self._guidance(raised, record.locale))
+            guidance, first = self._guidance(raised, record.locale)
+            return CheckInResult(saved, tuple(raised), guidance, help_first=first)
 
-    def _guidance(self, raised: list[Alert], locale: str) -> tuple[str, ...]:
-        """What the patient is shown at once after urgent answers: the guidance and crisis lines."""
+    def _guidance(self, raised: list[Alert], locale: str) -> tuple[tuple[str, ...], str | None]:
+        """What the patient is shown at once after urgent answers: the guidance, then the help lines
+        in the order the cause calls for (a seizure: the emergency number first; thoughts of
+        self-harm: the crisis line first), and which line leads."""
         urgent = [a for a in raised if a.patient_guidance]
         if not urgent:
-            return ()
+            return (), None
+        first = help_first(urgent, load_alert_rules(self.unit.knowledge))
         where = load_handout_text(self.unit.knowledge).locale(locale)
         lines = [a.patient_guidance or "" for a in urgent]
-        lines += [s.text for s in where.crisis] + [where.emergency.text]
-        return tuple(dict.fromkeys(lines))
+        lines += [s.text for s in help_lines(where, first)]
+        return tuple(dict.fromkeys(lines)), first
+
+
+def help_first(urgent: list[Alert], rules: AlertRules) -> str:
+    """Which help line leads for these urgent alerts: the emergency number when any rule says so."""
+    by_code = {r.code: r.help_first for r in (rules.seizure, rules.self_harm)}
+    wanted = {by_code.get(a.code) for a in urgent}
+    return "emergency" if "emergency" in wanted or "crisis" not in wanted else "crisis"
+
+
+def help_lines(locale: Locale, first: str | None) -> tuple[Statement, ...]:
+    """The locale's crisis and emergency lines, the one named by ``first`` first."""
+    if first == "emergency":
+        return (locale.emergency, *locale.crisis)
+    return (*locale.crisis, locale.emergency)

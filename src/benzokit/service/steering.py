@@ -111,6 +111,10 @@ class Steering(UseCases):
             changed, message = make(course, row, today)
             if len(changed.versions) > len(course.versions):
                 version = changed.current
+                if changed.pauses != course.pauses:  # a new plan ends the pause it replaces
+                    records.save_pauses(
+                        session, row.id, changed.pauses, by_user_id=actor.id, now=self.unit.now()
+                    )
                 records.add_plan_version(session, row.id, version, by_user_id=actor.id)
                 findings = version.plan.findings
             else:
@@ -150,7 +154,7 @@ class Steering(UseCases):
                 self.unit.knowledge,
             )
             version = self._version(course, plan, actor, ChangeKind.SLOWED, form.reason)
-            return course.with_version(
+            return _unpaused(course, today, actor).with_version(
                 version
             ), f"version {version.number}: every step {form.factor:g} times as long"
 
@@ -181,7 +185,7 @@ class Steering(UseCases):
             except InputError as error:  # the planner names its own fields: say it in the form's
                 raise _adjust_error(error, form, step.daily_dose_mg()) from error
             version = self._version(course, plan, actor, ChangeKind.ADJUSTED, form.reason)
-            return course.with_version(
+            return _unpaused(course, today, actor).with_version(
                 version
             ), f"version {version.number}: {form.strategy} taper from today"
 
@@ -198,6 +202,12 @@ class Steering(UseCases):
         return PlanVersion(
             course.current.number + 1, plan, self.unit.now(), actor.display_name, change, reason
         )
+
+
+def _unpaused(course: Course, today: date, actor: Account) -> Course:
+    """The course with an open pause ended today: a new plan from today replaces the pause (the
+    patient follows the new plan from today, and is told so), it does not run under it."""
+    return resume(course, today, by=actor.display_name) if course.paused else course
 
 
 def _adjust_error(error: InputError, form: schemas.AdjustForm, daily_mg: float) -> InputError:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from benzokit.monitor.course import Course, CourseStatus
+from benzokit.monitor.course import Course, CourseStatus, DoseChange
 from benzokit.monitor.records import Alert, AlertLevel, CheckIn, DoseLog, PatientSummary
 from benzokit.safety.findings import Finding
 
@@ -31,14 +31,18 @@ class Today:
     slots: tuple[DoseSlot, ...]
     plan_version: int | None
     step_note: str
+    change: DoseChange | None = None  # the planned daily dose changes today (not while paused)
+    new_plan_today: bool = False  # a new plan version (not the first) takes effect today
+    daily_dose_mg: float = 0.0  # what the plan gives today, mg/day (all drugs)
 
 
 @dataclass(frozen=True, slots=True)
 class CheckInResult:
     checkin: CheckIn
     alerts: tuple[Alert, ...]
-    guidance: tuple[str, ...]  # what the patient is shown at once (crisis lines included)
+    guidance: tuple[str, ...]  # what the patient is shown at once (help lines included, in order)
     repeated: bool = False  # the same client token was already saved: nothing new was written
+    help_first: str | None = None  # "emergency" (a seizure) or "crisis" (self-harm): the line first
 
 
 @dataclass(frozen=True, slots=True)

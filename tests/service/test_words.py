@@ -1,0 +1,96 @@
+"""What the patient reads at the moments that matter: the dose change on Today after a pause and a new
+plan, help lines ordered by the cause (a seizure: the emergency number first; self-harm: the crisis
+line first), every number a ``tel:`` link, the clinic's own phone, and no promise the service does not
+keep."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from service_support import Clock, World, build_world
+
+from benzokit.interop.handout_text import load_handout_text
+
+PHONE = "555-0100"
+HOURS = "Mon-Fri 09:00-17:00"
+
+
+@pytest.fixture
+def phoned(tmp_path: Path, clock: Clock, clinic_template: Path) -> Iterator[World]:
+    built = build_world(
+        tmp_path / "c.db", clock, template=clinic_template, clinic_phone=PHONE, clinic_hours=HOURS
+    )
+    try:
+        yield built
+    finally:
+        built.close()
+
+
+def _tel_links(html: str) -> list[str]:
+    return re.findall(r'href="tel:([0-9+]+)"', html)
+
+
+def _text(html: str) -> str:
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+
+
+def test_pause_then_new_plan_says_the_true_dose_change_today(world: World) -> None:
+    alex, rivera = world.sign_in("alex"), world.sign_in("dr.rivera")
+    pid = world.patients["alex"]
+    before = sum(mg for _, _, mg in world.doses_today("alex"))
+    paused = rivera.client.post(
+        f"/clinic/patients/{pid}/pause", data={"reason": "review", "csrf_token": rivera.csrf}
+    )
+    assert paused.status_code == 303, paused.text
+    assert "Your taper is paused." in _text(alex.client.get("/me").text)
+    made = rivera.client.post(
+        f"/clinic/patients/{pid}/adjust",
+        data={
+            "strategy": "guideline",
+            "risk": "moderate",
+            "reason": "new plan",
+            "csrf_token": rivera.csrf,
+        },
+    )
+    assert made.status_code == 303, made.text
+    after = sum(mg for _, _, mg in world.doses_today("alex"))
+    assert after < before  # the new plan cuts on its first day
+    today = _text(alex.client.get("/me").text)
+    assert "Your clinician has made a new plan, starting today." in today
+    assert f"Your dose changes today from {before:g} mg to {after:g} mg clonazepam a day." in today
+    assert "paused" not in today  # the new plan replaced the pause: it is not still in force
+
+
+def test_a_seizure_shows_the_emergency_number_first_as_a_tel_link(phoned: World) -> None:
+    alex = phoned.sign_in("alex")
+    page = alex.client.post("/me/checkin", data={"seizures": "1", "csrf_token": alex.csrf})
+    assert page.status_code == 200, page.text
+    assert _tel_links(page.text)[:3] == ["911", "988", PHONE.replace("-", "")]
+    words = _text(page.text)
+    assert words.index("call 911") < words.index("988")
+    assert "will contact you" not in words and "has been alerted" not in words
+    assert HOURS in words
+
+
+def test_thoughts_of_self_harm_show_the_crisis_line_first(phoned: World) -> None:
+    alex = phoned.sign_in("alex")
+    form = {f"phq9.item{i}": "0" for i in range(1, 10)} | {"phq9.item9": "1"}
+    page = alex.client.post("/me/checkin", data=form | {"csrf_token": alex.csrf})
+    assert page.status_code == 200, page.text
+    assert _tel_links(page.text)[:2] == ["988", "911"]
+    assert "will contact you" not in _text(page.text)
+
+
+def test_every_help_number_of_a_filled_locale_is_dialable() -> None:
+    for code, locale in load_handout_text().locales.items():
+        for line in (*locale.crisis, locale.emergency):
+            assert line.placeholder or line.phone, f"{code}: {line.text}"
+
+
+def test_without_a_clinic_phone_the_page_says_so(world: World) -> None:
+    page = world.sign_in("alex").client.get("/help").text
+    assert "not set up in this service" in _text(page)
+    assert _tel_links(page) == ["911", "988"]
