@@ -94,3 +94,35 @@ def test_without_a_clinic_phone_the_page_says_so(world: World) -> None:
     page = world.sign_in("alex").client.get("/help").text
     assert "not set up in this service" in _text(page)
     assert _tel_links(page) == ["911", "988"]
+
+
+def test_a_new_plan_is_previewed_before_it_is_made(world: World) -> None:
+    rivera = world.sign_in("dr.rivera")
+    pid = world.patients["alex"]
+    versions_before = world.counts()["plan_versions"]
+    choice = {"strategy": "guideline", "risk": "high", "reason": "slower after the rise"}
+    preview = rivera.client.post(
+        f"/clinic/patients/{pid}/adjust/preview", data=choice | {"csrf_token": rivera.csrf}
+    )
+    assert preview.status_code == 200, preview.text
+    words = _text(preview.text)
+    assert "Nothing is saved yet" in words
+    assert "Now: the current plan from today" in words and "New: the plan from today" in words
+    assert "Safety findings on the new plan" in words
+    assert world.counts()["plan_versions"] == versions_before  # a preview saves nothing
+    confirm = rivera.client.post(
+        f"/clinic/patients/{pid}/adjust", data=choice | {"csrf_token": rivera.csrf}
+    )
+    assert confirm.status_code == 303
+    assert world.counts()["plan_versions"] == versions_before + 1
+
+
+def test_the_plan_table_shows_dates_and_marks_the_current_step(world: World) -> None:
+    rivera = world.sign_in("dr.rivera")
+    page = rivera.client.get(f"/clinic/patients/{world.patients['alex']}").text
+    assert 'aria-current="step"' in page
+    today = world.clinic.today()
+    assert today.strftime("%d %b %Y") not in page or "(now)" in page
+    assert "(now)" in _text(page)
+    findings = page.find("Safety findings on the current plan")
+    assert findings == -1 or findings < page.find("Steer the taper")

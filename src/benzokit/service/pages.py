@@ -333,6 +333,44 @@ async def clinic_action(
     return redirect(f"/clinic/patients/{patient_id}?done={action}")
 
 
+_PREVIEWED: dict[str, type[schemas.SlowForm] | type[schemas.AdjustForm]] = {
+    "slow": schemas.SlowForm,
+    "adjust": schemas.AdjustForm,
+}
+
+
+@router.post("/clinic/patients/{patient_id}/{action}/preview", response_class=HTMLResponse)
+async def clinic_preview(
+    request: Request, patient_id: int, action: str, visitor: VisitorDep
+) -> Response:
+    """A new plan shown before it is made: today's change, old and new plan by date, the findings;
+    confirming posts the same choices to the action itself. Nothing is saved here."""
+    if action not in _PREVIEWED:
+        raise InputError("action", action, "one of " + ", ".join(_PREVIEWED))
+    data = await form_of(request, visitor)
+    fields = dict(data)
+    if action == "adjust":
+        data["liquid"] = data.get("liquid") == "on"
+    form = parse(_PREVIEWED[action], data)
+    steering = clinic_of(request).steering
+    change = (
+        steering.slow(visitor.account, patient_id, form, commit=False)
+        if isinstance(form, schemas.SlowForm)
+        else steering.adjust(visitor.account, patient_id, form, commit=False)
+    )
+    today = clinic_of(request).reading.today_view(visitor.account, patient_id)
+    return render(
+        request,
+        "plan_preview.html",
+        visitor=visitor,
+        action=action,
+        fields=fields,
+        change=change,
+        today=today,
+        new_plan=change.course.current.plan,
+    )
+
+
 @router.post("/clinic/alerts/{alert_id}/acknowledge")
 async def clinic_ack(request: Request, alert_id: int, visitor: VisitorDep) -> Response:
     data = await form_of(request, visitor)

@@ -8,6 +8,7 @@ other. Fields are named in the page's words (:mod:`benzokit.service.fields`).
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import date, timedelta
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -22,6 +23,7 @@ from markupsafe import Markup, escape
 from benzokit._disclaimer import DISCLAIMER
 from benzokit.errors import BenzokitError, InputError
 from benzokit.monitor.scales import ScaleSet, load_scales
+from benzokit.plan.model import Plan, Step
 from benzokit.service.fields import label
 from benzokit.service.web import clinic_of, find_visitor, settings_of
 
@@ -69,6 +71,17 @@ def tel_link(text: str, phone: str | None) -> Markup:
     return Markup(before) + link + Markup(after)
 
 
+def step_dates(plan: Plan) -> list[tuple[Step, date, date]]:
+    """Each step of a plan with its first and last calendar day (the plan's start date + days)."""
+    start = plan.start_date
+    if start is None:
+        return []
+    return [
+        (s, start + timedelta(days=s.start_day), start + timedelta(days=s.end_day - 1))
+        for s in plan.steps
+    ]
+
+
 def _templates() -> Jinja2Templates:
     folder = Path(str(resources.files("benzokit.service") / "templates"))
     templates = Jinja2Templates(directory=str(folder))
@@ -77,6 +90,7 @@ def _templates() -> Jinja2Templates:
     templates.env.filters["field_words"] = _field_words_filter
     templates.env.filters["error_text"] = _error_text_filter
     templates.env.globals["tel_link"] = tel_link
+    templates.env.globals["step_dates"] = step_dates
     return templates
 
 

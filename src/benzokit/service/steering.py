@@ -99,8 +99,11 @@ class Steering(UseCases):
         patient_id: int,
         action: str,
         make: MakeChange,
+        *,
+        commit: bool = True,
     ) -> PlanChange:
-        """Apply a clinician's change (pause, resume, slow, adjust) and save it with its findings."""
+        """Apply a clinician's change (pause, resume, slow, adjust) and save it with its findings;
+        with ``commit=False`` only show it (a preview: nothing is saved; the read is audited)."""
         require_role(actor, Role.CLINICIAN)
         today = self.unit.today()
         with self.unit.transaction() as session:
@@ -109,6 +112,13 @@ class Steering(UseCases):
             if course is None:
                 raise InputError("plan", "none", "a patient with a plan (create one first)")
             changed, message = make(course, row, today)
+            if not commit:
+                self.unit.audit(
+                    session, actor, "read", "plan preview", row.id, detail=f"{action}: {message}"
+                )
+                return PlanChange(
+                    changed, changed.current.plan.findings, message, _rest_of(course, today)
+                )
             if len(changed.versions) > len(course.versions):
                 version = changed.current
                 if changed.pauses != course.pauses:  # a new plan ends the pause it replaces
@@ -129,7 +139,7 @@ class Steering(UseCases):
                 except InputError:
                     findings = ()
             self.unit.audit(session, actor, "write", "plan", row.id, detail=f"{action}: {message}")
-            return PlanChange(changed, tuple(findings), message)
+            return PlanChange(changed, tuple(findings), message, _rest_of(course, today))
 
     def pause(self, actor: Account, patient_id: int, form: schemas.PauseForm) -> PlanChange:
         def make(course: Course, _row: PatientRecord, today: date) -> tuple[Course, str]:
@@ -145,7 +155,11 @@ class Steering(UseCases):
 
         return self._change_plan(actor, patient_id, "resume", make)
 
-    def slow(self, actor: Account, patient_id: int, form: schemas.SlowForm) -> PlanChange:
+    def slow(
+        self, actor: Account, patient_id: int, form: schemas.SlowForm, *, commit: bool = True
+    ) -> PlanChange:
+        """A new version from today: every remaining step ``form.factor`` times as long (with
+        ``commit=False``: the preview, nothing saved)."""
 
         def make(course: Course, row: PatientRecord, today: date) -> tuple[Course, str]:
             plan = with_safety_findings(
@@ -158,9 +172,12 @@ class Steering(UseCases):
                 version
             ), f"version {version.number}: every step {form.factor:g} times as long"
 
-        return self._change_plan(actor, patient_id, "slow", make)
+        return self._change_plan(actor, patient_id, "slow", make, commit=commit)
 
-    def adjust(self, actor: Account, patient_id: int, form: schemas.AdjustForm) -> PlanChange:
+    def adjust(
+        self, actor: Account, patient_id: int, form: schemas.AdjustForm, *, commit: bool = True
+    ) -> PlanChange:
+        """A new plan from today's dose by the planner (with ``commit=False``: the preview)."""
 
         def make(course: Course, row: PatientRecord, today: date) -> tuple[Course, str]:
             step = course.step_on(today)
@@ -189,7 +206,7 @@ class Steering(UseCases):
                 version
             ), f"version {version.number}: {form.strategy} taper from today"
 
-        return self._change_plan(actor, patient_id, "adjust", make)
+        return self._change_plan(actor, patient_id, "adjust", make, commit=commit)
 
     def _version(
         self, course: Course, plan: Plan, actor: Account, change: ChangeKind, reason: str
@@ -202,6 +219,14 @@ class Steering(UseCases):
         return PlanVersion(
             course.current.number + 1, plan, self.unit.now(), actor.display_name, change, reason
         )
+
+
+def _rest_of(course: Course, today: date) -> Plan | None:
+    """What the course would have given from today on without the change (None: nothing left)."""
+    try:
+        return remaining_plan(course, today)
+    except InputError:
+        return None
 
 
 def _unpaused(course: Course, today: date, actor: Account) -> Course:

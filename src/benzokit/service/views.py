@@ -7,6 +7,7 @@ from datetime import date, datetime
 
 from benzokit.monitor.course import Course, CourseStatus, DoseChange
 from benzokit.monitor.records import Alert, AlertLevel, CheckIn, DoseLog, PatientSummary
+from benzokit.plan.model import Plan
 from benzokit.safety.findings import Finding
 
 
@@ -76,3 +77,4 @@ class PlanChange:
     course: Course
     findings: tuple[Finding, ...]
     message: str
+    before: Plan | None = None  # the plan from today on as it was before the change (old vs new)
