@@ -18,7 +18,7 @@ from benzokit.monitor.alerts import (
 )
 from benzokit.monitor.course import ChangeKind, Course, PlanVersion
 from benzokit.monitor.records import AlertLevel, CheckIn, DoseLog, DoseStatus
-from benzokit.monitor.scales import score_scale
+from benzokit.monitor.scales import load_scales, score_scale
 from benzokit.plan.api import plan_taper
 from benzokit.plan.strategies import StrategyName
 
@@ -141,3 +141,25 @@ def test_a_broken_alert_file_names_the_field(tmp_path: Path) -> None:
     broken.write_text(source.read_text().replace('level = "urgent"', 'level = "loud"', 1))
     with pytest.raises(DataError, match="level"):
         load_alert_rule_file(broken)
+
+
+def checklist(total: int, when: datetime) -> CheckIn:
+    items = [i.id for i in load_scales().get("withdrawal_checklist").items]
+    answers = {item: min(3, max(0, total - 3 * n)) for n, item in enumerate(items)}
+    score = score_scale("withdrawal_checklist", answers)
+    assert score.total == total
+    return CheckIn(when, (score,))
+
+
+def test_the_withdrawal_checklist_is_watched_before_gad7(course: Course) -> None:
+    days = [START + timedelta(days=i) for i in (1, 4, 8)]
+    rising = [checklist(t, at(d)) for t, d in zip((2, 5, 9), days, strict=True)]
+    [alert] = checkin_alerts("Pat", rising[-1], rising[:-1], course, days[-1])
+    assert alert.key == f"withdrawal-rising:withdrawal_checklist:{START}"
+    assert "Withdrawal checklist" in alert.message
+    # GAD-7 rising in the same check-ins is not read while the checklist is answered (and flat)
+    both = [
+        CheckIn(at(d), (*gad7(g, at(d)).scales, *checklist(4, at(d)).scales))
+        for g, d in zip((3, 5, 8), days, strict=True)
+    ]
+    assert checkin_alerts("Pat", both[-1], both[:-1], course, days[-1]) == []

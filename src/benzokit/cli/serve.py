@@ -270,6 +270,37 @@ def restore_command(
     console.print(f"restored: {_counts_text(counts)}", soft_wrap=True)
 
 
+@admin_app.command("import-scale")
+def import_scale_command(
+    file: Annotated[Path, typer.Argument(help="A licensed scale file, named scale_<id>.toml.")],
+    into: Annotated[
+        Path | None,
+        typer.Option(
+            help="The clinic's knowledge overlay folder (default: the one of --knowledge)."
+        ),
+    ] = None,
+) -> None:
+    """Validate a scale file and add it to the clinic's knowledge overlay (nothing written if bad)."""
+    from benzokit.monitor.scale_import import import_scale
+
+    folder = into or knowledge().overlay
+    if folder is None:
+        guarded(_no_folder)
+        return
+    loaded = guarded(lambda: import_scale(file, folder))
+    for key, scale in loaded.scales.items():
+        console.print(
+            f"scale {key} ({scale.name}, {len(scale.items)} items, licence {scale.licence.status}) "
+            f"imported into {folder / file.name}",
+            soft_wrap=True,
+        )
+    console.print(f"serve it with: benzokit --knowledge {folder} serve", soft_wrap=True)
+
+
+def _no_folder() -> None:
+    raise InputError("--into", None, "the clinic's knowledge overlay folder (or --knowledge DIR)")
+
+
 def _counts_text(counts: dict[str, int]) -> str:
     """Rows per table, e.g. ``3 users, 2 patients``."""
     return ", ".join(f"{n} {table}" for table, n in counts.items())

@@ -144,41 +144,48 @@ def checkin_alerts(
                 )
             )
     if course is not None:
-        found.extend(_withdrawal_rising(rules, name, [*history, checkin], course, day))
+        found.extend(
+            _withdrawal_rising(rules, name, [*history, checkin], course, day, scales=scales)
+        )
     return found
 
 
 def _withdrawal_rising(
-    rules: AlertRules, name: str, checkins: Sequence[CheckIn], course: Course, day: date
+    rules: AlertRules,
+    name: str,
+    checkins: Sequence[CheckIn],
+    course: Course,
+    day: date,
+    *,
+    scales: ScaleSet,
 ) -> list[Alert]:
+    """Scores rising over the policy's number of check-ins since the last cut, on the one scale
+    watched: the first of the rule's scales (in order of preference) that the new check-in holds."""
     rule = rules.withdrawal_rising
     cut = course.last_cut_before(day, lookback_days=rule.cut_lookback_days.value)
-    if cut is None:
+    watched = next((s for s in rule.scales if checkins[-1].scale(s) is not None), None)
+    if cut is None or watched is None:
         return []
     since_cut = [c for c in checkins if c.recorded_at.date() >= cut]
-    answered = [s for s in rule.scales if checkins[-1].scale(s) is not None]
-    for (
-        scale_id
-    ) in answered:  # the rise ends in this check-in: a scale it does not hold is not read
-        scores = [s.total for c in since_cut if (s := c.scale(scale_id)) is not None]
-        recent = scores[-rule.consecutive_checkins.value :]
-        if len(recent) == rule.consecutive_checkins.value and all(
-            b > a for a, b in itertools.pairwise(recent)
-        ):
-            return [
-                _alert(
-                    rules,
-                    rule,
-                    checkins[-1].recorded_at,
-                    f"withdrawal-rising:{scale_id}:{cut}",
-                    name=name,
-                    scale=scale_id.upper().replace("_", "-"),
-                    count=len(recent),
-                    scores=" → ".join(map(str, recent)),
-                    cut_day=cut.isoformat(),
-                )
-            ]
-    return []
+    scores = [s.total for c in since_cut if (s := c.scale(watched)) is not None]
+    recent = scores[-rule.consecutive_checkins.value :]
+    if len(recent) < rule.consecutive_checkins.value or not all(
+        b > a for a, b in itertools.pairwise(recent)
+    ):
+        return []
+    return [
+        _alert(
+            rules,
+            rule,
+            checkins[-1].recorded_at,
+            f"withdrawal-rising:{watched}:{cut}",
+            name=name,
+            scale=scales.get(watched).name if watched in scales.scales else watched,
+            count=len(recent),
+            scores=" → ".join(map(str, recent)),
+            cut_day=cut.isoformat(),
+        )
+    ]
 
 
 def daily_alerts(

@@ -260,7 +260,9 @@ def _history(
     series = reading.trends(visitor.account, patient_id)
     if for_patient:
         series = replace(series, occupancy=None, withdrawal_index=None)
-    names = {s.id: s.name for s in _scale_context(request)}
+    names = {
+        s.id: s.name + ("" if s.validated else " (unvalidated)") for s in _scale_context(request)
+    }
     checkins = reading.checkin_history(visitor.account, patient_id)
     return render(
         request,
