@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -126,3 +127,32 @@ def test_the_plan_table_shows_dates_and_marks_the_current_step(world: World) -> 
     assert "(now)" in _text(page)
     findings = page.find("Safety findings on the current plan")
     assert findings == -1 or findings < page.find("Steer the taper")
+
+
+def test_a_missed_day_is_caught_up_with_the_time_really_taken(world: World) -> None:
+    alex = world.sign_in("alex")
+    today = world.clinic.today()
+    assert "Not recorded yet" not in _text(alex.client.get("/me").text)  # the demo recorded all
+    three_back = today - timedelta(days=3)
+    catch_up = alex.client.get(f"/me?day={three_back.isoformat()}")
+    assert catch_up.status_code == 200
+    assert "Catch up:" in _text(catch_up.text) and "Taken at (time)" in catch_up.text
+    doses = alex.get(f"/api/v1/patients/{world.patients['alex']}/doses").json()["doses"]
+    time = next(d["time"] for d in doses if d["day"] == three_back.isoformat())
+    saved = alex.client.post(
+        "/me/doses",
+        data={
+            "day": three_back.isoformat(),
+            "time": time,
+            "status": "taken",
+            "taken_time": "09:40",
+            "csrf_token": alex.csrf,
+        },
+    )
+    assert saved.status_code == 303
+    assert saved.headers["location"] == f"/me?day={three_back.isoformat()}&done=dose"
+    latest = alex.get(f"/api/v1/patients/{world.patients['alex']}/doses").json()["doses"][-1]
+    assert latest["taken_at"].endswith("09:40:00Z") and latest["day"] == three_back.isoformat()
+    outside = today - timedelta(days=7)
+    refused = alex.client.get(f"/me?day={outside.isoformat()}")
+    assert refused.status_code == 422 and "catch-up window" in refused.text

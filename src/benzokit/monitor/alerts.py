@@ -62,6 +62,12 @@ class ActionDefaults(FrozenModel):
     slow_factor: Setting
 
 
+class RecordPolicy(FrozenModel):
+    """How far back a patient may record doses and check-ins (days, today included)."""
+
+    catch_up_days: Setting
+
+
 class AlertRules(FrozenModel):
     schema_version: Literal[1]
     data_version: str
@@ -72,6 +78,7 @@ class AlertRules(FrozenModel):
     missed_doses: MissedDosesRule
     no_checkin: NoCheckinRule
     actions: ActionDefaults
+    records: RecordPolicy
 
     def citation(self, key: str) -> str:
         return self.sources[key].citation if key in self.sources else key

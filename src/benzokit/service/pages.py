@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import secrets
 from dataclasses import replace
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -154,10 +155,16 @@ def _locale_of(request: Request) -> str:
 
 
 @router.get("/me", response_class=HTMLResponse)
-def patient_today(request: Request, visitor: VisitorDep) -> Response:
+def patient_today(request: Request, visitor: VisitorDep, day: date | None = None) -> Response:
+    """Today's doses; with ``?day=`` an earlier day of the catch-up window, to record it."""
     reading = clinic_of(request).reading
     patient_id = reading.my_patient_id(visitor.account)
-    today = reading.today_view(visitor.account, patient_id)
+    first, last = reading.catch_up_window()
+    if day is not None and not first <= day <= last:
+        raise InputError(
+            "day", day.isoformat(), f"a day from {first} to {last} (your clinic's catch-up window)"
+        )
+    today = reading.today_view(visitor.account, patient_id, day)
     tokens = {f"{s.time}-{s.drug}": secrets.token_urlsafe(16) for s in today.slots}
     return render(request, "patient_today.html", visitor=visitor, today=today, tokens=tokens)
 
@@ -169,6 +176,8 @@ async def patient_confirm(request: Request, visitor: VisitorDep) -> Response:
     form = parse(schemas.DoseConfirmation, data)
     patient_id = clinic.reading.my_patient_id(visitor.account)
     clinic.recording.confirm_dose(visitor.account, patient_id, form)
+    if form.day != clinic.today():
+        return redirect(f"/me?day={form.day.isoformat()}&done=dose")
     return redirect("/me?done=dose")
 
 

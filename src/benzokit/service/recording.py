@@ -44,7 +44,8 @@ class Recording(UseCases):
     def confirm_dose(
         self, actor: Account, patient_id: int, form: schemas.DoseConfirmation
     ) -> DoseLog:
-        """Record what happened to one planned dose (today's or up to two days back), and raise the
+        """Record what happened to one planned dose (today's, or a day back within the clinic's
+        catch-up window, at the time it was really taken; never a future one), and raise the
         missed-dose alert when the pattern is reached."""
         require_role(actor, Role.PATIENT)
         try:
@@ -112,7 +113,8 @@ class Recording(UseCases):
         with unit.transaction() as session:
             record = patient_for(session, actor, patient_id)
             course = records.course(session, record.id)
-            dose = planned_dose(course, form, unit.today())
+            window = load_alert_rules(unit.knowledge).records.catch_up_days.value
+            dose = planned_dose(course, form, unit.today(), catch_up_days=window)
             log = DoseLog(
                 day=form.day,
                 time=form.time,

@@ -35,6 +35,12 @@ class Today:
     change: DoseChange | None = None  # the planned daily dose changes today (not while paused)
     new_plan_today: bool = False  # a new plan version (not the first) takes effect today
     daily_dose_mg: float = 0.0  # what the plan gives today, mg/day (all drugs)
+    today: date | None = None  # the clinic's today (``day`` is earlier when catching up)
+    unrecorded: tuple[tuple[date, int], ...] = ()  # earlier days in the window: doses not recorded
+
+    @property
+    def catching_up(self) -> bool:
+        return self.today is not None and self.day < self.today
 
 
 @dataclass(frozen=True, slots=True)
