@@ -596,7 +596,7 @@ MATRIX: dict[tuple[str, str], tuple[Row, ...]] = {
     ("POST", "/me/checkin"): (
         Row(
             "none",
-            TO_LOGIN,
+            SIGN_IN,  # the sign-in page, carrying the form (kept through signing in)
             see_other("/me?done=checkin"),
             FORBIDDEN,
             FORBIDDEN,

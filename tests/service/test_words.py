@@ -5,6 +5,7 @@ keep."""
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from datetime import timedelta
@@ -156,3 +157,37 @@ def test_a_missed_day_is_caught_up_with_the_time_really_taken(world: World) -> N
     outside = today - timedelta(days=7)
     refused = alex.client.get(f"/me?day={outside.isoformat()}")
     assert refused.status_code == 422 and "catch-up window" in refused.text
+
+
+def test_a_check_in_sent_after_the_session_ended_is_kept_through_sign_in(
+    world: World, clock: Clock
+) -> None:
+    alex = world.sign_in("alex")
+    form = {f"gad7.item{i}": "2" for i in range(1, 8)} | {
+        "note": "written over a long evening",
+        "client_token": "kept-token-123",
+        "csrf_token": alex.csrf,
+    }
+    clock.advance(timedelta(hours=13))  # the session (12 h) has ended
+    before = world.counts()["checkins"]
+    lost = alex.client.post("/me/checkin", data=form)
+    assert lost.status_code == 401
+    assert "Your session had ended" in lost.text and 'name="resume"' in lost.text
+    assert world.counts()["checkins"] == before  # nothing saved without a session
+    resume = re.search(r'name="resume" value="([^"]*)"', lost.text)
+    login_csrf = re.search(r'name="login_csrf" value="([^"]*)"', lost.text)
+    assert resume and login_csrf
+
+    back = alex.client.post(
+        "/login",
+        data={
+            "username": "alex",
+            "password": "demo-patient-alex",
+            "login_csrf": login_csrf.group(1),
+            "resume": html.unescape(resume.group(1)),
+        },
+    )
+    assert back.status_code == 200, back.text
+    assert "your answers are kept below" in back.text
+    assert "written over a long evening" in back.text and "kept-token-123" in back.text
+    assert back.text.count('value="2" checked') == 7

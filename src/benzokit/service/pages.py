@@ -8,6 +8,7 @@ repeats them.
 
 from __future__ import annotations
 
+import json
 import secrets
 from dataclasses import replace
 from datetime import date
@@ -33,6 +34,7 @@ from benzokit.service.schemas import parse
 from benzokit.service.web import (
     SESSION_COOKIE,
     Visitor,
+    audit_refusal,
     check_csrf,
     client_of,
     clinic_of,
@@ -76,8 +78,13 @@ def home(request: Request) -> Response:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, error: str | None = None) -> Response:
+    return _login_form(request, error=error)
+
+
+def _login_form(request: Request, status: int = 200, **context: Any) -> Response:
+    """The sign-in page with a fresh sign-in CSRF token (its cookie set on the response)."""
     token = secrets.token_urlsafe(24)
-    response = render(request, "login.html", login_csrf=token, error=error)
+    response = render(request, "login.html", status, login_csrf=token, **context)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login")
     return response
 
@@ -88,6 +95,7 @@ def login(
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=256)],
     login_csrf: Annotated[str, Form(max_length=64)],
+    resume: Annotated[str, Form(max_length=MAX_RESUME_CHARS)] = "",
 ) -> Response:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, login_csrf):
@@ -96,12 +104,37 @@ def login(
         opened = clinic_of(request).signin.sign_in(username, password, client_of(request))
     except InputError:
         return render(
-            request, "login.html", 401, login_csrf=login_csrf, error="wrong", username=username
+            request,
+            "login.html",
+            401,
+            login_csrf=login_csrf,
+            error="wrong",
+            username=username,
+            resume=resume,
         )
-    response = redirect("/")
+    kept = _kept_form(resume)
+    if kept and opened.account.role is Role.PATIENT:  # back to the check-in the session lost
+        visitor = Visitor(opened.account, opened.csrf_token, opened.token)
+        response: Response = _checkin_page(request, visitor, kept, resumed=True)
+    else:
+        response = redirect("/")
     set_session_cookie(response, opened.token, settings_of(request))
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
+
+
+MAX_RESUME_CHARS = 32_000
+
+
+def _kept_form(resume: str) -> dict[str, str]:
+    """The check-in form kept through a sign-in: field names to text (anything else: nothing)."""
+    try:
+        kept = json.loads(resume) if resume else {}
+    except ValueError:
+        return {}
+    if not isinstance(kept, dict):
+        return {}
+    return {k: v for k, v in kept.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 @router.post("/logout")
@@ -188,14 +221,23 @@ def _scale_context(request: Request) -> list[Scale]:
 @router.get("/me/checkin", response_class=HTMLResponse)
 def checkin_page(request: Request, visitor: VisitorDep) -> Response:
     clinic_of(request).reading.my_patient_id(visitor.account)
+    return _checkin_page(request, visitor, {})
+
+
+def _checkin_page(
+    request: Request, visitor: Visitor, values: dict[str, Any], *, resumed: bool = False
+) -> Response:
+    """The check-in form, filled with ``values`` (kept answers); the client token kept with them,
+    so that a form sent twice is saved once."""
     return render(
         request,
         "checkin.html",
         visitor=visitor,
         scales=_scale_context(request),
-        values={},
-        token=secrets.token_urlsafe(16),
+        values=values,
+        token=values.get("client_token") or secrets.token_urlsafe(16),
         error=None,
+        resumed=resumed,
     )
 
 
@@ -216,8 +258,11 @@ def checkin_form(data: dict[str, Any], scale_set: ScaleSet) -> schemas.CheckInFo
 
 
 @router.post("/me/checkin", response_class=HTMLResponse)
-async def checkin_submit(request: Request, visitor: VisitorDep) -> Response:
+async def checkin_submit(request: Request) -> Response:
     clinic = clinic_of(request)
+    visitor = find_visitor(request)
+    if visitor is None:  # the session ended while the form was filled in: keep what was entered
+        return await _sign_in_to_keep(request)
     data = await form_of(request, visitor)
     try:
         form = checkin_form(data, load_scales(clinic.knowledge))
@@ -247,6 +292,18 @@ async def checkin_submit(request: Request, visitor: VisitorDep) -> Response:
             after_checkin=True,
         )
     return redirect("/me?done=checkin")
+
+
+async def _sign_in_to_keep(request: Request) -> Response:
+    """The sign-in page carrying the submitted check-in (nothing is saved without a session);
+    after signing in, the patient is back on the form with every answer, to check and save."""
+    audit_refusal(request, 401)
+    form = await request.form()
+    kept = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    resume = json.dumps(kept)
+    if len(resume) > MAX_RESUME_CHARS:
+        resume = ""
+    return _login_form(request, 401, error="session ended", resume=resume)
 
 
 @router.get("/me/history", response_class=HTMLResponse)
