@@ -191,3 +191,62 @@ def test_a_check_in_sent_after_the_session_ended_is_kept_through_sign_in(
     assert "your answers are kept below" in back.text
     assert "written over a long evening" in back.text and "kept-token-123" in back.text
     assert back.text.count('value="2" checked') == 7
+
+
+def test_a_check_in_carries_the_time_it_describes(world: World, clock: Clock) -> None:
+    alex = world.sign_in("alex")
+    url = f"/api/v1/patients/{world.patients['alex']}/checkins"
+    two_back = world.clinic.today() - timedelta(days=2)
+    made = alex.post(
+        url, {"seizures": 0, "describes_day": two_back.isoformat(), "describes_time": "21:15"}
+    )
+    assert made.status_code == 201, made.text
+    body = made.json()["checkin"]
+    assert body["describes_at"].startswith(f"{two_back.isoformat()}T21:15")
+    assert body["recorded_at"] != body["describes_at"]
+    before = world.counts()["checkins"]
+    for change, field in (
+        (
+            {
+                "describes_day": (two_back - timedelta(days=6)).isoformat(),
+                "describes_time": "09:00",
+            },
+            "describes_day",
+        ),
+        (
+            {"describes_day": world.clinic.today().isoformat(), "describes_time": "23:59"},
+            "describes_time",
+        ),
+        ({"describes_day": two_back.isoformat()}, "describes_time"),
+    ):
+        refused = alex.post(url, {"seizures": 0, **change})
+        assert refused.status_code == 422, refused.text
+        assert refused.json()["error"]["field"] == field
+    assert world.counts()["checkins"] == before  # nothing half-written
+
+
+def test_an_alert_shows_the_answers_that_raised_it_and_keeps_the_acknowledgement_note(
+    world: World,
+) -> None:
+    alex, rivera = world.sign_in("alex"), world.sign_in("dr.rivera")
+    pid = world.patients["alex"]
+    alex.post(f"/api/v1/patients/{pid}/checkins", {"seizures": 2, "note": "two fits on Sunday"})
+    page = rivera.client.get(f"/clinic/patients/{pid}").text
+    assert "The check-in that raised it" in page and "two fits on Sunday" in page
+    alert = next(
+        a
+        for a in rivera.get(f"/api/v1/patients/{pid}/alerts").json()["alerts"]
+        if a["code"] == "MON-SEIZURE"
+    )
+    done = rivera.client.post(
+        f"/clinic/alerts/{alert['id']}/acknowledge",
+        data={"note": "called, seen in clinic today", "csrf_token": rivera.csrf},
+    )
+    assert done.status_code == 303
+    again = next(
+        a
+        for a in rivera.get(f"/api/v1/patients/{pid}/alerts").json()["alerts"]
+        if a["code"] == "MON-SEIZURE"
+    )
+    assert again["acknowledged_note"] == "called, seen in clinic today"
+    assert "called, seen in clinic today" in rivera.client.get(f"/clinic/patients/{pid}").text

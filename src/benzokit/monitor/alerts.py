@@ -120,7 +120,7 @@ def checkin_alerts(
     """Alerts raised by a new ``checkin`` (``history``: the earlier ones, oldest first)."""
     rules = rules or load_alert_rules()
     scales = scales or load_scales()
-    at = checkin.recorded_at
+    at = checkin.when
     found: list[Alert] = []
     if checkin.seizures > 0:
         found.append(
@@ -173,7 +173,7 @@ def _withdrawal_rising(
     watched = next((s for s in rule.scales if checkins[-1].scale(s) is not None), None)
     if cut is None or watched is None:
         return []
-    since_cut = [c for c in checkins if c.recorded_at.date() >= cut]
+    since_cut = [c for c in checkins if c.when.date() >= cut]
     scores = [s.total for c in since_cut if (s := c.scale(watched)) is not None]
     recent = scores[-rule.consecutive_checkins.value :]
     if len(recent) < rule.consecutive_checkins.value or not all(
@@ -184,7 +184,7 @@ def _withdrawal_rising(
         _alert(
             rules,
             rule,
-            checkins[-1].recorded_at,
+            checkins[-1].when,
             f"withdrawal-rising:{watched}:{cut}",
             name=name,
             scale=scales.get(watched).name if watched in scales.scales else watched,

@@ -442,7 +442,8 @@ async def clinic_preview(
 @router.post("/clinic/alerts/{alert_id}/acknowledge")
 async def clinic_ack(request: Request, alert_id: int, visitor: VisitorDep) -> Response:
     data = await form_of(request, visitor)
-    clinic_of(request).steering.acknowledge(visitor.account, alert_id)
+    note = parse(schemas.AckForm, {"note": data.get("note", "")}).note
+    clinic_of(request).steering.acknowledge(visitor.account, alert_id, note)
     return _back_after_ack(data)
 
 
@@ -451,7 +452,8 @@ async def clinic_ack_key(request: Request, patient_id: int, visitor: VisitorDep)
     """Acknowledge one of the patient's alerts by its key (a derived alert has no id yet)."""
     data = await form_of(request, visitor)
     key = parse(schemas.AlertKey, {"key": data.get("key", "")}).key
-    clinic_of(request).steering.acknowledge_key(visitor.account, patient_id, key)
+    note = parse(schemas.AckForm, {"note": data.get("note", "")}).note
+    clinic_of(request).steering.acknowledge_key(visitor.account, patient_id, key, note)
     return _back_after_ack(data)
 
 

@@ -9,7 +9,7 @@ same ``client_token`` (even one racing the first) is saved once and returns the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
@@ -28,7 +28,7 @@ from benzokit.monitor.scales import load_scales, score_scale
 from benzokit.service import schemas
 from benzokit.service.access import patient_for, require_role
 from benzokit.service.derived_alerts import silence_alerts
-from benzokit.service.dosing import planned_dose, taken_at, taken_mg
+from benzokit.service.dosing import catch_up_window, planned_dose, taken_at, taken_mg
 from benzokit.service.unit import UseCases
 from benzokit.service.views import CheckInResult
 from benzokit.store import records
@@ -163,6 +163,7 @@ class Recording(UseCases):
                     return CheckInResult(earlier, (), (), repeated=True)
             checkin = CheckIn(
                 recorded_at=unit.now(),
+                describes_at=self._described(form),
                 scales=scores,
                 seizures=form.seizures,
                 sleep_hours=form.sleep_hours,
@@ -182,7 +183,7 @@ class Recording(UseCases):
                 checkin,
                 history,
                 records.course(session, record.id),
-                unit.today(),
+                checkin.when.astimezone(unit.zone).date(),
                 rules=rules,
                 scales=load_scales(unit.knowledge),
             )
@@ -196,6 +197,28 @@ class Recording(UseCases):
             )
             guidance, first = self._guidance(raised, record.locale)
             return CheckInResult(saved, tuple(raised), guidance, help_first=first)
+
+    def _described(self, form: schemas.CheckInForm) -> datetime | None:
+        """The time the check-in is about (None: now), inside the catch-up window, not ahead."""
+        if form.describes_day is None and form.describes_time is None:
+            return None
+        if form.describes_day is None or form.describes_time is None:
+            missing = "describes_day" if form.describes_day is None else "describes_time"
+            raise InputError(missing, None, "the day and the time together (or neither: now)")
+        days = load_alert_rules(self.unit.knowledge).records.catch_up_days.value
+        first, last = catch_up_window(self.unit.today(), days)
+        if not first <= form.describes_day <= last:
+            raise InputError(
+                "describes_day",
+                form.describes_day.isoformat(),
+                f"a day from {first} to {last} (your clinic's window for catching up)",
+            )
+        when = self.unit.local_time(form.describes_day, form.describes_time)
+        if when > self.unit.now():
+            raise InputError(
+                "describes_time", form.describes_time, "a time that has already passed"
+            )
+        return when
 
     def _guidance(self, raised: list[Alert], locale: str) -> tuple[tuple[str, ...], str | None]:
         """What the patient is shown at once after urgent answers: the guidance, then the help lines

@@ -48,8 +48,9 @@ MakeChange = Callable[[Course, PatientRecord, date], tuple[Course, str]]
 class Steering(UseCases):
     """The clinician's plan changes and alert acknowledgements."""
 
-    def acknowledge(self, actor: Account, alert_id: int) -> Alert:
-        """Mark a stored alert as seen (its text is kept; a second acknowledgement changes nothing)."""
+    def acknowledge(self, actor: Account, alert_id: int, note: str = "") -> Alert:
+        """Mark a stored alert as seen, with a note of what was done (its text is kept; a second
+        acknowledgement changes nothing)."""
         require_role(actor, Role.CLINICIAN)
         with self.unit.transaction() as session:
             found = records.alert_by_id(session, alert_id) if 0 < alert_id < 2**31 else None
@@ -60,19 +61,19 @@ class Steering(UseCases):
                 patient_for(session, actor, patient_id)
             except AccessError:
                 raise not_found("alert", alert_id) from None
-            return self._acknowledge(session, actor, patient_id, alert)
+            return self._acknowledge(session, actor, patient_id, alert, note)
 
-    def acknowledge_key(self, actor: Account, patient_id: int, key: str) -> Alert:
+    def acknowledge_key(self, actor: Account, patient_id: int, key: str, note: str = "") -> Alert:
         """Mark the patient's alert ``key`` as seen: a stored one, or a derived one (which is saved
         now, acknowledged, so that it stays acknowledged). Two clinicians saving the same derived
         alert at once: the second finds it stored and acknowledges that one."""
         require_role(actor, Role.CLINICIAN)
         try:
-            return self._acknowledge_key(actor, patient_id, key)
+            return self._acknowledge_key(actor, patient_id, key, note)
         except IntegrityError:
-            return self._acknowledge_key(actor, patient_id, key)
+            return self._acknowledge_key(actor, patient_id, key, note)
 
-    def _acknowledge_key(self, actor: Account, patient_id: int, key: str) -> Alert:
+    def _acknowledge_key(self, actor: Account, patient_id: int, key: str, note: str) -> Alert:
         with self.unit.transaction() as session:
             record = patient_for(session, actor, patient_id)
             alert = next(
@@ -80,13 +81,13 @@ class Steering(UseCases):
             )
             if alert is None:
                 raise not_found("alert", key)
-            return self._acknowledge(session, actor, record.id, alert)
+            return self._acknowledge(session, actor, record.id, alert, note)
 
     def _acknowledge(
-        self, session: Session, actor: Account, patient_id: int, alert: Alert
+        self, session: Session, actor: Account, patient_id: int, alert: Alert, note: str
     ) -> Alert:
         done = records.acknowledge_alert(
-            session, patient_id, alert, by_user_id=actor.id, at=self.unit.now()
+            session, patient_id, alert, by_user_id=actor.id, at=self.unit.now(), note=note.strip()
         )
         self.unit.audit(
             session, actor, "write", "alert", patient_id, detail=f"acknowledged {alert.code}"

@@ -57,7 +57,14 @@ _DOSE_LOG_FIELDS = (
     "taken_at",
     "note",
 )
-_CHECKIN_FIELDS = ("recorded_at", "seizures", "sleep_hours", "sleep_quality", "note")
+_CHECKIN_FIELDS = (
+    "recorded_at",
+    "describes_at",
+    "seizures",
+    "sleep_hours",
+    "sleep_quality",
+    "note",
+)
 _SCORE_FIELDS = ("scale", "version", "total", "band")
 _ALERT_FIELDS = (
     "code",
@@ -361,6 +368,8 @@ def _alert(row: AlertRow) -> Alert:
         level=AlertLevel(row.level),
         id=row.id,
         acknowledged_at=row.acknowledged_at,
+        acknowledged_note=row.acknowledged_note or "",
+        checkin_id=row.checkin_id,
     )
 
 
@@ -426,7 +435,13 @@ def alert_by_key(session: Session, patient_id: int, key: str) -> Alert | None:
 
 
 def acknowledge_alert(
-    session: Session, patient_id: int, alert: Alert, *, by_user_id: int, at: datetime
+    session: Session,
+    patient_id: int,
+    alert: Alert,
+    *,
+    by_user_id: int,
+    at: datetime,
+    note: str = "",
 ) -> Alert:
     """Mark ``alert`` acknowledged (an already acknowledged one keeps its first time). An alert not
     stored yet (a derived one, ``id`` None) is saved now, acknowledged: it stays acknowledged."""
@@ -440,6 +455,7 @@ def acknowledge_alert(
         session.add(row)
     if row.acknowledged_at is None:
         row.acknowledged_at, row.acknowledged_by = at, by_user_id
+        row.acknowledged_note = note or None
     session.flush()
     return _alert(row)
 
