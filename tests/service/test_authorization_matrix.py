@@ -688,6 +688,18 @@ MATRIX: dict[tuple[str, str], tuple[Row, ...]] = {
             audit_patient="none",
         ),
     ),
+    ("GET", "/admin/audit.csv"): (
+        Row(
+            "none",
+            TO_LOGIN,
+            FORBIDDEN,
+            FORBIDDEN,
+            OK,
+            get("/admin/audit.csv"),
+            audit="read",
+            audit_patient="none",
+        ),
+    ),
     ("POST", "/admin/clinicians"): (
         Row(
             "none",

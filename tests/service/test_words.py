@@ -250,3 +250,26 @@ def test_an_alert_shows_the_answers_that_raised_it_and_keeps_the_acknowledgement
     )
     assert again["acknowledged_note"] == "called, seen in clinic today"
     assert "called, seen in clinic today" in rivera.client.get(f"/clinic/patients/{pid}").text
+
+
+def test_the_audit_log_filters_names_patients_and_exports_csv(world: World) -> None:
+    alex, admin = world.sign_in("alex"), world.sign_in("admin")
+    alex.client.get("/me")
+    today = world.clinic.today().isoformat()
+    page = admin.client.get(
+        "/admin/audit", params={"user": "alex", "action": "read", "since": today, "until": today}
+    )
+    assert page.status_code == 200
+    rows = re.findall(r"<tr><td>.*?</tr>", page.text)
+    assert rows and all("<td>alex</td>" in r and "<td>read</td>" in r for r in rows)
+    # the patient's account name, not their name: administrators see no clinical record
+    assert "Alex Morgan" not in page.text
+    assert f'alex <span class="muted">(record {world.patients["alex"]})</span>' in page.text
+    csv_page = admin.client.get("/admin/audit.csv", params={"user": "alex", "action": "read"})
+    assert csv_page.status_code == 200 and csv_page.headers["content-type"].startswith("text/csv")
+    lines = csv_page.text.strip().splitlines()
+    assert lines[0].startswith("at_utc,user,role,action")
+    assert len(lines) > 1 and all(",alex,patient,read," in line for line in lines[1:])
+    bad = admin.client.get("/admin/audit", params={"action": "delete"})
+    assert bad.status_code == 422 and "read, write, denied" in bad.text
+    assert alex.client.get("/admin/audit.csv").status_code == 403

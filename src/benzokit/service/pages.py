@@ -8,13 +8,15 @@ repeats them.
 
 from __future__ import annotations
 
+import csv
+import io
 import json
 import secrets
 from dataclasses import replace
 from datetime import date
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Form, Request
+from fastapi import APIRouter, Depends, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import BaseModel
 
@@ -44,7 +46,7 @@ from benzokit.service.web import (
     settings_of,
 )
 from benzokit.store.accounts import Role
-from benzokit.store.records import latest_dose_logs
+from benzokit.store.records import AuditFilter, latest_dose_logs
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "benzokit_login_csrf"
@@ -497,17 +499,87 @@ async def admin_new_patient(request: Request, visitor: VisitorDep) -> Response:
     return redirect("/admin?done=patient")
 
 
+AUDIT_ACTIONS = ("read", "write", "denied")
+
+
+def _audit_filter(
+    patient_id: int | None = None,
+    user: Annotated[str | None, Query(max_length=64)] = None,
+    action: Annotated[str | None, Query(max_length=8)] = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> AuditFilter:
+    """The audit page's filter; an unknown action or a reversed range is an error naming it."""
+    if action and action not in AUDIT_ACTIONS:
+        raise InputError("action", action, "one of " + ", ".join(AUDIT_ACTIONS))
+    if since and until and until < since:
+        raise InputError("until", until.isoformat(), f"a day on or after {since}")
+    return AuditFilter(user or None, patient_id, action or None, since, until)
+
+
+AuditFilterDep = Annotated[AuditFilter, Depends(_audit_filter)]
+
+
 @router.get("/admin/audit", response_class=HTMLResponse)
-def admin_audit(request: Request, visitor: VisitorDep, patient_id: int | None = None) -> Response:
+def admin_audit(
+    request: Request,
+    visitor: VisitorDep,
+    where: AuditFilterDep,
+) -> Response:
     limit = 200
-    audit_log = clinic_of(request).audit_log
-    entries = audit_log.entries(visitor.account, patient_id=patient_id, limit=limit)
+    entries = clinic_of(request).audit_log.entries(visitor.account, limit=limit, where=where)
     return render(
         request,
         "audit.html",
         visitor=visitor,
         entries=entries,
-        patient_id=patient_id,
+        where=where,
+        actions=AUDIT_ACTIONS,
+        query=request.url.query,
         limit=limit,
         max_entries=MAX_ENTRIES,
+    )
+
+
+@router.get("/admin/audit.csv")
+def admin_audit_csv(
+    request: Request,
+    visitor: VisitorDep,
+    where: AuditFilterDep,
+) -> Response:
+    """The filtered audit log as CSV (the newest entries, up to the API's maximum)."""
+    entries = clinic_of(request).audit_log.entries(visitor.account, limit=MAX_ENTRIES, where=where)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "at_utc",
+            "user",
+            "role",
+            "action",
+            "what",
+            "patient_id",
+            "patient_account",
+            "detail",
+            "knowledge",
+        ]
+    )
+    for e in entries:
+        writer.writerow(
+            [
+                e.at.isoformat(),
+                e.username or "",
+                e.role,
+                e.action,
+                e.what,
+                e.patient_id or "",
+                e.patient_username or "",
+                e.detail,
+                e.knowledge_version,
+            ]
+        )
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="benzokit-audit.csv"'},
     )

@@ -9,12 +9,12 @@ this module: reads return frozen values (``benzokit.monitor.records``, :class:`P
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, aliased, selectinload
 
 from benzokit.monitor.course import ChangeKind, Course, Pause, PlanVersion
 from benzokit.monitor.records import (
@@ -493,7 +493,9 @@ def audit(
 
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
-    """One audit-log line, with the actor's username (None for the system or an anonymous caller)."""
+    """One audit-log line, with the actor's username (None for the system or an anonymous caller)
+    and the account name (username) of the patient whose record it is about (None: no record).
+    Not the patient's name: administrators manage accounts and see no clinical record."""
 
     at: datetime
     username: str | None
@@ -503,18 +505,51 @@ class AuditEntry:
     patient_id: int | None
     detail: str
     knowledge_version: str
+    patient_username: str | None = None
 
 
-def audit_entries(session: Session, *, patient_id: int | None, limit: int) -> list[AuditEntry]:
-    """The newest ``limit`` audit-log entries, newest first (of one patient's record, or all)."""
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    """Which audit-log lines to read: by actor's username, patient record, action, days (UTC)."""
+
+    username: str | None = None
+    patient_id: int | None = None
+    action: str | None = None  # read | write | denied
+    since: date | None = None  # first day, inclusive
+    until: date | None = None  # last day, inclusive
+
+
+def audit_entries(
+    session: Session,
+    *,
+    patient_id: int | None = None,
+    limit: int,
+    where: AuditFilter | None = None,
+) -> list[AuditEntry]:
+    """The newest ``limit`` audit-log entries, newest first, that pass the filter."""
+    chosen = where or AuditFilter(patient_id=patient_id)
+    if patient_id is not None:
+        chosen = replace(chosen, patient_id=patient_id)
+    patient_account = aliased(User)
     query = (
-        select(AuditRow, User.username)
+        select(AuditRow, User.username, patient_account.username)
         .outerjoin(User, AuditRow.user_id == User.id)
+        .outerjoin(PatientRow, AuditRow.patient_id == PatientRow.id)
+        .outerjoin(patient_account, PatientRow.user_id == patient_account.id)
         .order_by(AuditRow.id.desc())
         .limit(limit)
     )
-    if patient_id is not None:
-        query = query.where(AuditRow.patient_id == patient_id)
+    if chosen.patient_id is not None:
+        query = query.where(AuditRow.patient_id == chosen.patient_id)
+    if chosen.username:
+        query = query.where(User.username == chosen.username)
+    if chosen.action:
+        query = query.where(AuditRow.action == chosen.action)
+    if chosen.since is not None:
+        query = query.where(AuditRow.at >= datetime.combine(chosen.since, time(0), UTC))
+    if chosen.until is not None:
+        end = datetime.combine(chosen.until + timedelta(days=1), time(0), UTC)
+        query = query.where(AuditRow.at < end)
     return [
         AuditEntry(
             row.at,
@@ -525,6 +560,7 @@ def audit_entries(session: Session, *, patient_id: int | None, limit: int) -> li
             row.patient_id,
             row.detail,
             row.knowledge_version,
+            patient_username,
         )
-        for row, username in session.execute(query)
+        for row, username, patient_username in session.execute(query)
     ]
