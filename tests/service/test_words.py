@@ -273,3 +273,21 @@ def test_the_audit_log_filters_names_patients_and_exports_csv(world: World) -> N
     bad = admin.client.get("/admin/audit", params={"action": "delete"})
     assert bad.status_code == 422 and "read, write, denied" in bad.text
     assert alex.client.get("/admin/audit.csv").status_code == 403
+
+
+def test_long_histories_are_paged_newest_first(world: World, clock: Clock) -> None:
+    alex, rivera = world.sign_in("alex"), world.sign_in("dr.rivera")
+    pid = world.patients["alex"]
+    for n in range(30):
+        clock.advance(timedelta(minutes=1))
+        made = alex.post(
+            f"/api/v1/patients/{pid}/checkins", {"seizures": 0, "note": f"entry {n:02d}"}
+        )
+        assert made.status_code == 201
+    first = rivera.client.get(f"/clinic/patients/{pid}").text
+    assert "entry 29" in first and "entry 00" not in first
+    assert "Page 1 of 2" in first and "checkins_page=2" in first
+    second = rivera.client.get(f"/clinic/patients/{pid}", params={"checkins_page": "2"}).text
+    assert "entry 00" in second and "entry 29" not in second and "Page 2 of 2" in second
+    mine = alex.client.get("/me/history", params={"checkins_page": "99"}).text
+    assert "Page 2 of 2" in mine  # a page past the end shows the last

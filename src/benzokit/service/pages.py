@@ -12,7 +12,7 @@ import csv
 import io
 import json
 import secrets
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from datetime import date
 from typing import Annotated, Any
 
@@ -331,7 +331,8 @@ def _history(
     names = {
         s.id: s.name + ("" if s.validated else " (unvalidated)") for s in _scale_context(request)
     }
-    checkins = reading.checkin_history(visitor.account, patient_id)
+    checkins = list(reversed(reading.checkin_history(visitor.account, patient_id)))
+    shown = paged(checkins, request.query_params.get("checkins_page"), PAGE_SIZE)
     return render(
         request,
         template,
@@ -339,11 +340,32 @@ def _history(
         chart=trends_svg(series, names, compact=for_patient),
         for_patient=for_patient,
         chart_text=trends_text(series, names),
-        checkins=list(reversed(checkins)),
+        checkins=checkins,
+        checkins_shown=shown,
         names=names,
         series=series,
         **more,
     )
+
+
+PAGE_SIZE = 25  # rows of a long history shown at once (newest first)
+
+
+@dataclass(frozen=True, slots=True)
+class Paged:
+    """One page of a list, newest first: its rows, its number (from 1) and how many pages there are."""
+
+    rows: list[Any]
+    number: int
+    pages: int
+
+
+def paged(items: list[Any], asked: str | None, size: int) -> Paged:
+    """Page ``asked`` (text from the query; anything not a page number: the first) of ``items``."""
+    pages = max(1, -(-len(items) // size))
+    number = int(asked) if asked and asked.isdigit() else 1
+    number = min(max(1, number), pages)
+    return Paged(items[(number - 1) * size : number * size], number, pages)
 
 
 # ----------------------------------------------------------------------------- clinician pages
@@ -373,7 +395,11 @@ def clinic_patient(request: Request, patient_id: int, visitor: VisitorDep) -> Re
         today=today,
         alerts=alerts,
         adherence=reading.adherence_of(visitor.account, patient_id),
-        doses=list(reversed(latest_dose_logs(doses)))[:30],
+        doses=paged(
+            list(reversed(latest_dose_logs(doses))),
+            request.query_params.get("doses_page"),
+            PAGE_SIZE,
+        ),
         strategies=[s.value for s in StrategyName if s != StrategyName.CUSTOM],
         risks=[r.value for r in Risk],
         slow_factor=load_alert_rules(clinic.knowledge).actions.slow_factor.value,
