@@ -291,3 +291,12 @@ def test_long_histories_are_paged_newest_first(world: World, clock: Clock) -> No
     assert "entry 00" in second and "entry 29" not in second and "Page 2 of 2" in second
     mine = alex.client.get("/me/history", params={"checkins_page": "99"}).text
     assert "Page 2 of 2" in mine  # a page past the end shows the last
+
+
+def test_the_checklist_is_said_to_be_unvalidated_wherever_it_is_shown(world: World) -> None:
+    alex, rivera = world.sign_in("alex"), world.sign_in("dr.rivera")
+    assert "Not a validated scale." in alex.client.get("/me/checkin").text
+    clinic = rivera.client.get(f"/clinic/patients/{world.patients['alex']}").text
+    assert "Withdrawal checklist: not a validated scale." in clinic
+    assert "Withdrawal checklist (unvalidated)" in clinic  # the check-in table's column
+    assert "Withdrawal checklist (unvalidated)" in alex.client.get("/me/history").text
