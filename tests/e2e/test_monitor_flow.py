@@ -23,6 +23,7 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import httpx2 as httpx
@@ -88,6 +89,16 @@ def stop(process: subprocess.Popen[bytes]) -> None:
             process.wait(timeout=10)
 
 
+def evening_zone() -> str:
+    """A fixed-offset zone where it is now 21:00-21:59, so that both of the demo's daily doses
+    (08:00, 20:00) have come: a dose still ahead cannot be recorded, whatever hour the tests run."""
+    hour = datetime.now(UTC).hour
+    offset = (21 - hour) % 24
+    if offset > 14:
+        offset -= 24
+    return "Etc/GMT" if offset == 0 else f"Etc/GMT{-offset:+d}"  # POSIX sign: GMT-3 is UTC+3
+
+
 @pytest.fixture(params=["sqlite", "postgresql"])
 def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServer]:
     """``benzokit serve --demo`` on a new database of the given backend."""
@@ -101,7 +112,10 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[LiveServe
     env = {**os.environ, "COLUMNS": "200", "MPLBACKEND": "Agg"}
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(BENZOKIT), "serve", "--port", str(port), "--database", database, "--demo"],
+            [
+                *(str(BENZOKIT), "serve", "--port", str(port), "--database", database, "--demo"),
+                *("--timezone", evening_zone()),
+            ],
             stdout=out,
             stderr=subprocess.STDOUT,
             cwd=tmp_path,
@@ -231,6 +245,7 @@ def test_patient_alert_reaches_clinician_who_pauses(
         expect(page.get_by_role("heading", name="Check in", level=1)).to_be_visible()
         answer_all(page, "GAD-7", "Several days")
         answer_all(page, "PHQ-9", "Not at all")
+        answer_all(page, "Withdrawal checklist", "A little")
         answer(page, "PHQ-9", PHQ9_ITEM9, "Several days")
         page.get_by_label("Seizures since your last check-in").fill("0")
         page.get_by_label("Hours of sleep last night").fill("5.5")
@@ -267,7 +282,7 @@ def test_patient_alert_reaches_clinician_who_pauses(
         alex_row = rows.nth(1)  # most urgent first
         expect(alex_row.get_by_role("rowheader")).to_have_text("Alex Morgan")
         expect(alex_row).to_contain_text("urgent")
-        expect(alex_row).to_contain_text("1 open")
+        expect(alex_row).to_contain_text("2 open")  # and the demo's rising GAD-7
         expect(rows.nth(2).get_by_role("rowheader")).to_have_text("Sam Lee")
         expect(rows.nth(2)).not_to_contain_text("urgent")
         shots.append(shoot(page, screenshot_dir / f"{name}-05-clinic-list.png"))

@@ -18,7 +18,7 @@ from benzokit.monitor.alerts import (
 )
 from benzokit.monitor.course import ChangeKind, Course, PlanVersion
 from benzokit.monitor.records import AlertLevel, CheckIn, DoseLog, DoseStatus
-from benzokit.monitor.scales import score_scale
+from benzokit.monitor.scales import load_scales, score_scale
 from benzokit.plan.api import plan_taper
 from benzokit.plan.strategies import StrategyName
 
@@ -79,11 +79,24 @@ def test_scores_rising_after_a_cut_suggest_pause_or_slow(course: Course) -> None
     assert checkin_alerts("Pat", flat, history, course, flat.recorded_at.date()) == []
 
 
-def test_scores_rising_before_any_cut_do_not_alert(course: Course) -> None:
-    days = [START + timedelta(days=i) for i in range(3)]
+def test_scores_rising_before_the_plan_starts_do_not_alert(course: Course) -> None:
+    days = [START - timedelta(days=3 - i) for i in range(3)]
     history = [gad7(3 + i, at(d)) for i, d in enumerate(days[:-1])]
     new = gad7(10, at(days[-1]))
     assert checkin_alerts("Pat", new, history, course, days[-1]) == []
+
+
+def test_the_plans_first_cut_on_day_0_counts_as_a_cut(course: Course) -> None:
+    """The demo patient's case: GAD-7 5 -> 6 -> 8 after a plan whose first cut is on its day 0."""
+    plan = course.current.plan
+    assert plan.steps[0].daily_dose_mg() < plan.first_daily_mg  # the guideline cuts on day 0
+    assert course.last_cut_before(START + timedelta(days=5), lookback_days=28) == START
+    days = [START + timedelta(days=i) for i in (1, 4, 8)]
+    history = [gad7(t, at(d)) for t, d in zip((5, 6), days, strict=False)]
+    new = gad7(8, at(days[-1]))
+    [alert] = checkin_alerts("Pat", new, history, course, days[-1])
+    assert alert.code == "MON-WITHDRAWAL-RISING"
+    assert alert.key == f"withdrawal-rising:gad7:{START}"
 
 
 @given(missed=st.integers(min_value=0, max_value=10))
@@ -128,3 +141,25 @@ def test_a_broken_alert_file_names_the_field(tmp_path: Path) -> None:
     broken.write_text(source.read_text().replace('level = "urgent"', 'level = "loud"', 1))
     with pytest.raises(DataError, match="level"):
         load_alert_rule_file(broken)
+
+
+def checklist(total: int, when: datetime) -> CheckIn:
+    items = [i.id for i in load_scales().get("withdrawal_checklist").items]
+    answers = {item: min(3, max(0, total - 3 * n)) for n, item in enumerate(items)}
+    score = score_scale("withdrawal_checklist", answers)
+    assert score.total == total
+    return CheckIn(when, (score,))
+
+
+def test_the_withdrawal_checklist_is_watched_before_gad7(course: Course) -> None:
+    days = [START + timedelta(days=i) for i in (1, 4, 8)]
+    rising = [checklist(t, at(d)) for t, d in zip((2, 5, 9), days, strict=True)]
+    [alert] = checkin_alerts("Pat", rising[-1], rising[:-1], course, days[-1])
+    assert alert.key == f"withdrawal-rising:withdrawal_checklist:{START}"
+    assert "Withdrawal checklist" in alert.message
+    # GAD-7 rising in the same check-ins is not read while the checklist is answered (and flat)
+    both = [
+        CheckIn(at(d), (*gad7(g, at(d)).scales, *checklist(4, at(d)).scales))
+        for g, d in zip((3, 5, 8), days, strict=True)
+    ]
+    assert checkin_alerts("Pat", both[-1], both[:-1], course, days[-1]) == []

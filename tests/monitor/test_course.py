@@ -13,6 +13,7 @@ from benzokit.monitor.course import (
     ChangeKind,
     Course,
     CourseStatus,
+    Pause,
     PlanVersion,
     current_dose,
     pause,
@@ -157,3 +158,33 @@ def test_a_malformed_plan_view_is_an_input_error(plan: Plan) -> None:
     del broken["steps"][0]["doses"]
     with pytest.raises(InputError, match="plan"):
         plan_from_dict(broken)
+
+
+def test_the_dose_change_of_a_day_counts_the_plans_first_cut() -> None:
+    start = date(2027, 1, 4)
+    plan = plan_taper("clonazepam", "1 mg bid", StrategyName.GUIDELINE, start_date=start)
+    course = Course(
+        (PlanVersion(1, plan, datetime(2027, 1, 1, tzinfo=UTC), "Dr", ChangeKind.INITIAL),)
+    )
+    change = course.dose_change_on(start)
+    assert change is not None and change.is_cut
+    assert (change.from_mg, change.to_mg) == (2.0, plan.steps[0].daily_dose_mg())
+    assert course.dose_change_on(start + timedelta(days=1)) is None
+    assert course.dose_change_on(start - timedelta(days=1)) is None
+    second = start + timedelta(days=plan.steps[1].start_day)
+    assert course.last_cut_before(second - timedelta(days=1), lookback_days=28) == start
+
+
+def test_the_step_calendar_moves_later_steps_back_by_the_days_paused() -> None:
+    start = date(2027, 1, 4)
+    plan = plan_taper("clonazepam", "1 mg bid", StrategyName.GUIDELINE, start_date=start)
+    version = PlanVersion(1, plan, datetime(2027, 1, 1, tzinfo=UTC), "Dr", ChangeKind.INITIAL)
+    paused = start + timedelta(days=3)
+    course = Course((version,), (Pause(paused, paused + timedelta(days=5)),))
+    calendar = course.step_calendar(version)
+    assert calendar[0].first == start
+    assert calendar[1].first == start + timedelta(days=plan.steps[1].start_day + 5)
+    still = Course((version,), (Pause(paused),))
+    open_calendar = still.step_calendar(version)
+    assert open_calendar[0].first == start and open_calendar[0].last is None
+    assert open_calendar[1].first is None

@@ -130,8 +130,12 @@ def test_the_withdrawal_scale_is_optional_attributed_and_a_placeholder() -> None
 
 def test_patient_scales_in_display_order_and_unknown_names() -> None:
     scales = load_scales()
-    assert [s.id for s in scales.patient_scales()] == ["gad7", "phq9"]
-    assert [s.id for s in scales.patient_scales(include_optional=False)] == ["gad7", "phq9"]
+    assert [s.id for s in scales.patient_scales()] == ["gad7", "phq9", "withdrawal_checklist"]
+    assert [s.id for s in scales.patient_scales(include_optional=False)] == [
+        "gad7",
+        "phq9",
+        "withdrawal_checklist",
+    ]
     with pytest.raises(UnknownNameError) as caught:
         scales.get("phq-9")
     assert caught.value.field == "scale" and "phq9" in caught.value.known
@@ -334,8 +338,32 @@ def test_broken_syntax_and_a_second_definition_of_a_scale(tmp_path: Path) -> Non
 
 
 def test_the_shipped_directory_loads_from_a_copy(tmp_path: Path) -> None:
-    for name in ("scales.toml", "scale_ciwa_b.toml"):
+    for name in ("scales.toml", "scale_ciwa_b.toml", "scale_withdrawal_checklist.toml"):
         shutil.copy(DATA / name, tmp_path / name)
     copied = load_scale_dir(tmp_path)
     assert copied.ids() == load_scales().ids()
     assert copied.files["ciwa_b"] == str(tmp_path / "scale_ciwa_b.toml")
+
+
+def test_the_withdrawal_checklist_is_data_and_says_it_is_not_validated() -> None:
+    scales = load_scales()
+    checklist = scales.usable("withdrawal_checklist")
+    assert not checklist.validated and "Not a validated scale" in checklist.validation_note
+    assert "not a validated scale" in checklist.title
+    assert checklist.item_count == len(checklist.items) and checklist.bands == ()
+    assert all(i.source == "ashton2002" for i in checklist.items)
+    answers = {i.id: 1 for i in checklist.items}
+    score = score_scale("withdrawal_checklist", answers, scales=scales)
+    assert score.total == len(checklist.items) and score.band == ""
+
+
+def test_a_scale_file_with_a_missing_item_names_the_field(tmp_path: Path) -> None:
+    text = (DATA / "scale_withdrawal_checklist.toml").read_text()
+    start = text.index('[[scales.withdrawal_checklist.items]]\nid = "panic"')
+    end = text.index("[[scales.withdrawal_checklist.items]]", start + 10)
+    broken = tmp_path / "scale_withdrawal_checklist.toml"
+    broken.write_text(text[:start] + text[end:])
+    with pytest.raises(DataError) as caught:
+        load_scale_file(broken)
+    assert caught.value.field == "scales.withdrawal_checklist"
+    assert "an item is missing" in str(caught.value) and str(broken) in str(caught.value)

@@ -264,12 +264,13 @@ def test_urgent_check_ins_alert_the_clinician(world: World, clock: Clock) -> Non
 
     listed = rivera.get("/api/v1/patients").json()["patients"]
     assert listed[0]["patient"]["id"] == alex_id  # the most urgent first
-    assert listed[0]["top_level"] == "urgent" and listed[0]["open_alerts"] == 2
+    # the two urgent ones and the demo's own: GAD-7 rising 5 -> 6 -> 8 after the plan's first cut
+    assert listed[0]["top_level"] == "urgent" and listed[0]["open_alerts"] == 3
     open_alerts = rivera.get(
         f"/api/v1/patients/{alex_id}/alerts", params={"open_only": True}
     ).json()
     codes = {a["code"]: a for a in open_alerts["alerts"]}
-    assert set(codes) == {"MON-SELF-HARM", "MON-SEIZURE"}
+    assert set(codes) == {"MON-SELF-HARM", "MON-SEIZURE", "MON-WITHDRAWAL-RISING"}
     assert "Alex Morgan" in codes["MON-SEIZURE"]["message"]
 
     ack = rivera.post(f"/api/v1/alerts/{codes['MON-SEIZURE']['id']}/acknowledge")
@@ -277,11 +278,11 @@ def test_urgent_check_ins_alert_the_clinician(world: World, clock: Clock) -> Non
     assert ack.json()["alert"]["acknowledged_at"] is not None
     listed = rivera.get("/api/v1/patients").json()["patients"]
     row = next(p for p in listed if p["patient"]["id"] == alex_id)
-    assert row["open_alerts"] == 1 and row["top_level"] == "urgent"
+    assert row["open_alerts"] == 2 and row["top_level"] == "urgent"
     still_open = rivera.get(f"/api/v1/patients/{alex_id}/alerts", params={"open_only": True}).json()
-    assert [a["code"] for a in still_open["alerts"]] == ["MON-SELF-HARM"]
+    assert [a["code"] for a in still_open["alerts"]] == ["MON-SELF-HARM", "MON-WITHDRAWAL-RISING"]
     every = rivera.get(f"/api/v1/patients/{alex_id}/alerts").json()["alerts"]
-    assert {a["code"] for a in every} == {"MON-SELF-HARM", "MON-SEIZURE"}  # acknowledged ones kept
+    assert {a["code"] for a in every} == set(codes)  # acknowledged ones kept
 
 
 def test_urgent_check_in_page_shows_crisis_lines(world: World) -> None:
@@ -423,16 +424,20 @@ def test_withdrawal_rising_after_a_cut(long_world: World, clock: Clock) -> None:
         assert response.status_code == 201, response.text
         return [a["code"] for a in response.json()["alerts"]]
 
-    # rising scores with no cut in the look-back: no alert
+    # the demo's own rise after the plan's first cut (day 0) is already raised, once
     assert cut > world.clinic.today() + timedelta(days=3)
-    for n, total in enumerate((4, 6, 9), start=1):
+    for n, total in enumerate((10, 11, 12), start=1):
         assert check_in(world.clinic.today() + timedelta(days=1), total) == [], n
-    # after the cut: two rises are not yet enough, the third check-in rising is
+    # after the next cut: two rises are not yet enough, the third check-in rising is
     assert check_in(cut + timedelta(days=1), 4) == []
     assert check_in(cut + timedelta(days=2), 6) == []
     assert check_in(cut + timedelta(days=3), 9) == ["MON-WITHDRAWAL-RISING"]
     alerts = rivera.get(f"/api/v1/patients/{alex_id}/alerts", params={"open_only": True}).json()
-    rising = [a for a in alerts["alerts"] if a["code"] == "MON-WITHDRAWAL-RISING"]
+    rising = [
+        a
+        for a in alerts["alerts"]
+        if a["code"] == "MON-WITHDRAWAL-RISING" and cut.isoformat() in a["message"]
+    ]
     assert len(rising) == 1 and rising[0]["level"] == "warning"
     assert "4 → 6 → 9" in rising[0]["message"] and cut.isoformat() in rising[0]["message"]
     assert "pausing or slowing" in rising[0]["suggestion"]

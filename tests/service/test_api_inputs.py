@@ -348,7 +348,7 @@ def test_dose_time_not_in_plan(module_world: World, alex: Signed, unchanged: Non
     assert all(t in body["error"]["allowed"] for t in planned)
 
 
-@pytest.mark.parametrize("days", [-3, 1, -400], ids=["three-days-back", "tomorrow", "last-year"])
+@pytest.mark.parametrize("days", [-7, 1, -400], ids=["outside-the-window", "tomorrow", "last-year"])
 def test_dose_day_out_of_range(
     module_world: World, alex: Signed, unchanged: None, days: int
 ) -> None:
@@ -357,13 +357,44 @@ def test_dose_day_out_of_range(
     refused(alex.post(doses_url(module_world), body), 422, "day")
 
 
-@pytest.mark.parametrize("days", [0, -1, -2], ids=["today", "yesterday", "two-days-back"])
+@pytest.mark.parametrize("days", [0, -1, -6], ids=["today", "yesterday", "six-days-back"])
 def test_dose_days_in_range_are_accepted(module_world: World, alex: Signed, days: int) -> None:
     day = module_world.clinic.today() + timedelta(days=days)
     response = alex.post(
         doses_url(module_world), today_dose(module_world) | {"day": day.isoformat()}
     )
     assert response.status_code == 201, response.text
+
+
+@pytest.mark.parametrize(
+    ("status", "field"), [("taken", "time"), ("different", "time"), ("missed", "status")]
+)
+def test_a_dose_still_ahead_cannot_be_recorded(
+    module_world: World, alex: Signed, unchanged: None, status: str, field: str
+) -> None:
+    """The issue's case: the 20:00 dose cannot be marked taken (or missed) at 14:45."""
+    later = [t for t, _, _ in module_world.doses_today("alex") if t > "14:45"]
+    assert later, "alex has an evening dose"
+    was = module_world.clock.now
+    module_world.clock.now = was.replace(hour=14, minute=45)
+    try:
+        body = today_dose(module_world) | {"time": later[0], "status": status}
+        if status == "different":
+            body["taken_mg"] = 0.25
+        error = refused(alex.post(doses_url(module_world), body), 422, field)
+        assert "still ahead" in error["error"]["allowed"]
+    finally:
+        module_world.clock.now = was
+
+
+def test_a_dose_taken_early_is_recorded_at_the_time_given(world: World) -> None:
+    alex = world.sign_in("alex")
+    later = [t for t, _, _ in world.doses_today("alex") if t > "14:45"]
+    world.clock.now = world.clock.now.replace(hour=14, minute=45)
+    body = today_dose(world) | {"time": later[0], "status": "taken", "taken_time": "14:30"}
+    done = alex.post(doses_url(world), body)
+    assert done.status_code == 201, done.text
+    assert done.json()["dose"]["taken_at"].endswith("14:30:00Z")
 
 
 @pytest.mark.parametrize(

@@ -354,6 +354,31 @@ def _page_plan_rows() -> tuple[Row, ...]:
     )
 
 
+def _page_preview_rows() -> tuple[Row, ...]:
+    """A new plan previewed: read, audited as a read, nothing written."""
+
+    def build(action: str) -> Callable[[Context, Target, TestClient], Req]:
+        def made(c: Context, t: Target, _client: TestClient) -> Req:
+            form = {k: str(v) for k, v in PLAN_BODIES[action].items()}
+            return Req("POST", f"/clinic/patients/{t.patient_id}/{action}/preview", form=form)
+
+        return made
+
+    return tuple(
+        Row(
+            "patient",
+            TO_LOGIN,
+            patient=(FORBIDDEN, FORBIDDEN),
+            clinician=(OK, NOT_FOUND),
+            admin=FORBIDDEN,
+            build=build(action),
+            audit="read",
+            variant=action,
+        )
+        for action in ("slow", "adjust")
+    )
+
+
 PAUSE, RESUME, SLOW, ADJUST = _plan_rows()
 
 MATRIX: dict[tuple[str, str], tuple[Row, ...]] = {
@@ -574,7 +599,7 @@ MATRIX: dict[tuple[str, str], tuple[Row, ...]] = {
     ("POST", "/me/checkin"): (
         Row(
             "none",
-            TO_LOGIN,
+            SIGN_IN,  # the sign-in page, carrying the form (kept through signing in)
             see_other("/me?done=checkin"),
             FORBIDDEN,
             FORBIDDEN,
@@ -609,6 +634,7 @@ MATRIX: dict[tuple[str, str], tuple[Row, ...]] = {
         ),
     ),
     ("POST", "/clinic/patients/{patient_id}/{action}"): _page_plan_rows(),
+    ("POST", "/clinic/patients/{patient_id}/{action}/preview"): _page_preview_rows(),
     ("POST", "/clinic/alerts/{alert_id}/acknowledge"): (
         Row(
             "alert",
@@ -661,6 +687,18 @@ MATRIX: dict[tuple[str, str], tuple[Row, ...]] = {
             FORBIDDEN,
             OK,
             get("/admin/audit"),
+            audit="read",
+            audit_patient="none",
+        ),
+    ),
+    ("GET", "/admin/audit.csv"): (
+        Row(
+            "none",
+            TO_LOGIN,
+            FORBIDDEN,
+            FORBIDDEN,
+            OK,
+            get("/admin/audit.csv"),
             audit="read",
             audit_patient="none",
         ),

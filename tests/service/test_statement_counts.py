@@ -21,8 +21,6 @@ from service_support import Clock, Signed, World, build_world
 from sqlalchemy import event, select
 
 from benzokit.monitor.records import Alert, AlertLevel, CheckIn, DoseLog, DoseStatus
-from benzokit.service import schemas
-from benzokit.service.pages import CHECKINS_PER_PAGE
 from benzokit.store import records
 from benzokit.store.tables import PatientRow, PlanVersionRow, User
 
@@ -196,23 +194,3 @@ def test_main_requests_stay_lean(
 ) -> None:
     _, big = small_and_big
     assert len(big[name]) <= at_most, [s.split("\n")[0][:90] for s in big[name]]
-
-
-def test_check_in_history_is_paged(world: World) -> None:
-    """The pages list one page of check-ins (newest first) with links to the others, not every row."""
-    alex = world.accounts["alex"]
-    for n in range(CHECKINS_PER_PAGE + 5):
-        world.clock.advance(timedelta(minutes=1))
-        world.clinic.recording.submit_checkin(
-            alex, world.patients["alex"], schemas.CheckInForm(note=f"paged note {n:03d}")
-        )
-    clinician = world.sign_in("dr.rivera")
-    url = f"/clinic/patients/{world.patients['alex']}"
-    first = clinician.get(url).text
-    assert "paged note 034" in first and "paged note 004" not in first
-    assert "Page 1 of 2" in first and "?page=2" in first
-    second = clinician.get(url, params={"page": 2}).text
-    assert "paged note 004" in second and "paged note 034" not in second
-    assert clinician.get(url, params={"page": 0}).status_code == 422
-    own = world.sign_in("alex").get("/me/history", params={"page": 2}).text
-    assert "paged note 000" in own and "Page 2 of 2" in own

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
+from pathlib import Path
 from typing import NoReturn, TypeVar
 
 from rich.console import Console
@@ -45,12 +46,21 @@ def fail(error: BenzokitError) -> NoReturn:
             _stderr.print(
                 "The folder given with --knowledge (or BENZOKIT_KNOWLEDGE) has this problem; fix it."
             )
+        elif not _is_shipped(error.path):  # a file the user gave (e.g. a scale to import)
+            _stderr.print("The file given has this problem; nothing was changed. Fix it and retry.")
+            sys.exit(EXIT_INPUT)
         else:
             _stderr.print(
                 "The knowledge base shipped with benzokit is damaged; please report this."
             )
         sys.exit(EXIT_DATA)
     sys.exit(EXIT_INPUT)
+
+
+def _is_shipped(path: str) -> bool:
+    """Whether ``path`` is a data file inside the installed benzokit package."""
+    package = Path(__file__).resolve().parents[1]
+    return not Path(path).is_absolute() or Path(path).resolve().is_relative_to(package)
 
 
 def guarded(action: Callable[[], T]) -> T:

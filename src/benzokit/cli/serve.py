@@ -37,6 +37,7 @@ if TYPE_CHECKING:
     from benzokit.store.accounts import Account
 
 M = TypeVar("M", bound="BaseModel")
+T = TypeVar("T")
 
 DatabaseOption = Annotated[
     str,
@@ -81,12 +82,24 @@ def serve_command(
     public_url: PublicUrlOption = None,
     every: EveryOption = 60,
     catch_up_minutes: CatchUpOption = 120,
+    clinic_phone: Annotated[
+        str | None,
+        typer.Option(help="The clinic's phone number, shown to patients as a tap-to-call link."),
+    ] = None,
+    clinic_hours: Annotated[
+        str, typer.Option(help="When the clinic's phone is answered, e.g. 'Mon-Fri 09:00-17:00'.")
+    ] = "",
 ) -> None:
     """Start the monitoring web service (patients check in; clinicians watch trends and steer tapers)."""
     import uvicorn
 
     from benzokit.service.app import create_app
-    from benzokit.service.demo import DEMO_LOGINS, seed_demo
+    from benzokit.service.demo import (
+        DEMO_CLINIC_HOURS,
+        DEMO_CLINIC_PHONE,
+        DEMO_LOGINS,
+        seed_demo,
+    )
     from benzokit.service.scheduler import ClinicScheduler
     from benzokit.service.settings import ServiceSettings
 
@@ -97,11 +110,21 @@ def serve_command(
     )
     url = f"http://{host}:{port}/"
     link = guarded(lambda: checked_public_url(public_url, needed=False, served=url))
-    settings = ServiceSettings(
-        database_url=database, timezone=timezone, secure_cookies=secure_cookies
+    with_demo = demo if demo is not None else database == DEFAULT_URL
+    if with_demo and clinic_phone is None:
+        clinic_phone, clinic_hours = DEMO_CLINIC_PHONE, clinic_hours or DEMO_CLINIC_HOURS
+    settings = guarded(
+        lambda: _in_option_terms(
+            lambda: ServiceSettings(
+                database_url=database,
+                timezone=timezone,
+                secure_cookies=secure_cookies,
+                clinic_phone=clinic_phone,
+                clinic_hours=clinic_hours,
+            )
+        )
     )
     app = guarded(lambda: create_app(settings, knowledge=knowledge()))
-    with_demo = demo if demo is not None else database == DEFAULT_URL
     seeded = guarded(lambda: seed_demo(app.state.clinic)) if with_demo else False
     console.rule("benzokit monitoring service")
     console.print(
@@ -133,6 +156,16 @@ def serve_command(
     finally:
         if running is not None:
             running.shutdown()
+
+
+def _in_option_terms(make: Callable[[], T]) -> T:
+    """A setting's error named as its command-line option (``clinic_phone`` -> ``--clinic-phone``)."""
+    try:
+        return make()
+    except InputError as error:
+        raise InputError(
+            "--" + error.field.replace("_", "-"), error.value, error.allowed
+        ) from error
 
 
 def _knowledge_in_use() -> str:
@@ -286,6 +319,37 @@ def restore_command(
     clinic = _clinic(database)
     counts = guarded(lambda: restore(clinic.db, backup))
     console.print(f"restored: {_counts_text(counts)}", soft_wrap=True)
+
+
+@admin_app.command("import-scale")
+def import_scale_command(
+    file: Annotated[Path, typer.Argument(help="A licensed scale file, named scale_<id>.toml.")],
+    into: Annotated[
+        Path | None,
+        typer.Option(
+            help="The clinic's knowledge overlay folder (default: the one of --knowledge)."
+        ),
+    ] = None,
+) -> None:
+    """Validate a scale file and add it to the clinic's knowledge overlay (nothing written if bad)."""
+    from benzokit.monitor.scale_import import import_scale
+
+    folder = into or knowledge().overlay
+    if folder is None:
+        guarded(_no_folder)
+        return
+    loaded = guarded(lambda: import_scale(file, folder))
+    for key, scale in loaded.scales.items():
+        console.print(
+            f"scale {key} ({scale.name}, {len(scale.items)} items, licence {scale.licence.status}) "
+            f"imported into {folder / file.name}",
+            soft_wrap=True,
+        )
+    console.print(f"serve it with: benzokit --knowledge {folder} serve", soft_wrap=True)
+
+
+def _no_folder() -> None:
+    raise InputError("--into", None, "the clinic's knowledge overlay folder (or --knowledge DIR)")
 
 
 def _counts_text(counts: dict[str, int]) -> str:

@@ -21,6 +21,13 @@ class Statement(Sourced):
     """One sentence for the patient and the key of the source it rests on."""
 
     text: str = Field(min_length=3)
+    phone: str | None = Field(default=None, pattern=r"^\+?[0-9][0-9 -]{1,19}$")  # as dialled
+
+    @model_validator(mode="after")
+    def _phone_in_text(self) -> Self:
+        if self.phone is not None and self.phone not in self.text:
+            raise ValueError(f"'phone' {self.phone!r} must appear in 'text' as written there")
+        return self
 
 
 class Section(FrozenModel):

@@ -38,6 +38,9 @@ class AlertRule(FrozenModel):
     message: str
     suggestion: str
     patient_guidance: str | None = None
+    help_first: Literal["emergency", "crisis"] | None = (
+        None  # which help line the patient sees first
+    )
 
 
 class WithdrawalRisingRule(AlertRule):
@@ -59,6 +62,12 @@ class ActionDefaults(FrozenModel):
     slow_factor: Setting
 
 
+class RecordPolicy(FrozenModel):
+    """How far back a patient may record doses and check-ins (days, today included)."""
+
+    catch_up_days: Setting
+
+
 class AlertRules(FrozenModel):
     schema_version: Literal[1]
     data_version: str
@@ -69,6 +78,7 @@ class AlertRules(FrozenModel):
     missed_doses: MissedDosesRule
     no_checkin: NoCheckinRule
     actions: ActionDefaults
+    records: RecordPolicy
 
     def citation(self, key: str) -> str:
         return self.sources[key].citation if key in self.sources else key
@@ -110,7 +120,7 @@ def checkin_alerts(
     """Alerts raised by a new ``checkin`` (``history``: the earlier ones, oldest first)."""
     rules = rules or load_alert_rules()
     scales = scales or load_scales()
-    at = checkin.recorded_at
+    at = checkin.when
     found: list[Alert] = []
     if checkin.seizures > 0:
         found.append(
@@ -141,38 +151,48 @@ def checkin_alerts(
                 )
             )
     if course is not None:
-        found.extend(_withdrawal_rising(rules, name, [*history, checkin], course, day))
+        found.extend(
+            _withdrawal_rising(rules, name, [*history, checkin], course, day, scales=scales)
+        )
     return found
 
 
 def _withdrawal_rising(
-    rules: AlertRules, name: str, checkins: Sequence[CheckIn], course: Course, day: date
+    rules: AlertRules,
+    name: str,
+    checkins: Sequence[CheckIn],
+    course: Course,
+    day: date,
+    *,
+    scales: ScaleSet,
 ) -> list[Alert]:
+    """Scores rising over the policy's number of check-ins since the last cut, on the one scale
+    watched: the first of the rule's scales (in order of preference) that the new check-in holds."""
     rule = rules.withdrawal_rising
     cut = course.last_cut_before(day, lookback_days=rule.cut_lookback_days.value)
-    if cut is None:
+    watched = next((s for s in rule.scales if checkins[-1].scale(s) is not None), None)
+    if cut is None or watched is None:
         return []
-    since_cut = [c for c in checkins if c.recorded_at.date() >= cut]
-    for scale_id in rule.scales:
-        scores = [s.total for c in since_cut if (s := c.scale(scale_id)) is not None]
-        recent = scores[-rule.consecutive_checkins.value :]
-        if len(recent) == rule.consecutive_checkins.value and all(
-            b > a for a, b in itertools.pairwise(recent)
-        ):
-            return [
-                _alert(
-                    rules,
-                    rule,
-                    checkins[-1].recorded_at,
-                    f"withdrawal-rising:{scale_id}:{cut}",
-                    name=name,
-                    scale=scale_id.upper().replace("_", "-"),
-                    count=len(recent),
-                    scores=" → ".join(map(str, recent)),
-                    cut_day=cut.isoformat(),
-                )
-            ]
-    return []
+    since_cut = [c for c in checkins if c.when.date() >= cut]
+    scores = [s.total for c in since_cut if (s := c.scale(watched)) is not None]
+    recent = scores[-rule.consecutive_checkins.value :]
+    if len(recent) < rule.consecutive_checkins.value or not all(
+        b > a for a, b in itertools.pairwise(recent)
+    ):
+        return []
+    return [
+        _alert(
+            rules,
+            rule,
+            checkins[-1].when,
+            f"withdrawal-rising:{watched}:{cut}",
+            name=name,
+            scale=scales.get(watched).name if watched in scales.scales else watched,
+            count=len(recent),
+            scores=" → ".join(map(str, recent)),
+            cut_day=cut.isoformat(),
+        )
+    ]
 
 
 def daily_alerts(

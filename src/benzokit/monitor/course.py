@@ -67,6 +67,31 @@ class Pause:
 
 
 @dataclass(frozen=True, slots=True)
+class DoseChange:
+    """The planned daily dose changes on ``day`` from ``from_mg`` to ``to_mg`` (mg/day, all drugs)."""
+
+    day: date
+    from_mg: float
+    to_mg: float
+
+    @property
+    def is_cut(self) -> bool:
+        return self.to_mg < self.from_mg
+
+
+@dataclass(frozen=True, slots=True)
+class StepDates:
+    """A plan step and the calendar days it covers (None: not reached, e.g. after an open pause)."""
+
+    step: Step
+    first: date | None
+    last: date | None
+
+    def covers(self, day: date) -> bool:
+        return self.first is not None and self.last is not None and self.first <= day <= self.last
+
+
+@dataclass(frozen=True, slots=True)
 class Course:
     """A patient's plan versions (ascending) and pauses (ascending, not overlapping)."""
 
@@ -122,13 +147,59 @@ class Course:
         step = self.step_on(day)
         return 0.0 if step is None else step.daily_dose_mg()
 
+    def dose_before_mg(self, day: date) -> float:
+        """mg/day the patient took the day before ``day``: on the course's first day, the dose the
+        first plan starts from (its ``first_daily_mg``), so a cut on plan day 0 is a cut."""
+        if day <= self.versions[0].start:
+            return self.versions[0].plan.first_daily_mg if day == self.versions[0].start else 0.0
+        return self.daily_dose_mg(day - timedelta(days=1))
+
+    def dose_change_on(self, day: date) -> DoseChange | None:
+        """The change of the planned daily dose on ``day`` (None when it is the day before's)."""
+        before, after = self.dose_before_mg(day), self.daily_dose_mg(day)
+        if abs(after - before) < 1e-9 or self.status_on(day) is CourseStatus.NOT_STARTED:
+            return None
+        return DoseChange(day, before, after)
+
     def last_cut_before(self, day: date, *, lookback_days: int) -> date | None:
-        """The latest day in (day − lookback, day] on which the planned daily dose fell."""
+        """The latest day in (day − lookback, day] on which the planned daily dose fell (the plan's
+        first day included: its first cut is a cut)."""
         for back in range(lookback_days):
             this = day - timedelta(days=back)
-            if self.daily_dose_mg(this) < self.daily_dose_mg(this - timedelta(days=1)) - 1e-9:
+            if self.daily_dose_mg(this) < self.dose_before_mg(this) - 1e-9:
                 return this
         return None
+
+    def step_calendar(self, version: PlanVersion) -> tuple[StepDates, ...]:
+        """The calendar days of each step of ``version`` (paused days move later steps back; a step
+        after an open pause has no dates yet). A later version cuts the steps off where it starts."""
+        ends = [v.start for v in self.versions if v.number > version.number]
+        stop = min(ends) if ends else None
+        paused_days = sum(
+            (p.end - p.start).days
+            for p in self.pauses
+            if p.end is not None and p.start >= version.start
+        )
+        first: dict[int, date] = {}
+        last: dict[int, date] = {}
+        day = version.start
+        open_pause = self.pauses[-1].start if self.paused else None
+        for _ in range(version.plan.total_days + paused_days + 1):
+            if (stop is not None and day >= stop) or (open_pause is not None and day > open_pause):
+                break
+            index = self.plan_day(day) if self.version_on(day) is version else -1
+            if 0 <= index < version.plan.total_days:
+                number = next(
+                    n for n, s in enumerate(version.plan.steps) if s.start_day <= index < s.end_day
+                )
+                first.setdefault(number, day)
+                last[number] = day
+            day += timedelta(days=1)
+        if open_pause is not None and last:  # the step paused in lasts until the pause ends
+            del last[max(last)]
+        return tuple(
+            StepDates(step, first.get(n), last.get(n)) for n, step in enumerate(version.plan.steps)
+        )
 
     def with_version(self, version: PlanVersion) -> Course:
         if version.number != self.current.number + 1:

@@ -66,6 +66,12 @@ class CheckIn:
     sleep_quality: int | None = None  # 0 (very poor) to 4 (very good)
     note: str = ""
     id: int | None = None
+    describes_at: datetime | None = None  # the time the check-in is about (None: when recorded)
+
+    @property
+    def when(self) -> datetime:
+        """The time the check-in describes: given by the patient, else when it was recorded."""
+        return self.describes_at or self.recorded_at
 
     def scale(self, scale_id: str) -> ScaleScore | None:
         return next((s for s in self.scales if s.scale == scale_id), None)
@@ -95,6 +101,8 @@ class Alert:
     key: str = ""  # de-duplication key: the same key is not raised twice while open
     id: int | None = None
     acknowledged_at: datetime | None = None
+    acknowledged_note: str = ""  # what the clinician did, written when acknowledging
+    checkin_id: int | None = None  # the check-in that raised it (its answers and note)
 
 
 @dataclass(frozen=True, slots=True)

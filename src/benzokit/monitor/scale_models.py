@@ -124,10 +124,20 @@ class Scale(FrozenModel):
     placeholder: bool = False
     verified: bool = True
     note: str = ""
+    validated: bool = True  # False: not a validated instrument; said wherever it is shown
+    validation_note: str = ""  # what a reader must know when it is not validated
+    item_count: int | None = Field(default=None, ge=1)  # the published instrument's number of items
 
     @model_validator(mode="after")
     def _consistent(self) -> Self:
         ids = [i.id for i in self.items]
+        if self.item_count is not None and len(ids) != self.item_count:
+            raise ValueError(
+                f"'items' holds {len(ids)} item(s) but the instrument has {self.item_count} "
+                f"('item_count'): {'an item is missing' if len(ids) < self.item_count else 'too many items'}"
+            )
+        if not self.validated and len(self.validation_note) < 10:
+            raise ValueError("a scale that is not validated needs a 'validation_note' saying so")
         if len(set(ids)) != len(ids):
             raise ValueError(
                 f"item ids repeat: {', '.join(sorted({i for i in ids if ids.count(i) > 1}))}"

@@ -9,6 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import timedelta
 
+from benzokit.monitor.alerts import checkin_alerts, load_alert_rules
 from benzokit.monitor.records import CheckIn, DoseLog, DoseStatus
 from benzokit.monitor.scales import load_scales, score_scale
 from benzokit.plan.strategies import StrategyName
@@ -42,6 +43,10 @@ DEMO_LOGINS = (
     ),
     DemoLogin("admin", "admin", "demo-administrator", "clinic administrator"),
 )
+
+# the demo clinic's phone: 555-0100 is reserved for fictional use in the North American numbering plan
+DEMO_CLINIC_PHONE = "555-0100"
+DEMO_CLINIC_HOURS = "Mon-Fri 09:00-17:00; a demonstration number, not a real clinic"
 
 # demonstration answers (GAD-7, one list per check-in), invented for the demo
 _ALEX_GAD7 = (
@@ -115,15 +120,23 @@ def _alex_history(clinic: Clinic, patient_id: int) -> None:
                     ),
                     client_token=None,
                 )
+        scales = load_scales(clinic.knowledge)
+        rules = load_alert_rules(clinic.knowledge)
+        found_record = records.patient(session, patient_id)
+        assert found_record is not None
+        name = found_record.summary.display_name
+        history: list[CheckIn] = []
         for index, answers in enumerate(_ALEX_GAD7):
             at = now - timedelta(days=19 - 6 * index)
             answered = {f"item{i + 1}": a for i, a in enumerate(answers)}
-            score = score_scale("gad7", answered, scales=load_scales(clinic.knowledge))
-            records.add_checkin(
-                session,
-                patient_id,
-                CheckIn(
-                    recorded_at=at, scales=(score,), sleep_hours=6.5 - 0.5 * index, sleep_quality=2
-                ),
-                client_token=None,
+            score = score_scale("gad7", answered, scales=scales)
+            checkin = CheckIn(
+                recorded_at=at, scales=(score,), sleep_hours=6.5 - 0.5 * index, sleep_quality=2
             )
+            saved = records.add_checkin(session, patient_id, checkin, client_token=None)
+            day = at.astimezone(clinic.unit.zone).date()
+            found = checkin_alerts(
+                name, checkin, history, course, day, rules=rules, scales=scales
+            )  # the same rules as a check-in made in the service: the rise after the first cut
+            records.add_alerts(session, patient_id, found, checkin_id=saved.id)
+            history.append(saved)

@@ -13,19 +13,27 @@ from benzokit.monitor.records import DoseStatus
 from benzokit.plan.model import Administration
 from benzokit.service import schemas
 
-CONFIRM_DAYS_BACK = 2
+
+def catch_up_window(today: date, catch_up_days: int) -> tuple[date, date]:
+    """The first and last day a patient may record (the clinic's catch-up window, today included)."""
+    return today - timedelta(days=catch_up_days - 1), today
 
 
 def planned_dose(
-    course: Course | None, form: schemas.DoseConfirmation, today: date
+    course: Course | None, form: schemas.DoseConfirmation, today: date, *, catch_up_days: int
 ) -> Administration:
+    """The planned dose ``form`` is about, on a day inside the catch-up window."""
     if course is None:
         raise InputError(
             "day", form.day.isoformat(), "a day of your plan (no plan has been made yet)"
         )
-    if not today - timedelta(days=CONFIRM_DAYS_BACK) <= form.day <= today:
+    first, last = catch_up_window(today, catch_up_days)
+    if not first <= form.day <= last:
         raise InputError(
-            "day", form.day.isoformat(), f"today or up to {CONFIRM_DAYS_BACK} days back ({today})"
+            "day",
+            form.day.isoformat(),
+            f"a day from {first} to {last}: today or up to {catch_up_days - 1} days back "
+            "(your clinic's window for recording missed days)",
         )
     planned = course.doses_on(form.day)
     drugs = sorted({d.drug for d in planned})
@@ -77,14 +85,29 @@ def highest_labelled_daily_mg(drug: str, knowledge: Knowledge) -> float:
 def taken_at(
     form: schemas.DoseConfirmation, local_time: Callable[[date, str], datetime], now: datetime
 ) -> datetime | None:
-    """When the dose was taken (UTC): the time given, else the planned time; never in the future."""
+    """When the dose was taken (UTC): the time given, else the planned time. Never in the future:
+    a dose whose time is still ahead can be neither taken at that time nor missed yet."""
+    planned = local_time(form.day, form.time)
     if form.status is DoseStatus.MISSED:
         if form.taken_time is not None:
             raise InputError("taken_time", form.taken_time, "empty when the dose was missed")
+        if planned > now:
+            raise InputError(
+                "status",
+                "missed",
+                f"a dose whose time has come: the {form.time} dose of {form.day} is still ahead",
+            )
         return None
     if form.status is DoseStatus.LATE and form.taken_time is None:
         raise InputError("taken_time", None, "the time the dose was taken, for status 'late'")
     when = local_time(form.day, form.taken_time or form.time)
     if form.taken_time is not None and when > now:
         raise InputError("taken_time", form.taken_time, "a time that has already passed")
+    if when > now:
+        raise InputError(
+            "time",
+            form.time,
+            f"a dose whose time has come: the {form.time} dose of {form.day} is still ahead "
+            "(record it once taken; if you took it early, give the time you took it)",
+        )
     return when

@@ -8,8 +8,12 @@ repeats them.
 
 from __future__ import annotations
 
+import csv
+import io
+import json
 import secrets
 from dataclasses import dataclass, replace
+from datetime import date
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Form, Query, Request
@@ -26,11 +30,13 @@ from benzokit.service import schemas
 from benzokit.service.access import require_role
 from benzokit.service.audit import MAX_ENTRIES
 from benzokit.service.charts import trends_svg, trends_text
+from benzokit.service.recording import help_lines
 from benzokit.service.rendering import render
 from benzokit.service.schemas import parse
 from benzokit.service.web import (
     SESSION_COOKIE,
     Visitor,
+    audit_refusal,
     check_csrf,
     client_of,
     clinic_of,
@@ -40,30 +46,11 @@ from benzokit.service.web import (
     settings_of,
 )
 from benzokit.store.accounts import Role
-from benzokit.store.records import latest_dose_logs
+from benzokit.store.records import AuditFilter, latest_dose_logs
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "benzokit_login_csrf"
 VisitorDep = Annotated[Visitor, Depends(require_visitor)]
-CHECKINS_PER_PAGE = 30
-#: which page of the check-in history a page shows (1: the newest)
-PageNumber = Annotated[int, Query(ge=1, le=100_000, description="page of the history, 1 newest")]
-
-
-@dataclass(frozen=True, slots=True)
-class HistoryPage:
-    """One page of a history, newest first: its rows, its number and how many pages there are."""
-
-    rows: list[Any]
-    number: int
-    count: int
-
-    @classmethod
-    def of(cls, newest_first: list[Any], number: int) -> HistoryPage:
-        count = max(1, -(-len(newest_first) // CHECKINS_PER_PAGE))
-        number = min(number, count)
-        start = (number - 1) * CHECKINS_PER_PAGE
-        return cls(newest_first[start : start + CHECKINS_PER_PAGE], number, count)
 
 
 async def form_of(request: Request, visitor: Visitor) -> dict[str, Any]:
@@ -93,8 +80,13 @@ def home(request: Request) -> Response:
 
 @router.get("/login", response_class=HTMLResponse)
 def login_page(request: Request, error: str | None = None) -> Response:
+    return _login_form(request, error=error)
+
+
+def _login_form(request: Request, status: int = 200, **context: Any) -> Response:
+    """The sign-in page with a fresh sign-in CSRF token (its cookie set on the response)."""
     token = secrets.token_urlsafe(24)
-    response = render(request, "login.html", login_csrf=token, error=error)
+    response = render(request, "login.html", status, login_csrf=token, **context)
     response.set_cookie(LOGIN_CSRF_COOKIE, token, httponly=True, samesite="strict", path="/login")
     return response
 
@@ -105,6 +97,7 @@ def login(
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=256)],
     login_csrf: Annotated[str, Form(max_length=64)],
+    resume: Annotated[str, Form(max_length=MAX_RESUME_CHARS)] = "",
 ) -> Response:
     expected = request.cookies.get(LOGIN_CSRF_COOKIE, "")
     if not expected or not secrets.compare_digest(expected, login_csrf):
@@ -113,12 +106,37 @@ def login(
         opened = clinic_of(request).signin.sign_in(username, password, client_of(request))
     except InputError:
         return render(
-            request, "login.html", 401, login_csrf=login_csrf, error="wrong", username=username
+            request,
+            "login.html",
+            401,
+            login_csrf=login_csrf,
+            error="wrong",
+            username=username,
+            resume=resume,
         )
-    response = redirect("/")
+    kept = _kept_form(resume)
+    if kept and opened.account.role is Role.PATIENT:  # back to the check-in the session lost
+        visitor = Visitor(opened.account, opened.csrf_token, opened.token)
+        response: Response = _checkin_page(request, visitor, kept, resumed=True)
+    else:
+        response = redirect("/")
     set_session_cookie(response, opened.token, settings_of(request))
     response.delete_cookie(LOGIN_CSRF_COOKIE, path="/login")
     return response
+
+
+MAX_RESUME_CHARS = 32_000
+
+
+def _kept_form(resume: str) -> dict[str, str]:
+    """The check-in form kept through a sign-in: field names to text (anything else: nothing)."""
+    try:
+        kept = json.loads(resume) if resume else {}
+    except ValueError:
+        return {}
+    if not isinstance(kept, dict):
+        return {}
+    return {k: v for k, v in kept.items() if isinstance(k, str) and isinstance(v, str)}
 
 
 @router.post("/logout")
@@ -157,9 +175,7 @@ def help_page(request: Request) -> Response:
     """Where to get help now: open to everyone, signed in or not (a patient's own locale)."""
     knowledge = clinic_of(request).knowledge
     locale = load_handout_text(knowledge).locale(_locale_of(request))
-    return render(
-        request, "help.html", crisis=locale.crisis, emergency=locale.emergency, guidance=()
-    )
+    return render(request, "help.html", lines=help_lines(locale, "emergency"), guidance=())
 
 
 def _locale_of(request: Request) -> str:
@@ -174,10 +190,16 @@ def _locale_of(request: Request) -> str:
 
 
 @router.get("/me", response_class=HTMLResponse)
-def patient_today(request: Request, visitor: VisitorDep) -> Response:
+def patient_today(request: Request, visitor: VisitorDep, day: date | None = None) -> Response:
+    """Today's doses; with ``?day=`` an earlier day of the catch-up window, to record it."""
     reading = clinic_of(request).reading
     patient_id = reading.my_patient_id(visitor.account)
-    today = reading.today_view(visitor.account, patient_id)
+    first, last = reading.catch_up_window()
+    if day is not None and not first <= day <= last:
+        raise InputError(
+            "day", day.isoformat(), f"a day from {first} to {last} (your clinic's catch-up window)"
+        )
+    today = reading.today_view(visitor.account, patient_id, day)
     tokens = {f"{s.time}-{s.drug}": secrets.token_urlsafe(16) for s in today.slots}
     return render(request, "patient_today.html", visitor=visitor, today=today, tokens=tokens)
 
@@ -189,6 +211,8 @@ async def patient_confirm(request: Request, visitor: VisitorDep) -> Response:
     form = parse(schemas.DoseConfirmation, data)
     patient_id = clinic.reading.my_patient_id(visitor.account)
     clinic.recording.confirm_dose(visitor.account, patient_id, form)
+    if form.day != clinic.today():
+        return redirect(f"/me?day={form.day.isoformat()}&done=dose")
     return redirect("/me?done=dose")
 
 
@@ -199,14 +223,23 @@ def _scale_context(request: Request) -> list[Scale]:
 @router.get("/me/checkin", response_class=HTMLResponse)
 def checkin_page(request: Request, visitor: VisitorDep) -> Response:
     clinic_of(request).reading.my_patient_id(visitor.account)
+    return _checkin_page(request, visitor, {})
+
+
+def _checkin_page(
+    request: Request, visitor: Visitor, values: dict[str, Any], *, resumed: bool = False
+) -> Response:
+    """The check-in form, filled with ``values`` (kept answers); the client token kept with them,
+    so that a form sent twice is saved once."""
     return render(
         request,
         "checkin.html",
         visitor=visitor,
         scales=_scale_context(request),
-        values={},
-        token=secrets.token_urlsafe(16),
+        values=values,
+        token=values.get("client_token") or secrets.token_urlsafe(16),
         error=None,
+        resumed=resumed,
     )
 
 
@@ -227,8 +260,11 @@ def checkin_form(data: dict[str, Any], scale_set: ScaleSet) -> schemas.CheckInFo
 
 
 @router.post("/me/checkin", response_class=HTMLResponse)
-async def checkin_submit(request: Request, visitor: VisitorDep) -> Response:
+async def checkin_submit(request: Request) -> Response:
     clinic = clinic_of(request)
+    visitor = find_visitor(request)
+    if visitor is None:  # the session ended while the form was filled in: keep what was entered
+        return await _sign_in_to_keep(request)
     data = await form_of(request, visitor)
     try:
         form = checkin_form(data, load_scales(clinic.knowledge))
@@ -247,24 +283,35 @@ async def checkin_submit(request: Request, visitor: VisitorDep) -> Response:
         )
     if result.guidance:
         locale = load_handout_text(clinic.knowledge).locale(_locale_of(request))
+        lines = help_lines(locale, result.help_first)
+        shown = {s.text for s in lines}
         return render(
             request,
             "help.html",
             visitor=visitor,
-            crisis=(),
-            emergency=locale.emergency,
-            guidance=result.guidance,
+            lines=lines,
+            guidance=[g for g in result.guidance if g not in shown],
             after_checkin=True,
         )
     return redirect("/me?done=checkin")
 
 
+async def _sign_in_to_keep(request: Request) -> Response:
+    """The sign-in page carrying the submitted check-in (nothing is saved without a session);
+    after signing in, the patient is back on the form with every answer, to check and save."""
+    audit_refusal(request, 401)
+    form = await request.form()
+    kept = {k: v for k, v in form.items() if isinstance(v, str) and k != "csrf_token"}
+    resume = json.dumps(kept)
+    if len(resume) > MAX_RESUME_CHARS:
+        resume = ""
+    return _login_form(request, 401, error="session ended", resume=resume)
+
+
 @router.get("/me/history", response_class=HTMLResponse)
-def patient_history(request: Request, visitor: VisitorDep, page: PageNumber = 1) -> Response:
+def patient_history(request: Request, visitor: VisitorDep) -> Response:
     patient_id = clinic_of(request).reading.my_patient_id(visitor.account)
-    return _history(
-        request, visitor, patient_id, "patient_history.html", for_patient=True, page=page
-    )
+    return _history(request, visitor, patient_id, "patient_history.html", for_patient=True)
 
 
 def _history(
@@ -274,7 +321,6 @@ def _history(
     template: str,
     *,
     for_patient: bool = False,
-    page: int = 1,
     **more: Any,
 ) -> Response:
     """The chart and one page of the check-ins (newest first); a patient's own view is phone-sized
@@ -283,8 +329,11 @@ def _history(
     series = reading.trends(visitor.account, patient_id)
     if for_patient:
         series = replace(series, occupancy=None, withdrawal_index=None)
-    names = {s.id: s.name for s in _scale_context(request)}
-    checkins = reading.checkin_history(visitor.account, patient_id)
+    names = {
+        s.id: s.name + ("" if s.validated else " (unvalidated)") for s in _scale_context(request)
+    }
+    checkins = list(reversed(reading.checkin_history(visitor.account, patient_id)))
+    shown = paged(checkins, request.query_params.get("checkins_page"), PAGE_SIZE)
     return render(
         request,
         template,
@@ -292,12 +341,32 @@ def _history(
         chart=trends_svg(series, names, compact=for_patient),
         for_patient=for_patient,
         chart_text=trends_text(series, names),
-        checkins=(shown := HistoryPage.of(list(reversed(checkins)), page)).rows,
-        checkin_page=shown,
+        checkins=checkins,
+        checkins_shown=shown,
         names=names,
         series=series,
         **more,
     )
+
+
+PAGE_SIZE = 25  # rows of a long history shown at once (newest first)
+
+
+@dataclass(frozen=True, slots=True)
+class Paged:
+    """One page of a list, newest first: its rows, its number (from 1) and how many pages there are."""
+
+    rows: list[Any]
+    number: int
+    pages: int
+
+
+def paged(items: list[Any], asked: str | None, size: int) -> Paged:
+    """Page ``asked`` (text from the query; anything not a page number: the first) of ``items``."""
+    pages = max(1, -(-len(items) // size))
+    number = int(asked) if asked and asked.isdigit() else 1
+    number = min(max(1, number), pages)
+    return Paged(items[(number - 1) * size : number * size], number, pages)
 
 
 # ----------------------------------------------------------------------------- clinician pages
@@ -310,9 +379,7 @@ def clinic_home(request: Request, visitor: VisitorDep) -> Response:
 
 
 @router.get("/clinic/patients/{patient_id}", response_class=HTMLResponse)
-def clinic_patient(
-    request: Request, patient_id: int, visitor: VisitorDep, page: PageNumber = 1
-) -> Response:
+def clinic_patient(request: Request, patient_id: int, visitor: VisitorDep) -> Response:
     clinic = clinic_of(request)
     require_role(visitor.account, Role.CLINICIAN)
     reading = clinic.reading
@@ -325,12 +392,15 @@ def clinic_patient(
         visitor,
         patient_id,
         "clinic_patient.html",
-        page=page,
         course=course,
         today=today,
         alerts=alerts,
         adherence=reading.adherence_of(visitor.account, patient_id),
-        doses=list(reversed(latest_dose_logs(doses)))[:30],
+        doses=paged(
+            list(reversed(latest_dose_logs(doses))),
+            request.query_params.get("doses_page"),
+            PAGE_SIZE,
+        ),
         strategies=[s.value for s in StrategyName if s != StrategyName.CUSTOM],
         risks=[r.value for r in Risk],
         slow_factor=load_alert_rules(clinic.knowledge).actions.slow_factor.value,
@@ -360,10 +430,49 @@ async def clinic_action(
     return redirect(f"/clinic/patients/{patient_id}?done={action}")
 
 
+_PREVIEWED: dict[str, type[schemas.SlowForm] | type[schemas.AdjustForm]] = {
+    "slow": schemas.SlowForm,
+    "adjust": schemas.AdjustForm,
+}
+
+
+@router.post("/clinic/patients/{patient_id}/{action}/preview", response_class=HTMLResponse)
+async def clinic_preview(
+    request: Request, patient_id: int, action: str, visitor: VisitorDep
+) -> Response:
+    """A new plan shown before it is made: today's change, old and new plan by date, the findings;
+    confirming posts the same choices to the action itself. Nothing is saved here."""
+    if action not in _PREVIEWED:
+        raise InputError("action", action, "one of " + ", ".join(_PREVIEWED))
+    data = await form_of(request, visitor)
+    fields = dict(data)
+    if action == "adjust":
+        data["liquid"] = data.get("liquid") == "on"
+    form = parse(_PREVIEWED[action], data)
+    steering = clinic_of(request).steering
+    change = (
+        steering.slow(visitor.account, patient_id, form, commit=False)
+        if isinstance(form, schemas.SlowForm)
+        else steering.adjust(visitor.account, patient_id, form, commit=False)
+    )
+    today = clinic_of(request).reading.today_view(visitor.account, patient_id)
+    return render(
+        request,
+        "plan_preview.html",
+        visitor=visitor,
+        action=action,
+        fields=fields,
+        change=change,
+        today=today,
+        new_plan=change.course.current.plan,
+    )
+
+
 @router.post("/clinic/alerts/{alert_id}/acknowledge")
 async def clinic_ack(request: Request, alert_id: int, visitor: VisitorDep) -> Response:
     data = await form_of(request, visitor)
-    clinic_of(request).steering.acknowledge(visitor.account, alert_id)
+    note = parse(schemas.AckForm, {"note": data.get("note", "")}).note
+    clinic_of(request).steering.acknowledge(visitor.account, alert_id, note)
     return _back_after_ack(data)
 
 
@@ -372,7 +481,8 @@ async def clinic_ack_key(request: Request, patient_id: int, visitor: VisitorDep)
     """Acknowledge one of the patient's alerts by its key (a derived alert has no id yet)."""
     data = await form_of(request, visitor)
     key = parse(schemas.AlertKey, {"key": data.get("key", "")}).key
-    clinic_of(request).steering.acknowledge_key(visitor.account, patient_id, key)
+    note = parse(schemas.AckForm, {"note": data.get("note", "")}).note
+    clinic_of(request).steering.acknowledge_key(visitor.account, patient_id, key, note)
     return _back_after_ack(data)
 
 
@@ -416,17 +526,87 @@ async def admin_new_patient(request: Request, visitor: VisitorDep) -> Response:
     return redirect("/admin?done=patient")
 
 
+AUDIT_ACTIONS = ("read", "write", "denied")
+
+
+def _audit_filter(
+    patient_id: int | None = None,
+    user: Annotated[str | None, Query(max_length=64)] = None,
+    action: Annotated[str | None, Query(max_length=8)] = None,
+    since: date | None = None,
+    until: date | None = None,
+) -> AuditFilter:
+    """The audit page's filter; an unknown action or a reversed range is an error naming it."""
+    if action and action not in AUDIT_ACTIONS:
+        raise InputError("action", action, "one of " + ", ".join(AUDIT_ACTIONS))
+    if since and until and until < since:
+        raise InputError("until", until.isoformat(), f"a day on or after {since}")
+    return AuditFilter(user or None, patient_id, action or None, since, until)
+
+
+AuditFilterDep = Annotated[AuditFilter, Depends(_audit_filter)]
+
+
 @router.get("/admin/audit", response_class=HTMLResponse)
-def admin_audit(request: Request, visitor: VisitorDep, patient_id: int | None = None) -> Response:
+def admin_audit(
+    request: Request,
+    visitor: VisitorDep,
+    where: AuditFilterDep,
+) -> Response:
     limit = 200
-    audit_log = clinic_of(request).audit_log
-    entries = audit_log.entries(visitor.account, patient_id=patient_id, limit=limit)
+    entries = clinic_of(request).audit_log.entries(visitor.account, limit=limit, where=where)
     return render(
         request,
         "audit.html",
         visitor=visitor,
         entries=entries,
-        patient_id=patient_id,
+        where=where,
+        actions=AUDIT_ACTIONS,
+        query=request.url.query,
         limit=limit,
         max_entries=MAX_ENTRIES,
+    )
+
+
+@router.get("/admin/audit.csv")
+def admin_audit_csv(
+    request: Request,
+    visitor: VisitorDep,
+    where: AuditFilterDep,
+) -> Response:
+    """The filtered audit log as CSV (the newest entries, up to the API's maximum)."""
+    entries = clinic_of(request).audit_log.entries(visitor.account, limit=MAX_ENTRIES, where=where)
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(
+        [
+            "at_utc",
+            "user",
+            "role",
+            "action",
+            "what",
+            "patient_id",
+            "patient_account",
+            "detail",
+            "knowledge",
+        ]
+    )
+    for e in entries:
+        writer.writerow(
+            [
+                e.at.isoformat(),
+                e.username or "",
+                e.role,
+                e.action,
+                e.what,
+                e.patient_id or "",
+                e.patient_username or "",
+                e.detail,
+                e.knowledge_version,
+            ]
+        )
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": 'attachment; filename="benzokit-audit.csv"'},
     )

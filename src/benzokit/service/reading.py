@@ -18,6 +18,7 @@ from benzokit.monitor.course import Course
 from benzokit.monitor.records import Alert, CheckIn, DoseLog, PatientSummary
 from benzokit.service.access import not_found, patient_for, require_role
 from benzokit.service.derived_alerts import patient_alerts, with_derived
+from benzokit.service.dosing import catch_up_window
 from benzokit.service.records_view import Trends, WholeRecord, build_trends
 from benzokit.service.unit import UseCases
 from benzokit.service.views import Adherence, DoseSlot, PatientFlags, Today
@@ -51,23 +52,39 @@ class Reading(UseCases):
             return record.summary
 
     def today_view(self, actor: Account, patient_id: int, day: date | None = None) -> Today:
-        """The planned doses of ``day`` (default today) and the latest confirmation of each."""
-        day = day or self.unit.today()
+        """The planned doses of ``day`` (default today) with the latest confirmation of each, and
+        the days of the clinic's catch-up window with doses not yet recorded."""
+        today = self.unit.today()
+        first = self.catch_up_window()[0]
+        day = day or today
         with self.unit.transaction() as session:
             record = patient_for(session, actor, patient_id)
             course = records.course(session, record.id)
-            latest = records.latest_dose_logs(records.dose_logs(session, record.id, since=day))
+            since = min(first, day)
+            latest = records.latest_dose_logs(records.dose_logs(session, record.id, since=since))
             self.unit.audit(session, actor, "read", "today", record.id)
-        slots = tuple(_slots(course, day, latest, self.unit.zone)) if course else ()
+        on_day = [d for d in latest if d.day == day]
+        slots = tuple(_slots(course, day, on_day, self.unit.zone)) if course else ()
         step = course.step_on(day) if course else None
+        version = course.version_on(day) if course else None
         return Today(
             patient=record.summary,
             day=day,
             status=course.status_on(day) if course else None,
             slots=slots,
-            plan_version=course.version_on(day).number if course else None,
+            plan_version=version.number if version else None,
             step_note=step.note if step else "",
+            change=course.dose_change_on(day) if course else None,
+            new_plan_today=version is not None and version.number > 1 and version.start == day,
+            daily_dose_mg=course.daily_dose_mg(day) if course else 0.0,
+            today=today,
+            unrecorded=_unrecorded(course, first, today, latest) if course else (),
         )
+
+    def catch_up_window(self) -> tuple[date, date]:
+        """The first and last day a patient may record (the clinic's policy, today included)."""
+        days = load_alert_rules(self.unit.knowledge).records.catch_up_days.value
+        return catch_up_window(self.unit.today(), days)
 
     def course(self, actor: Account, patient_id: int) -> Course | None:
         with self.unit.transaction() as session:
@@ -204,3 +221,18 @@ def _slots(course: Course, day: date, latest: list[DoseLog], zone: tzinfo) -> It
         yield DoseSlot(
             day, str(dose.time), dose.drug, dose.dose_mg, products_text(dose), log, taken
         )
+
+
+def _unrecorded(
+    course: Course, first: date, today: date, latest: list[DoseLog]
+) -> tuple[tuple[date, int], ...]:
+    """Days before today (from ``first``) with planned doses that have no record, and how many."""
+    recorded = {(d.day, d.time, d.drug) for d in latest}
+    found = []
+    day = first
+    while day < today:
+        missing = sum((day, str(a.time), a.drug) not in recorded for a in course.doses_on(day))
+        if missing:
+            found.append((day, missing))
+        day += timedelta(days=1)
+    return tuple(found)

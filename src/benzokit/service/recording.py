@@ -9,21 +9,26 @@ same ``client_token`` (even one racing the first) is saved once and returns the 
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import timedelta
+from datetime import datetime, timedelta
 from typing import TypeVar
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from benzokit.errors import InputError
-from benzokit.interop.handout_text import load_handout_text
-from benzokit.monitor.alerts import checkin_alerts, load_alert_rules, missed_dose_alerts
+from benzokit.interop.handout_text import Locale, Statement, load_handout_text
+from benzokit.monitor.alerts import (
+    AlertRules,
+    checkin_alerts,
+    load_alert_rules,
+    missed_dose_alerts,
+)
 from benzokit.monitor.records import Alert, CheckIn, DoseLog, ScaleScore
 from benzokit.monitor.scales import load_scales, score_scale
 from benzokit.service import schemas
 from benzokit.service.access import patient_for, require_role
 from benzokit.service.derived_alerts import silence_alerts
-from benzokit.service.dosing import planned_dose, taken_at, taken_mg
+from benzokit.service.dosing import catch_up_window, planned_dose, taken_at, taken_mg
 from benzokit.service.unit import UseCases
 from benzokit.service.views import CheckInResult
 from benzokit.store import records
@@ -39,7 +44,8 @@ class Recording(UseCases):
     def confirm_dose(
         self, actor: Account, patient_id: int, form: schemas.DoseConfirmation
     ) -> DoseLog:
-        """Record what happened to one planned dose (today's or up to two days back), and raise the
+        """Record what happened to one planned dose (today's, or a day back within the clinic's
+        catch-up window, at the time it was really taken; never a future one), and raise the
         missed-dose alert when the pattern is reached."""
         require_role(actor, Role.PATIENT)
         try:
@@ -107,7 +113,8 @@ class Recording(UseCases):
         with unit.transaction() as session:
             record = patient_for(session, actor, patient_id)
             course = records.course(session, record.id)
-            dose = planned_dose(course, form, unit.today())
+            window = load_alert_rules(unit.knowledge).records.catch_up_days.value
+            dose = planned_dose(course, form, unit.today(), catch_up_days=window)
             log = DoseLog(
                 day=form.day,
                 time=form.time,
@@ -156,6 +163,7 @@ class Recording(UseCases):
                     return CheckInResult(earlier, (), (), repeated=True)
             checkin = CheckIn(
                 recorded_at=unit.now(),
+                describes_at=self._described(form),
                 scales=scores,
                 seizures=form.seizures,
                 sleep_hours=form.sleep_hours,
@@ -175,7 +183,7 @@ class Recording(UseCases):
                 checkin,
                 history,
                 records.course(session, record.id),
-                unit.today(),
+                checkin.when.astimezone(unit.zone).date(),
                 rules=rules,
                 scales=load_scales(unit.knowledge),
             )
@@ -187,14 +195,54 @@ class Recording(UseCases):
             unit.audit(
                 session, actor, "write", "checkin", record.id, detail=f"{len(scores)} scales"
             )
-            return CheckInResult(saved, tuple(raised), self._guidance(raised, record.locale))
+            guidance, first = self._guidance(raised, record.locale)
+            return CheckInResult(saved, tuple(raised), guidance, help_first=first)
 
-    def _guidance(self, raised: list[Alert], locale: str) -> tuple[str, ...]:
-        """What the patient is shown at once after urgent answers: the guidance and crisis lines."""
+    def _described(self, form: schemas.CheckInForm) -> datetime | None:
+        """The time the check-in is about (None: now), inside the catch-up window, not ahead."""
+        if form.describes_day is None and form.describes_time is None:
+            return None
+        if form.describes_day is None or form.describes_time is None:
+            missing = "describes_day" if form.describes_day is None else "describes_time"
+            raise InputError(missing, None, "the day and the time together (or neither: now)")
+        days = load_alert_rules(self.unit.knowledge).records.catch_up_days.value
+        first, last = catch_up_window(self.unit.today(), days)
+        if not first <= form.describes_day <= last:
+            raise InputError(
+                "describes_day",
+                form.describes_day.isoformat(),
+                f"a day from {first} to {last} (your clinic's window for catching up)",
+            )
+        when = self.unit.local_time(form.describes_day, form.describes_time)
+        if when > self.unit.now():
+            raise InputError(
+                "describes_time", form.describes_time, "a time that has already passed"
+            )
+        return when
+
+    def _guidance(self, raised: list[Alert], locale: str) -> tuple[tuple[str, ...], str | None]:
+        """What the patient is shown at once after urgent answers: the guidance, then the help lines
+        in the order the cause calls for (a seizure: the emergency number first; thoughts of
+        self-harm: the crisis line first), and which line leads."""
         urgent = [a for a in raised if a.patient_guidance]
         if not urgent:
-            return ()
+            return (), None
+        first = help_first(urgent, load_alert_rules(self.unit.knowledge))
         where = load_handout_text(self.unit.knowledge).locale(locale)
         lines = [a.patient_guidance or "" for a in urgent]
-        lines += [s.text for s in where.crisis] + [where.emergency.text]
-        return tuple(dict.fromkeys(lines))
+        lines += [s.text for s in help_lines(where, first)]
+        return tuple(dict.fromkeys(lines)), first
+
+
+def help_first(urgent: list[Alert], rules: AlertRules) -> str:
+    """Which help line leads for these urgent alerts: the emergency number when any rule says so."""
+    by_code = {r.code: r.help_first for r in (rules.seizure, rules.self_harm)}
+    wanted = {by_code.get(a.code) for a in urgent}
+    return "emergency" if "emergency" in wanted or "crisis" not in wanted else "crisis"
+
+
+def help_lines(locale: Locale, first: str | None) -> tuple[Statement, ...]:
+    """The locale's crisis and emergency lines, the one named by ``first`` first."""
+    if first == "emergency":
+        return (locale.emergency, *locale.crisis)
+    return (*locale.crisis, locale.emergency)

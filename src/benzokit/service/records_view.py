@@ -56,7 +56,7 @@ def build_trends(
     knowledge: Knowledge,
 ) -> Trends:
     starts = [course.versions[0].start] if course else []
-    starts += [c.recorded_at.date() for c in checkins[:1]]
+    starts += [min(c.when for c in checkins).date()] if checkins else []
     first = max(min(starts, default=today), today - timedelta(days=MAX_DAYS - AHEAD_DAYS))
     last = today + timedelta(days=AHEAD_DAYS)
     days = tuple(first + timedelta(days=i) for i in range((last - first).days + 1))
@@ -70,8 +70,10 @@ def build_trends(
     for checkin in checkins:
         for score in checkin.scales:
             scales.setdefault(score.scale, []).append(
-                ScalePoint(checkin.recorded_at, score.total, score.band)
+                ScalePoint(checkin.when, score.total, score.band)
             )
+    for points in scales.values():
+        points.sort(key=lambda p: p.at)  # by the time described, which may be earlier than saved
     return Trends(
         today=today,
         days=days,
@@ -81,7 +83,7 @@ def build_trends(
         withdrawal_index=prediction.withdrawal_index,
         model_note=prediction.note,
         scales={k: tuple(v) for k, v in scales.items()},
-        seizures=tuple((c.recorded_at, c.seizures) for c in checkins if c.seizures),
+        seizures=tuple((c.when, c.seizures) for c in checkins if c.seizures),
     )
 
 

@@ -108,6 +108,18 @@ class CheckInForm(_Input):
     sleep_quality: int | None = Field(None, ge=0, le=4, description="0 very poor … 4 very good")
     note: str = Field("", max_length=MAX_NOTE)
     client_token: str | None = Field(None, pattern=TOKEN)
+    describes_day: date | None = Field(
+        None, description="the day this check-in is about (default: now), in the catch-up window"
+    )
+    describes_time: str | None = Field(
+        None, pattern=CLOCK, description="the clock time it is about, HH:MM (with describes_day)"
+    )
+
+
+class AckForm(_Input):
+    """Acknowledging an alert: what was done about it (kept with the alert)."""
+
+    note: str = Field("", max_length=500)
 
 
 class PauseForm(_Input):

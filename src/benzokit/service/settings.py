@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import timedelta
 
+from benzokit.errors import InputError
 from benzokit.service.signin import SignInLimits
 from benzokit.service.unit import Clock, utc_now
 from benzokit.store import DEFAULT_URL
+
+PHONE = re.compile(r"\+?[0-9][0-9 -]{1,19}")
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,6 +25,16 @@ class ServiceSettings:
     login_window: timedelta = timedelta(minutes=15)  # ... within this window, then 429
     max_body_bytes: int = 64 * 1024
     clock: Clock = field(default=utc_now)
+    clinic_phone: str | None = (
+        None  # the clinic's own number, as dialled (a tel: link on the pages)
+    )
+    clinic_hours: str = ""  # when that number is answered, in the clinic's words
+
+    def __post_init__(self) -> None:
+        if self.clinic_phone is not None and not PHONE.fullmatch(self.clinic_phone):
+            raise InputError(
+                "clinic_phone", self.clinic_phone, "a phone number of digits, spaces, '-', '+'"
+            )
 
     def sign_in_limits(self) -> SignInLimits:
         return SignInLimits(

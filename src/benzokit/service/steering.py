@@ -48,8 +48,9 @@ MakeChange = Callable[[Course, PatientRecord, date], tuple[Course, str]]
 class Steering(UseCases):
     """The clinician's plan changes and alert acknowledgements."""
 
-    def acknowledge(self, actor: Account, alert_id: int) -> Alert:
-        """Mark a stored alert as seen (its text is kept; a second acknowledgement changes nothing)."""
+    def acknowledge(self, actor: Account, alert_id: int, note: str = "") -> Alert:
+        """Mark a stored alert as seen, with a note of what was done (its text is kept; a second
+        acknowledgement changes nothing)."""
         require_role(actor, Role.CLINICIAN)
         with self.unit.transaction() as session:
             found = records.alert_by_id(session, alert_id) if 0 < alert_id <= MAX_ID else None
@@ -60,19 +61,19 @@ class Steering(UseCases):
                 patient_for(session, actor, patient_id)
             except AccessError:
                 raise not_found("alert", alert_id) from None
-            return self._acknowledge(session, actor, patient_id, alert)
+            return self._acknowledge(session, actor, patient_id, alert, note)
 
-    def acknowledge_key(self, actor: Account, patient_id: int, key: str) -> Alert:
+    def acknowledge_key(self, actor: Account, patient_id: int, key: str, note: str = "") -> Alert:
         """Mark the patient's alert ``key`` as seen: a stored one, or a derived one (which is saved
         now, acknowledged, so that it stays acknowledged). Two clinicians saving the same derived
         alert at once: the second finds it stored and acknowledges that one."""
         require_role(actor, Role.CLINICIAN)
         try:
-            return self._acknowledge_key(actor, patient_id, key)
+            return self._acknowledge_key(actor, patient_id, key, note)
         except IntegrityError:
-            return self._acknowledge_key(actor, patient_id, key)
+            return self._acknowledge_key(actor, patient_id, key, note)
 
-    def _acknowledge_key(self, actor: Account, patient_id: int, key: str) -> Alert:
+    def _acknowledge_key(self, actor: Account, patient_id: int, key: str, note: str) -> Alert:
         with self.unit.transaction() as session:
             record = patient_for(session, actor, patient_id)
             alert = next(
@@ -80,13 +81,13 @@ class Steering(UseCases):
             )
             if alert is None:
                 raise not_found("alert", key)
-            return self._acknowledge(session, actor, record.id, alert)
+            return self._acknowledge(session, actor, record.id, alert, note)
 
     def _acknowledge(
-        self, session: Session, actor: Account, patient_id: int, alert: Alert
+        self, session: Session, actor: Account, patient_id: int, alert: Alert, note: str
     ) -> Alert:
         done = records.acknowledge_alert(
-            session, patient_id, alert, by_user_id=actor.id, at=self.unit.now()
+            session, patient_id, alert, by_user_id=actor.id, at=self.unit.now(), note=note.strip()
         )
         self.unit.audit(
             session, actor, "write", "alert", patient_id, detail=f"acknowledged {alert.code}"
@@ -99,8 +100,11 @@ class Steering(UseCases):
         patient_id: int,
         action: str,
         make: MakeChange,
+        *,
+        commit: bool = True,
     ) -> PlanChange:
-        """Apply a clinician's change (pause, resume, slow, adjust) and save it with its findings."""
+        """Apply a clinician's change (pause, resume, slow, adjust) and save it with its findings;
+        with ``commit=False`` only show it (a preview: nothing is saved; the read is audited)."""
         require_role(actor, Role.CLINICIAN)
         today = self.unit.today()
         with self.unit.transaction() as session:
@@ -109,8 +113,19 @@ class Steering(UseCases):
             if course is None:
                 raise InputError("plan", "none", "a patient with a plan (create one first)")
             changed, message = make(course, row, today)
+            if not commit:
+                self.unit.audit(
+                    session, actor, "read", "plan preview", row.id, detail=f"{action}: {message}"
+                )
+                return PlanChange(
+                    changed, changed.current.plan.findings, message, _rest_of(course, today)
+                )
             if len(changed.versions) > len(course.versions):
                 version = changed.current
+                if changed.pauses != course.pauses:  # a new plan ends the pause it replaces
+                    records.save_pauses(
+                        session, row.id, changed.pauses, by_user_id=actor.id, now=self.unit.now()
+                    )
                 records.add_plan_version(session, row.id, version, by_user_id=actor.id)
                 findings = version.plan.findings
             else:
@@ -125,7 +140,7 @@ class Steering(UseCases):
                 except InputError:
                     findings = ()
             self.unit.audit(session, actor, "write", "plan", row.id, detail=f"{action}: {message}")
-            return PlanChange(changed, tuple(findings), message)
+            return PlanChange(changed, tuple(findings), message, _rest_of(course, today))
 
     def pause(self, actor: Account, patient_id: int, form: schemas.PauseForm) -> PlanChange:
         def make(course: Course, _row: PatientRecord, today: date) -> tuple[Course, str]:
@@ -141,7 +156,11 @@ class Steering(UseCases):
 
         return self._change_plan(actor, patient_id, "resume", make)
 
-    def slow(self, actor: Account, patient_id: int, form: schemas.SlowForm) -> PlanChange:
+    def slow(
+        self, actor: Account, patient_id: int, form: schemas.SlowForm, *, commit: bool = True
+    ) -> PlanChange:
+        """A new version from today: every remaining step ``form.factor`` times as long (with
+        ``commit=False``: the preview, nothing saved)."""
 
         def make(course: Course, row: PatientRecord, today: date) -> tuple[Course, str]:
             plan = with_safety_findings(
@@ -150,13 +169,16 @@ class Steering(UseCases):
                 self.unit.knowledge,
             )
             version = self._version(course, plan, actor, ChangeKind.SLOWED, form.reason)
-            return course.with_version(
+            return _unpaused(course, today, actor).with_version(
                 version
             ), f"version {version.number}: every step {form.factor:g} times as long"
 
-        return self._change_plan(actor, patient_id, "slow", make)
+        return self._change_plan(actor, patient_id, "slow", make, commit=commit)
 
-    def adjust(self, actor: Account, patient_id: int, form: schemas.AdjustForm) -> PlanChange:
+    def adjust(
+        self, actor: Account, patient_id: int, form: schemas.AdjustForm, *, commit: bool = True
+    ) -> PlanChange:
+        """A new plan from today's dose by the planner (with ``commit=False``: the preview)."""
 
         def make(course: Course, row: PatientRecord, today: date) -> tuple[Course, str]:
             step = course.step_on(today)
@@ -181,11 +203,11 @@ class Steering(UseCases):
             except InputError as error:  # the planner names its own fields: say it in the form's
                 raise _adjust_error(error, form, step.daily_dose_mg()) from error
             version = self._version(course, plan, actor, ChangeKind.ADJUSTED, form.reason)
-            return course.with_version(
+            return _unpaused(course, today, actor).with_version(
                 version
             ), f"version {version.number}: {form.strategy} taper from today"
 
-        return self._change_plan(actor, patient_id, "adjust", make)
+        return self._change_plan(actor, patient_id, "adjust", make, commit=commit)
 
     def _version(
         self, course: Course, plan: Plan, actor: Account, change: ChangeKind, reason: str
@@ -198,6 +220,20 @@ class Steering(UseCases):
         return PlanVersion(
             course.current.number + 1, plan, self.unit.now(), actor.display_name, change, reason
         )
+
+
+def _rest_of(course: Course, today: date) -> Plan | None:
+    """What the course would have given from today on without the change (None: nothing left)."""
+    try:
+        return remaining_plan(course, today)
+    except InputError:
+        return None
+
+
+def _unpaused(course: Course, today: date, actor: Account) -> Course:
+    """The course with an open pause ended today: a new plan from today replaces the pause (the
+    patient follows the new plan from today, and is told so), it does not run under it."""
+    return resume(course, today, by=actor.display_name) if course.paused else course
 
 
 def _adjust_error(error: InputError, form: schemas.AdjustForm, daily_mg: float) -> InputError:

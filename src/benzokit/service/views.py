@@ -5,8 +5,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime
 
-from benzokit.monitor.course import Course, CourseStatus
+from benzokit.monitor.course import Course, CourseStatus, DoseChange
 from benzokit.monitor.records import Alert, AlertLevel, CheckIn, DoseLog, PatientSummary
+from benzokit.plan.model import Plan
 from benzokit.safety.findings import Finding
 
 
@@ -31,14 +32,24 @@ class Today:
     slots: tuple[DoseSlot, ...]
     plan_version: int | None
     step_note: str
+    change: DoseChange | None = None  # the planned daily dose changes today (not while paused)
+    new_plan_today: bool = False  # a new plan version (not the first) takes effect today
+    daily_dose_mg: float = 0.0  # what the plan gives today, mg/day (all drugs)
+    today: date | None = None  # the clinic's today (``day`` is earlier when catching up)
+    unrecorded: tuple[tuple[date, int], ...] = ()  # earlier days in the window: doses not recorded
+
+    @property
+    def catching_up(self) -> bool:
+        return self.today is not None and self.day < self.today
 
 
 @dataclass(frozen=True, slots=True)
 class CheckInResult:
     checkin: CheckIn
     alerts: tuple[Alert, ...]
-    guidance: tuple[str, ...]  # what the patient is shown at once (crisis lines included)
+    guidance: tuple[str, ...]  # what the patient is shown at once (help lines included, in order)
     repeated: bool = False  # the same client token was already saved: nothing new was written
+    help_first: str | None = None  # "emergency" (a seizure) or "crisis" (self-harm): the line first
 
 
 @dataclass(frozen=True, slots=True)
@@ -72,3 +83,4 @@ class PlanChange:
     course: Course
     findings: tuple[Finding, ...]
     message: str
+    before: Plan | None = None  # the plan from today on as it was before the change (old vs new)

@@ -9,12 +9,12 @@ this module: reads return frozen values (``benzokit.monitor.records``, :class:`P
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from datetime import date, datetime
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, aliased
 
 from benzokit.monitor.course import ChangeKind, Course, Pause, PlanVersion
 from benzokit.monitor.records import (
@@ -58,7 +58,14 @@ _DOSE_LOG_FIELDS = (
     "taken_at",
     "note",
 )
-_CHECKIN_FIELDS = ("recorded_at", "seizures", "sleep_hours", "sleep_quality", "note")
+_CHECKIN_FIELDS = (
+    "recorded_at",
+    "describes_at",
+    "seizures",
+    "sleep_hours",
+    "sleep_quality",
+    "note",
+)
 _SCORE_FIELDS = ("scale", "version", "total", "band")
 _ALERT_FIELDS = (
     "code",
@@ -464,6 +471,8 @@ def _alert(row: AlertRow) -> Alert:
         level=AlertLevel(row.level),
         id=row.id,
         acknowledged_at=row.acknowledged_at,
+        acknowledged_note=row.acknowledged_note or "",
+        checkin_id=row.checkin_id,
     )
 
 
@@ -538,7 +547,13 @@ def alert_by_key(session: Session, patient_id: int, key: str) -> Alert | None:
 
 
 def acknowledge_alert(
-    session: Session, patient_id: int, alert: Alert, *, by_user_id: int, at: datetime
+    session: Session,
+    patient_id: int,
+    alert: Alert,
+    *,
+    by_user_id: int,
+    at: datetime,
+    note: str = "",
 ) -> Alert:
     """Mark ``alert`` acknowledged (an already acknowledged one keeps its first time). An alert not
     stored yet (a derived one, ``id`` None) is saved now, acknowledged: it stays acknowledged."""
@@ -552,6 +567,7 @@ def acknowledge_alert(
         session.add(row)
     if row.acknowledged_at is None:
         row.acknowledged_at, row.acknowledged_by = at, by_user_id
+        row.acknowledged_note = note or None
     session.flush()
     return _alert(row)
 
@@ -589,7 +605,9 @@ def audit(
 
 @dataclass(frozen=True, slots=True)
 class AuditEntry:
-    """One audit-log line, with the actor's username (None for the system or an anonymous caller)."""
+    """One audit-log line, with the actor's username (None for the system or an anonymous caller)
+    and the account name (username) of the patient whose record it is about (None: no record).
+    Not the patient's name: administrators manage accounts and see no clinical record."""
 
     at: datetime
     username: str | None
@@ -599,18 +617,51 @@ class AuditEntry:
     patient_id: int | None
     detail: str
     knowledge_version: str
+    patient_username: str | None = None
 
 
-def audit_entries(session: Session, *, patient_id: int | None, limit: int) -> list[AuditEntry]:
-    """The newest ``limit`` audit-log entries, newest first (of one patient's record, or all)."""
+@dataclass(frozen=True, slots=True)
+class AuditFilter:
+    """Which audit-log lines to read: by actor's username, patient record, action, days (UTC)."""
+
+    username: str | None = None
+    patient_id: int | None = None
+    action: str | None = None  # read | write | denied
+    since: date | None = None  # first day, inclusive
+    until: date | None = None  # last day, inclusive
+
+
+def audit_entries(
+    session: Session,
+    *,
+    patient_id: int | None = None,
+    limit: int,
+    where: AuditFilter | None = None,
+) -> list[AuditEntry]:
+    """The newest ``limit`` audit-log entries, newest first, that pass the filter."""
+    chosen = where or AuditFilter(patient_id=patient_id)
+    if patient_id is not None:
+        chosen = replace(chosen, patient_id=patient_id)
+    patient_account = aliased(User)
     query = (
-        select(AuditRow, User.username)
+        select(AuditRow, User.username, patient_account.username)
         .outerjoin(User, AuditRow.user_id == User.id)
+        .outerjoin(PatientRow, AuditRow.patient_id == PatientRow.id)
+        .outerjoin(patient_account, PatientRow.user_id == patient_account.id)
         .order_by(AuditRow.id.desc())
         .limit(limit)
     )
-    if patient_id is not None:
-        query = query.where(AuditRow.patient_id == patient_id)
+    if chosen.patient_id is not None:
+        query = query.where(AuditRow.patient_id == chosen.patient_id)
+    if chosen.username:
+        query = query.where(User.username == chosen.username)
+    if chosen.action:
+        query = query.where(AuditRow.action == chosen.action)
+    if chosen.since is not None:
+        query = query.where(AuditRow.at >= datetime.combine(chosen.since, time(0), UTC))
+    if chosen.until is not None:
+        end = datetime.combine(chosen.until + timedelta(days=1), time(0), UTC)
+        query = query.where(AuditRow.at < end)
     return [
         AuditEntry(
             row.at,
@@ -621,6 +672,7 @@ def audit_entries(session: Session, *, patient_id: int | None, limit: int) -> li
             row.patient_id,
             row.detail,
             row.knowledge_version,
+            patient_username,
         )
-        for row, username in session.execute(query)
+        for row, username, patient_username in session.execute(query)
     ]

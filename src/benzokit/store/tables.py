@@ -151,6 +151,7 @@ class CheckInRow(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
     recorded_at: Mapped[datetime]
+    describes_at: Mapped[datetime | None]  # the time the check-in is about (None: when recorded)
     seizures: Mapped[int] = mapped_column(Integer, default=0)
     sleep_hours: Mapped[float | None] = mapped_column(Float)
     sleep_quality: Mapped[int | None] = mapped_column(Integer)
@@ -192,6 +193,7 @@ class AlertRow(Base):
     raised_at: Mapped[datetime]
     acknowledged_at: Mapped[datetime | None]
     acknowledged_by: Mapped[int | None] = mapped_column(ForeignKey("users.id"))
+    acknowledged_note: Mapped[str | None] = mapped_column(Text)  # what the clinician did
     checkin_id: Mapped[int | None] = mapped_column(ForeignKey("checkins.id"))
 
 
