@@ -1,16 +1,18 @@
 """The model's prediction on the clinician's chart is computed once per course and kept, yet never stale:
 after a pause, a resume or a new plan version the chart shows the prediction of the course as it now is
-(the same as computing it afresh), and the kept one is used again only for the same course."""
+(the same as computing it afresh), and the kept one is used again only for the same course. Likewise a
+drawn chart is kept only for exactly the same series, names and size."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import timedelta
 
 from service_support import World
 
 from benzokit.monitor.predict import predict_course
 from benzokit.patient import Patient
-from benzokit.service import records_view, schemas
+from benzokit.service import pages, records_view, schemas
 from benzokit.service.records_view import Trends
 from benzokit.store import records
 
@@ -57,3 +59,24 @@ def test_the_prediction_follows_every_change_of_the_course(world: World) -> None
     assert paused != first
     assert resumed != paused
     assert slowed != resumed
+
+
+def test_a_chart_is_drawn_again_when_anything_on_it_changes(world: World) -> None:
+    clinic, alex = world.clinic, world.patients["alex"]
+    rivera = world.accounts["dr.rivera"]
+    names = {"gad7": "GAD-7"}
+    trends = clinic.reading.trends(rivera, alex)
+    drawn = pages._chart(trends, names, compact=False)
+    assert pages._chart(trends, names, compact=False) is drawn  # kept: not drawn again
+    assert pages._chart(trends, names, compact=True) != drawn
+    assert pages._chart(trends, {"gad7": "GAD-7 (renamed)"}, compact=False) != drawn
+    patient = world.sign_in("alex")
+    response = patient.post(
+        f"/api/v1/patients/{alex}/checkins",
+        {"scales": {"gad7": {f"item{i}": 3 for i in range(1, 8)}}},
+    )
+    assert response.status_code == 201, response.text
+    after = clinic.reading.trends(rivera, alex)
+    assert after.scales != trends.scales
+    assert pages._chart(after, names, compact=False) != drawn
+    assert pages._chart(replace(trends, model_note="another note"), names, compact=False) != drawn

@@ -12,7 +12,10 @@ import csv
 import io
 import json
 import secrets
-from dataclasses import dataclass, replace
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Annotated, Any
 
@@ -346,7 +349,7 @@ def _history(
         request,
         template,
         visitor=visitor,
-        chart=trends_svg(series, names, compact=for_patient),
+        chart=_chart(series, names, compact=for_patient),
         for_patient=for_patient,
         chart_text=trends_text(series, names),
         checkins=checkins,
@@ -358,6 +361,33 @@ def _history(
 
 
 PAGE_SIZE = 25  # rows of a long history shown at once (newest first)
+CHARTS_KEPT = 64  # rendered charts kept in the process (least recently used go)
+
+#: rendered SVG charts by everything drawn on them (every series by value, the scale names, the size):
+#: drawing is a pure function of these, so a record that has not changed is not drawn again
+_CHARTS: OrderedDict[Hashable, str] = OrderedDict()
+_CHARTS_LOCK = threading.Lock()
+
+
+def _chart(series: Trends, names: dict[str, str], *, compact: bool) -> str:
+    """:func:`trends_svg`, drawn once for the same series, names and size."""
+    drawn = (getattr(series, f.name) for f in fields(series))  # every field, whatever is added
+    key = (
+        tuple(tuple(sorted(v.items())) if isinstance(v, dict) else v for v in drawn),
+        tuple(sorted(names.items())),
+        compact,
+    )
+    with _CHARTS_LOCK:
+        found = _CHARTS.get(key)
+        if found is not None:
+            _CHARTS.move_to_end(key)
+            return found
+    svg = trends_svg(series, names, compact=compact)
+    with _CHARTS_LOCK:
+        _CHARTS[key] = svg
+        while len(_CHARTS) > CHARTS_KEPT:
+            _CHARTS.popitem(last=False)
+    return svg
 
 
 @dataclass(frozen=True, slots=True)
