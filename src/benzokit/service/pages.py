@@ -12,7 +12,10 @@ import csv
 import io
 import json
 import secrets
-from dataclasses import dataclass, replace
+import threading
+from collections import OrderedDict
+from collections.abc import Hashable
+from dataclasses import dataclass, fields, replace
 from datetime import date
 from typing import Annotated, Any
 
@@ -23,14 +26,15 @@ from pydantic import BaseModel
 from benzokit.errors import InputError
 from benzokit.interop.handout_text import load_handout_text
 from benzokit.monitor.alerts import load_alert_rules
+from benzokit.monitor.records import CheckIn
 from benzokit.monitor.scale_models import Scale
 from benzokit.monitor.scales import ScaleSet, load_scales
 from benzokit.plan.strategies import Risk, StrategyName
 from benzokit.service import schemas
-from benzokit.service.access import require_role
 from benzokit.service.audit import MAX_ENTRIES
 from benzokit.service.charts import trends_svg, trends_text
 from benzokit.service.recording import help_lines
+from benzokit.service.records_view import Trends
 from benzokit.service.rendering import render
 from benzokit.service.schemas import parse
 from benzokit.service.web import (
@@ -46,7 +50,7 @@ from benzokit.service.web import (
     settings_of,
 )
 from benzokit.store.accounts import Role
-from benzokit.store.records import AuditFilter, latest_dose_logs
+from benzokit.store.records import AuditFilter
 
 router = APIRouter(include_in_schema=False)
 LOGIN_CSRF_COOKIE = "benzokit_login_csrf"
@@ -321,24 +325,31 @@ def _history(
     template: str,
     *,
     for_patient: bool = False,
+    read: tuple[Trends, list[CheckIn]] | None = None,
     **more: Any,
 ) -> Response:
     """The chart and one page of the check-ins (newest first); a patient's own view is phone-sized
-    and leaves out the model."""
+    and leaves out the model. ``read``: the trends and check-ins (oldest first) when the caller has
+    read them already."""
     reading = clinic_of(request).reading
-    series = reading.trends(visitor.account, patient_id)
+    if read is None:
+        read = (
+            reading.trends(visitor.account, patient_id),
+            reading.checkin_history(visitor.account, patient_id),
+        )
+    series, oldest_first = read
     if for_patient:
         series = replace(series, occupancy=None, withdrawal_index=None)
     names = {
         s.id: s.name + ("" if s.validated else " (unvalidated)") for s in _scale_context(request)
     }
-    checkins = list(reversed(reading.checkin_history(visitor.account, patient_id)))
+    checkins = list(reversed(oldest_first))
     shown = paged(checkins, request.query_params.get("checkins_page"), PAGE_SIZE)
     return render(
         request,
         template,
         visitor=visitor,
-        chart=trends_svg(series, names, compact=for_patient),
+        chart=_chart(series, names, compact=for_patient),
         for_patient=for_patient,
         chart_text=trends_text(series, names),
         checkins=checkins,
@@ -350,6 +361,33 @@ def _history(
 
 
 PAGE_SIZE = 25  # rows of a long history shown at once (newest first)
+CHARTS_KEPT = 64  # rendered charts kept in the process (least recently used go)
+
+#: rendered SVG charts by everything drawn on them (every series by value, the scale names, the size):
+#: drawing is a pure function of these, so a record that has not changed is not drawn again
+_CHARTS: OrderedDict[Hashable, str] = OrderedDict()
+_CHARTS_LOCK = threading.Lock()
+
+
+def _chart(series: Trends, names: dict[str, str], *, compact: bool) -> str:
+    """:func:`trends_svg`, drawn once for the same series, names and size."""
+    drawn = (getattr(series, f.name) for f in fields(series))  # every field, whatever is added
+    key = (
+        tuple(tuple(sorted(v.items())) if isinstance(v, dict) else v for v in drawn),
+        tuple(sorted(names.items())),
+        compact,
+    )
+    with _CHARTS_LOCK:
+        found = _CHARTS.get(key)
+        if found is not None:
+            _CHARTS.move_to_end(key)
+            return found
+    svg = trends_svg(series, names, compact=compact)
+    with _CHARTS_LOCK:
+        _CHARTS[key] = svg
+        while len(_CHARTS) > CHARTS_KEPT:
+            _CHARTS.popitem(last=False)
+    return svg
 
 
 @dataclass(frozen=True, slots=True)
@@ -381,23 +419,20 @@ def clinic_home(request: Request, visitor: VisitorDep) -> Response:
 @router.get("/clinic/patients/{patient_id}", response_class=HTMLResponse)
 def clinic_patient(request: Request, patient_id: int, visitor: VisitorDep) -> Response:
     clinic = clinic_of(request)
-    require_role(visitor.account, Role.CLINICIAN)
-    reading = clinic.reading
-    course = reading.course(visitor.account, patient_id)
-    today = reading.today_view(visitor.account, patient_id)
-    alerts = reading.alerts(visitor.account, patient_id)
-    doses = reading.dose_history(visitor.account, patient_id)
+    page = clinic.reading.clinician_page(visitor.account, patient_id)
+    course = page.course
     return _history(
         request,
         visitor,
         patient_id,
         "clinic_patient.html",
+        read=(page.trends, page.checkins),
         course=course,
-        today=today,
-        alerts=alerts,
-        adherence=reading.adherence_of(visitor.account, patient_id),
+        today=page.today,
+        alerts=page.alerts,
+        adherence=page.adherence,
         doses=paged(
-            list(reversed(latest_dose_logs(doses))),
+            list(reversed(page.latest_doses)),
             request.query_params.get("doses_page"),
             PAGE_SIZE,
         ),

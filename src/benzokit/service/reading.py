@@ -8,6 +8,7 @@ saved (:mod:`benzokit.service.derived_alerts`).
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import dataclass
 from datetime import date, timedelta, tzinfo
 from typing import Any
 
@@ -24,6 +25,23 @@ from benzokit.service.unit import UseCases
 from benzokit.service.views import Adherence, DoseSlot, PatientFlags, Today
 from benzokit.store import records
 from benzokit.store.accounts import Account, Role
+from benzokit.store.records import PatientRecord
+
+#: the reads the clinician's patient page is made of, audited as such (one row each, as before)
+_PAGE_READS = ("plan", "today", "alerts", "doses", "adherence", "trends", "checkins")
+
+
+@dataclass(frozen=True, slots=True)
+class ClinicianPage:
+    """What the clinician's patient page shows, from one read of the record."""
+
+    course: Course | None
+    today: Today
+    alerts: list[Alert]
+    latest_doses: list[DoseLog]  # the latest confirmation of each planned dose, in time order
+    adherence: Adherence
+    trends: Trends
+    checkins: list[CheckIn]  # oldest first
 
 
 class Reading(UseCases):
@@ -54,15 +72,22 @@ class Reading(UseCases):
     def today_view(self, actor: Account, patient_id: int, day: date | None = None) -> Today:
         """The planned doses of ``day`` (default today) with the latest confirmation of each, and
         the days of the clinic's catch-up window with doses not yet recorded."""
-        today = self.unit.today()
         first = self.catch_up_window()[0]
-        day = day or today
+        day = day or self.unit.today()
         with self.unit.transaction() as session:
             record = patient_for(session, actor, patient_id)
             course = records.course(session, record.id)
             since = min(first, day)
             latest = records.latest_dose_logs(records.dose_logs(session, record.id, since=since))
             self.unit.audit(session, actor, "read", "today", record.id)
+        return self._today(record, course, latest, day)
+
+    def _today(
+        self, record: PatientRecord, course: Course | None, latest: list[DoseLog], day: date
+    ) -> Today:
+        """The today view of ``day`` from the latest confirmation of each dose (no query)."""
+        today = self.unit.today()
+        first = self.catch_up_window()[0]
         on_day = [d for d in latest if d.day == day]
         slots = tuple(_slots(course, day, on_day, self.unit.zone)) if course else ()
         step = course.step_on(day) if course else None
@@ -79,6 +104,38 @@ class Reading(UseCases):
             daily_dose_mg=course.daily_dose_mg(day) if course else 0.0,
             today=today,
             unrecorded=_unrecorded(course, first, today, latest) if course else (),
+        )
+
+    def clinician_page(self, actor: Account, patient_id: int) -> ClinicianPage:
+        """Everything the clinician's patient page shows, read once in one transaction (the record,
+        the course, every dose confirmation and check-in, the alerts), audited as the separate reads
+        it replaces were."""
+        require_role(actor, Role.CLINICIAN)
+        with self.unit.transaction() as session:
+            record = patient_for(session, actor, patient_id)
+            course = records.course(session, record.id)
+            logs = records.dose_logs(session, record.id)
+            checkins = records.checkins(session, record.id)
+            stored = records.alerts(session, record.id)
+            for what in _PAGE_READS:
+                self.unit.audit(session, actor, "read", what, record.id)
+        latest = records.latest_dose_logs(logs)
+        last = max((c.recorded_at for c in checkins), default=None)
+        return ClinicianPage(
+            course=course,
+            today=self._today(record, course, latest, self.unit.today()),
+            alerts=with_derived(self.unit, record, stored, last),
+            latest_doses=latest,
+            adherence=self._adherence(logs, course),
+            trends=build_trends(
+                course,
+                logs,
+                checkins,
+                record.summary,
+                self.unit.today(),
+                knowledge=self.unit.knowledge,
+            ),
+            checkins=checkins,
         )
 
     def catch_up_window(self) -> tuple[date, date]:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -14,6 +16,32 @@ from benzokit.store import records
 
 AHEAD_DAYS = 28  # the charts show the plan four weeks ahead
 MAX_DAYS = 400  # and at most this many days in all
+PREDICTIONS_KEPT = 512  # courses whose prediction is kept in the process (least recently used go)
+
+#: The model's predictions by everything that determines one: the course itself (every plan version
+#: and every pause, compared by value, so a new version, a pause or a resume is a different key), the
+#: days predicted, the patient's weight and co-medications, and the knowledge version.
+_PredictionKey = tuple[Course, date, date, Patient, str]
+_PREDICTIONS: OrderedDict[_PredictionKey, CoursePrediction] = OrderedDict()
+_PREDICTIONS_LOCK = threading.Lock()
+
+
+def cached_prediction(
+    course: Course, first: date, last: date, patient: Patient, knowledge: Knowledge
+) -> CoursePrediction:
+    """:func:`predict_course`, computed once per key (see ``_PREDICTIONS``) and process."""
+    key = (course, first, last, patient, knowledge.version)
+    with _PREDICTIONS_LOCK:
+        found = _PREDICTIONS.get(key)
+        if found is not None:
+            _PREDICTIONS.move_to_end(key)
+            return found
+    prediction = predict_course(course, first, last, patient, knowledge)
+    with _PREDICTIONS_LOCK:
+        _PREDICTIONS[key] = prediction
+        while len(_PREDICTIONS) > PREDICTIONS_KEPT:
+            _PREDICTIONS.popitem(last=False)
+    return prediction
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +90,7 @@ def build_trends(
     days = tuple(first + timedelta(days=i) for i in range((last - first).days + 1))
     if course is not None:
         patient = Patient(weight_kg=summary.weight_kg, comedications=summary.comedications)
-        prediction = predict_course(course, first, last, patient, knowledge)
+        prediction = cached_prediction(course, first, last, patient, knowledge)
     else:
         prediction = CoursePrediction(first, tuple(0.0 for _ in days), None, None, "no plan yet")
     taken = _taken_by_day(logs)

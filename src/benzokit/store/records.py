@@ -293,8 +293,15 @@ def save_pauses(
 # ----------------------------------------------------------------------------- dose confirmations
 
 
-def _dose_log(row: DoseLogRow) -> DoseLog:
+def _dose_log(row: Any) -> DoseLog:
+    """The value of a stored confirmation (an ORM row or a plain row of ``_DOSE_LOG_COLUMNS``)."""
     return DoseLog(**_copied(row, _DOSE_LOG_FIELDS), status=DoseStatus(row.status), id=row.id)
+
+
+def _dose_log_columns() -> tuple[Any, ...]:
+    """What a confirmation is read as: plain rows (no ORM objects: a year is hundreds of rows)."""
+    fields = (getattr(DoseLogRow, name) for name in _DOSE_LOG_FIELDS)
+    return (DoseLogRow.id, DoseLogRow.patient_id, DoseLogRow.status, *fields)
 
 
 def find_dose_log_by_token(session: Session, patient_id: int, client_token: str) -> DoseLog | None:
@@ -324,13 +331,13 @@ def add_dose_log(
 def dose_logs(session: Session, patient_id: int, *, since: date | None = None) -> list[DoseLog]:
     """Every confirmation (or those of days from ``since`` on), oldest first, corrections included."""
     query = (
-        select(DoseLogRow)
+        select(*_dose_log_columns())
         .where(DoseLogRow.patient_id == patient_id)
         .order_by(DoseLogRow.recorded_at, DoseLogRow.id)
     )
     if since is not None:
         query = query.where(DoseLogRow.day >= since)
-    return [_dose_log(r) for r in session.scalars(query)]
+    return [_dose_log(r) for r in session.execute(query)]
 
 
 def dose_logs_of_patients(
@@ -338,12 +345,12 @@ def dose_logs_of_patients(
 ) -> dict[int, list[DoseLog]]:
     """The confirmations of days from ``since`` on of each patient (one query), oldest first."""
     query = (
-        select(DoseLogRow)
+        select(*_dose_log_columns())
         .where(DoseLogRow.patient_id.in_(patient_ids), DoseLogRow.day >= since)
         .order_by(DoseLogRow.recorded_at, DoseLogRow.id)
     )
     found: dict[int, list[DoseLog]] = {}
-    for row in session.scalars(query) if patient_ids else ():
+    for row in session.execute(query) if patient_ids else ():
         found.setdefault(row.patient_id, []).append(_dose_log(row))
     return found
 

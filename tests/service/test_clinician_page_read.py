@@ -1,0 +1,54 @@
+"""The clinician's patient page reads the record once: what it shows equals what the separate reads
+return (today, alerts, adherence, trends, check-ins, the latest dose confirmations), and it is audited
+with the same rows as those reads."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from service_support import World
+
+from benzokit.store import records
+
+
+def test_one_read_shows_what_the_separate_reads_return(world: World) -> None:
+    clinic, alex = world.clinic, world.patients["alex"]
+    rivera = world.accounts["dr.rivera"]
+    for back in range(3):  # some history: check-ins and confirmed doses over a few days
+        world.clock.set_day(clinic.today(), hour=23)  # every dose of the day has come
+        patient = world.sign_in("alex")
+        gad7 = {f"item{i}": back + 1 for i in range(1, 8)}
+        response = patient.post(f"/api/v1/patients/{alex}/checkins", {"scales": {"gad7": gad7}})
+        assert response.status_code == 201, response.text
+        for time, drug, _ in world.doses_today("alex"):
+            body = {"day": clinic.today().isoformat(), "time": time, "drug": drug}
+            response = patient.post(f"/api/v1/patients/{alex}/doses", body | {"status": "taken"})
+            assert response.status_code == 201, response.text
+        world.clock.advance(timedelta(days=1))
+    reading = clinic.reading
+
+    page = reading.clinician_page(rivera, alex)
+
+    assert page.course == reading.course(rivera, alex)
+    assert page.today == reading.today_view(rivera, alex)
+    assert page.alerts == reading.alerts(rivera, alex)
+    assert page.adherence == reading.adherence_of(rivera, alex)
+    assert page.trends == reading.trends(rivera, alex)
+    assert page.checkins == reading.checkin_history(rivera, alex)
+    assert page.latest_doses == records.latest_dose_logs(reading.dose_history(rivera, alex))
+    assert len(page.checkins) >= 3 and page.latest_doses
+
+
+def test_the_page_is_audited_as_the_reads_it_replaces(world: World) -> None:
+    alex = world.patients["alex"]
+    clinician = world.sign_in("dr.rivera")
+    with world.clinic.db.transaction() as session:
+        before = len(records.audit_entries(session, patient_id=alex, limit=10_000))
+    assert clinician.get(f"/clinic/patients/{alex}").status_code == 200
+    with world.clinic.db.transaction() as session:
+        entries = records.audit_entries(session, patient_id=alex, limit=10_000)
+    new = entries[: len(entries) - before]
+    assert sorted(e.what for e in new) == sorted(
+        ["plan", "today", "alerts", "doses", "adherence", "trends", "checkins"]
+    )
+    assert {e.action for e in new} == {"read"}
