@@ -4,6 +4,7 @@ fixed clock (helpers and the clinic's contents: ``service_support.py``)."""
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -36,9 +37,16 @@ def module_world(
     tmp_path_factory: pytest.TempPathFactory, clinic_template: Path
 ) -> Iterator[World]:
     """One clinic shared by the tests of a module (its own clock at ``T0``); for tests that either
-    only read or tolerate the changes the module's other tests make."""
+    only read or tolerate the changes the module's other tests make. Its sessions are shared by the
+    module's tests, some of which move the clock by hours: they do not go idle (12 h, idle or not)."""
     folder = tmp_path_factory.mktemp("clinic")
-    built = build_world(folder / "clinic.db", Clock(), template=clinic_template)
+    built = build_world(
+        folder / "clinic.db",
+        Clock(),
+        template=clinic_template,
+        session_lifetime=timedelta(hours=12),
+        session_idle=timedelta(hours=12),
+    )
     try:
         yield built
     finally:

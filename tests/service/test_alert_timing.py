@@ -74,8 +74,9 @@ def test_an_acknowledged_derived_alert_stays_acknowledged(world: World, clock: C
     rivera, sam = world.sign_in("dr.rivera"), world.patients["sam"]
     (quiet,) = [a for a in alerts_of(rivera, sam) if a["code"] == QUIET]
     url = f"/api/v1/patients/{sam}/alerts/acknowledge"
-    done = rivera.post(url, {"key": quiet["key"]})
+    done = rivera.post(url, {"key": quiet["key"], "note": "Texted Sam; away on holiday."})
     assert done.status_code == 200, done.text
+    assert done.json()["alert"]["acknowledged_note"] == "Texted Sam; away on holiday."
     assert done.json()["alert"]["acknowledged_at"] is not None and done.json()["alert"]["id"]
     assert stored_codes(world, "sam") == [QUIET]
     for _ in range(3):  # the silence goes on: the same alert, still acknowledged, never doubled

@@ -18,8 +18,10 @@ from fhir.resources.R4B.bundle import Bundle
 from service_support import NAMES, PASSWORDS, Clock, Signed, World, build_world, field_names
 from sqlalchemy import text
 
+from benzokit.errors import InputError
 from benzokit.knowledge import Knowledge
 from benzokit.monitor.alerts import load_alert_rules
+from benzokit.service.settings import ServiceSettings
 from benzokit.store import records
 
 SESSION_COOKIE = "benzokit_session"
@@ -173,11 +175,50 @@ def test_logout_invalidates_the_session(world: World) -> None:
 
 
 def test_session_expires(world: World, clock: Clock) -> None:
+    """Idle for the idle timeout: signed out."""
     alex = world.sign_in("alex")
-    clock.advance(world.app.state.settings.session_lifetime - timedelta(minutes=1))
+    clock.advance(world.app.state.settings.session_idle - timedelta(minutes=1))
     assert alex.get("/api/v1/me").status_code == 200
-    clock.advance(timedelta(minutes=2))
+    idle = world.sign_in("alex")
+    clock.advance(world.app.state.settings.session_idle + timedelta(seconds=1))
+    assert idle.get("/api/v1/me").status_code == 401
+
+
+def test_session_idle_timeout_slides_with_activity(world: World, clock: Clock) -> None:
+    """A request every 20 minutes keeps the session (the idle end moves on with each request) ..."""
+    settings = world.app.state.settings
+    assert settings.session_idle == timedelta(minutes=30)  # the defaults the README explains
+    assert settings.session_lifetime == timedelta(hours=8)
+    alex = world.sign_in("alex")
+    step, steps = timedelta(minutes=20), int(settings.session_lifetime / timedelta(minutes=20)) - 1
+    for _ in range(steps):
+        clock.advance(step)
+        assert alex.get("/api/v1/me").status_code == 200
+    assert step * steps > 10 * settings.session_idle  # kept far past one idle timeout
+
+
+def test_session_ends_at_its_absolute_maximum_however_active(world: World, clock: Clock) -> None:
+    """... but never past the absolute maximum from sign-in: active all day, signed out after it,
+    so the morning dose's session is not still open at the evening dose 12 h later."""
+    settings = world.app.state.settings
+    alex = world.sign_in("alex")
+    step = timedelta(minutes=10)
+    spent = timedelta(0)
+    while spent + step < settings.session_lifetime:
+        clock.advance(step)
+        spent += step
+        assert alex.get("/api/v1/me").status_code == 200, spent
+    clock.advance(settings.session_lifetime - spent)
     assert alex.get("/api/v1/me").status_code == 401
+    again = world.sign_in("alex")  # signing in again opens a fresh one
+    assert again.get("/api/v1/me").status_code == 200
+
+
+def test_session_settings_are_checked() -> None:
+    with pytest.raises(InputError, match="session_idle"):
+        ServiceSettings(session_idle=timedelta(hours=9), session_lifetime=timedelta(hours=8))
+    with pytest.raises(InputError, match="session_idle"):
+        ServiceSettings(session_idle=timedelta(seconds=5))
 
 
 # ----------------------------------------------------------------------------- doses and check-ins
@@ -251,7 +292,8 @@ def test_urgent_check_ins_alert_the_clinician(world: World, clock: Clock) -> Non
     guidance = " ".join(harm.json()["guidance"])
     assert "988" in guidance
 
-    clock.advance(timedelta(hours=1))
+    clock.advance(timedelta(hours=1))  # idle longer than a session lasts: both sign in again
+    alex, rivera = world.sign_in("alex"), world.sign_in("dr.rivera")
     seizure = alex.post(url, {"seizures": 1})
     assert seizure.status_code == 201, seizure.text
     assert [(a["code"], a["level"]) for a in seizure.json()["alerts"]] == [
@@ -273,9 +315,11 @@ def test_urgent_check_ins_alert_the_clinician(world: World, clock: Clock) -> Non
     assert set(codes) == {"MON-SELF-HARM", "MON-SEIZURE", "MON-WITHDRAWAL-RISING"}
     assert "Alex Morgan" in codes["MON-SEIZURE"]["message"]
 
-    ack = rivera.post(f"/api/v1/alerts/{codes['MON-SEIZURE']['id']}/acknowledge")
+    note = "Phoned Alex: seen in clinic today; plan held."
+    ack = rivera.post(f"/api/v1/alerts/{codes['MON-SEIZURE']['id']}/acknowledge", {"note": note})
     assert ack.status_code == 200, ack.text
     assert ack.json()["alert"]["acknowledged_at"] is not None
+    assert ack.json()["alert"]["acknowledged_note"] == note  # kept, as the page's note is
     listed = rivera.get("/api/v1/patients").json()["patients"]
     row = next(p for p in listed if p["patient"]["id"] == alex_id)
     assert row["open_alerts"] == 2 and row["top_level"] == "urgent"
@@ -283,6 +327,9 @@ def test_urgent_check_ins_alert_the_clinician(world: World, clock: Clock) -> Non
     assert [a["code"] for a in still_open["alerts"]] == ["MON-SELF-HARM", "MON-WITHDRAWAL-RISING"]
     every = rivera.get(f"/api/v1/patients/{alex_id}/alerts").json()["alerts"]
     assert {a["code"] for a in every} == set(codes)  # acknowledged ones kept
+    assert next(a for a in every if a["code"] == "MON-SEIZURE")["acknowledged_note"] == note
+    bare = rivera.post(f"/api/v1/alerts/{codes['MON-SELF-HARM']['id']}/acknowledge")
+    assert bare.status_code == 200 and bare.json()["alert"]["acknowledged_note"] == ""  # optional
 
 
 def test_urgent_check_in_page_shows_crisis_lines(world: World) -> None:
@@ -298,9 +345,14 @@ def test_urgent_check_in_page_shows_crisis_lines(world: World) -> None:
 
 @pytest.fixture
 def long_world(tmp_path: Path, clock: Clock, clinic_template: Path) -> Iterator[World]:
-    """A fresh clinic whose sessions last 90 days, for tests that move the clock by days."""
+    """A fresh clinic whose sessions last 90 days (idle or not), for tests that move the clock by
+    days."""
     built = build_world(
-        tmp_path / "long.db", clock, template=clinic_template, session_lifetime=timedelta(days=90)
+        tmp_path / "long.db",
+        clock,
+        template=clinic_template,
+        session_lifetime=timedelta(days=90),
+        session_idle=timedelta(days=90),
     )
     try:
         yield built

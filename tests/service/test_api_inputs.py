@@ -317,6 +317,17 @@ def test_patient_id_not_a_number_is_422(alex: Signed, unchanged: None) -> None:
     refused(alex.get("/api/v1/patients/alex"), 422, "patient_id")
 
 
+def test_acknowledgement_note_too_long_is_422(
+    module_world: World, rivera: Signed, unchanged: None
+) -> None:
+    """The note is bounded as on the page (``MAX_ACK_NOTE`` characters); nothing is acknowledged."""
+    long_note = "x" * (schemas.MAX_ACK_NOTE + 1)
+    refused(rivera.post("/api/v1/alerts/1/acknowledge", {"note": long_note}), 422, "note")
+    by_key = f"/api/v1/patients/{module_world.patients['alex']}/alerts/acknowledge"
+    refused(rivera.post(by_key, {"key": "quiet:1999-01-01", "note": long_note}), 422, "note")
+    refused(rivera.post("/api/v1/alerts/1/acknowledge", {"note": "ok", "extra": 1}), 422, "extra")
+
+
 def test_unknown_alert_is_404(module_world: World, rivera: Signed, unchanged: None) -> None:
     refused(rivera.post("/api/v1/alerts/987654/acknowledge"), 404)
     by_key = f"/api/v1/patients/{module_world.patients['alex']}/alerts/acknowledge"
@@ -381,16 +392,17 @@ def test_a_dose_still_ahead_cannot_be_recorded(
         body = today_dose(module_world) | {"time": later[0], "status": status}
         if status == "different":
             body["taken_mg"] = 0.25
-        error = refused(alex.post(doses_url(module_world), body), 422, field)
+        at_1445 = module_world.sign_in("alex")  # (the morning's session has gone idle by 14:45)
+        error = refused(at_1445.post(doses_url(module_world), body), 422, field)
         assert "still ahead" in error["error"]["allowed"]
     finally:
         module_world.clock.now = was
 
 
 def test_a_dose_taken_early_is_recorded_at_the_time_given(world: World) -> None:
-    alex = world.sign_in("alex")
     later = [t for t, _, _ in world.doses_today("alex") if t > "14:45"]
     world.clock.now = world.clock.now.replace(hour=14, minute=45)
+    alex = world.sign_in("alex")  # (signed in at 14:45: a session ends when idle)
     body = today_dose(world) | {"time": later[0], "status": "taken", "taken_time": "14:30"}
     done = alex.post(doses_url(world), body)
     assert done.status_code == 201, done.text

@@ -89,6 +89,15 @@ def serve_command(
     clinic_hours: Annotated[
         str, typer.Option(help="When the clinic's phone is answered, e.g. 'Mon-Fri 09:00-17:00'.")
     ] = "",
+    session_idle: Annotated[
+        int,
+        typer.Option(
+            help="Minutes without a request after which a session ends (each request restarts them)."
+        ),
+    ] = 30,
+    session_lifetime: Annotated[
+        int, typer.Option(help="Hours after sign-in at which a session ends however active it is.")
+    ] = 8,
 ) -> None:
     """Start the monitoring web service (patients check in; clinicians watch trends and steer tapers)."""
     import uvicorn
@@ -121,6 +130,8 @@ def serve_command(
                 secure_cookies=secure_cookies,
                 clinic_phone=clinic_phone,
                 clinic_hours=clinic_hours,
+                session_idle=timedelta(minutes=session_idle),
+                session_lifetime=timedelta(hours=session_lifetime),
             )
         )
     )

@@ -230,9 +230,16 @@ def alerts(
 
 
 @router.post("/alerts/{alert_id}/acknowledge", tags=["alerts"], responses=CHANGE)
-def acknowledge(request: Request, alert_id: AlertId, visitor: ChangingVisitor) -> AlertOut:
-    """Mark an alert as seen by the patient's clinician (its text is kept)."""
-    return AlertOut(alert=clinic_of(request).steering.acknowledge(visitor.account, alert_id))
+def acknowledge(
+    request: Request,
+    alert_id: AlertId,
+    visitor: ChangingVisitor,
+    body: schemas.AckForm | None = None,
+) -> AlertOut:
+    """Mark an alert as seen by the patient's clinician (its text is kept), with an optional note
+    of what was done (kept with the alert, as the page's acknowledgement note)."""
+    note = body.note if body is not None else ""
+    return AlertOut(alert=clinic_of(request).steering.acknowledge(visitor.account, alert_id, note))
 
 
 @router.post("/patients/{patient_id}/alerts/acknowledge", tags=["alerts"], responses=CHANGE)
@@ -240,9 +247,11 @@ def acknowledge_key(
     request: Request, patient_id: PatientId, body: schemas.AlertKey, visitor: ChangingVisitor
 ) -> AlertOut:
     """Mark one of the patient's alerts as seen by its key: also a day-based alert derived on read
-    (no id yet), which is then saved, acknowledged."""
+    (no id yet), which is then saved, acknowledged; with an optional note of what was done."""
     steering = clinic_of(request).steering
-    return AlertOut(alert=steering.acknowledge_key(visitor.account, patient_id, body.key))
+    return AlertOut(
+        alert=steering.acknowledge_key(visitor.account, patient_id, body.key, body.note)
+    )
 
 
 @router.get("/patients/{patient_id}/plan", tags=["plan"], responses=READ)

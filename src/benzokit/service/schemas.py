@@ -116,10 +116,15 @@ class CheckInForm(_Input):
     )
 
 
+MAX_ACK_NOTE = 500  # characters of an acknowledgement note (the page's form and the API alike)
+
+
 class AckForm(_Input):
     """Acknowledging an alert: what was done about it (kept with the alert)."""
 
-    note: str = Field("", max_length=500)
+    note: str = Field(
+        "", max_length=MAX_ACK_NOTE, description="what was done about the alert (optional)"
+    )
 
 
 class PauseForm(_Input):
@@ -180,3 +185,6 @@ class AlertKey(_Input):
     """Which of the patient's alerts: its key (a derived alert has no id until it is acknowledged)."""
 
     key: str = Field(min_length=1, max_length=160)
+    note: str = Field(
+        "", max_length=MAX_ACK_NOTE, description="what was done about the alert (optional)"
+    )

@@ -18,7 +18,11 @@ PHONE = re.compile(r"\+?[0-9][0-9 -]{1,19}")
 class ServiceSettings:
     database_url: str = DEFAULT_URL
     timezone: str = "UTC"
-    session_lifetime: timedelta = timedelta(hours=12)
+    # A session ends after session_idle without a request, and in any case session_lifetime after
+    # sign-in (README: "Sessions"): shorter than the 12 h between two doses, so a phone left signed in
+    # after the morning dose is signed out by the evening one.
+    session_lifetime: timedelta = timedelta(hours=8)
+    session_idle: timedelta = timedelta(minutes=30)
     secure_cookies: bool = False  # set True behind HTTPS
     login_failures_allowed: int = 5  # failed sign-ins per username ...
     login_failures_per_client: int = 50  # ... or from one address (a clinic behind one NAT) ...
@@ -31,6 +35,12 @@ class ServiceSettings:
     clinic_hours: str = ""  # when that number is answered, in the clinic's words
 
     def __post_init__(self) -> None:
+        if not timedelta(minutes=1) <= self.session_idle <= self.session_lifetime:
+            raise InputError(
+                "session_idle",
+                str(self.session_idle),
+                f"at least a minute and no longer than session_lifetime ({self.session_lifetime})",
+            )
         if self.clinic_phone is not None and not PHONE.fullmatch(self.clinic_phone):
             raise InputError(
                 "clinic_phone", self.clinic_phone, "a phone number of digits, spaces, '-', '+'"
@@ -39,6 +49,7 @@ class ServiceSettings:
     def sign_in_limits(self) -> SignInLimits:
         return SignInLimits(
             session_lifetime=self.session_lifetime,
+            session_idle=self.session_idle,
             failures_per_username=self.login_failures_allowed,
             failures_per_client=self.login_failures_per_client,
             window=self.login_window,

@@ -29,11 +29,20 @@ class RateLimitError(BenzokitError):
         super().__init__(f"too many failed sign-ins; try again in {minutes} minutes")
 
 
+# A sliding session moves its end on at most this often: a page read does not write the session row
+# on every request (a minute of idle time is the most it can lose).
+SLIDE_STEP = timedelta(minutes=1)
+
+
 @dataclass(frozen=True, slots=True)
 class SignInLimits:
-    """How long a session lasts, and how many failed sign-ins are allowed in the window."""
+    """How long a session lasts, and how many failed sign-ins are allowed in the window.
 
-    session_lifetime: timedelta = timedelta(hours=12)
+    A session ends after ``session_idle`` without a request (each request moves its end on), and in any
+    case ``session_lifetime`` after sign-in (the absolute maximum); see ``ServiceSettings``."""
+
+    session_lifetime: timedelta = timedelta(hours=8)
+    session_idle: timedelta = timedelta(minutes=30)
     failures_per_username: int = 5
     failures_per_client: int = 50
     window: timedelta = timedelta(minutes=15)
@@ -63,9 +72,8 @@ class SignIn(UseCases):
             account = accounts.verify_password(session, username, password)
             accounts.record_attempt(session, username, client, now, account is not None)
             if account is not None:
-                token, csrf = accounts.open_session(
-                    session, account, now, self.limits.session_lifetime
-                )
+                first_end = min(self.limits.session_idle, self.limits.session_lifetime)
+                token, csrf = accounts.open_session(session, account, now, first_end)
                 self.unit.audit(session, account, "write", "session", None, detail="signed in")
         if account is None:  # raised after the failed attempt is committed: the limit counts it
             raise InputError(
@@ -74,10 +82,20 @@ class SignIn(UseCases):
         return OpenedSession(account, token, csrf)
 
     def session(self, token: str) -> LoginSession | None:
-        """The signed-in account of a session token (None: unknown or expired). Asked on every
-        request, so not audited: the use case the request makes is."""
+        """The signed-in account of a session token (None: unknown, idle too long or past its
+        absolute end). A live session's end slides on to ``session_idle`` from now, never past
+        ``session_lifetime`` from sign-in; written only when it moves by ``SLIDE_STEP`` or more.
+        Asked on every request, so not audited: the use case the request makes is."""
+        now = self.unit.now()
         with self.unit.db.read_only() as session:
-            return accounts.find_session(session, token, self.unit.now())
+            found = accounts.find_session(session, token, now)
+        if found is None:
+            return None
+        slid = min(now + self.limits.session_idle, found.created_at + self.limits.session_lifetime)
+        if slid - found.expires_at >= SLIDE_STEP:
+            with self.unit.transaction() as session:
+                accounts.extend_session(session, token, slid)
+        return found
 
     def sign_out(self, actor: Account, token: str) -> None:
         """End the session ``token`` of ``actor``."""

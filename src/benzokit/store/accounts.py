@@ -15,7 +15,7 @@ from typing import Any
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -162,20 +162,33 @@ def open_session(
 
 @dataclass(frozen=True, slots=True)
 class LoginSession:
+    """A live session: its account, CSRF token, when it was opened and when it ends (UTC)."""
+
     account: Account
     csrf_token: str
+    created_at: datetime
+    expires_at: datetime
 
 
 def find_session(session: Session, token: str, now: datetime) -> LoginSession | None:
     query = (
-        select(SessionRow.expires_at, SessionRow.csrf_token, User)
+        select(SessionRow.created_at, SessionRow.expires_at, SessionRow.csrf_token, User)
         .join(User, User.id == SessionRow.user_id)
         .where(SessionRow.token_hash == _digest(token))
     )
     found = session.execute(query).first()  # the session and its account in one query
     if found is None or found.expires_at <= now or not found.User.active:
         return None
-    return LoginSession(_account(found.User), found.csrf_token)
+    return LoginSession(_account(found.User), found.csrf_token, found.created_at, found.expires_at)
+
+
+def extend_session(session: Session, token: str, expires_at: datetime) -> None:
+    """Move the end of the session ``token`` to ``expires_at`` (an idle timeout sliding on)."""
+    session.execute(
+        update(SessionRow)
+        .where(SessionRow.token_hash == _digest(token))
+        .values(expires_at=expires_at)
+    )
 
 
 def close_session(session: Session, token: str) -> None:
