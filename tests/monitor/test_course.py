@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from benzokit.errors import InputError
 from benzokit.monitor.course import (
+    MAX_SLOWED_PLAN_DAYS,
     ChangeKind,
     Course,
     CourseStatus,
@@ -109,6 +110,23 @@ def test_slowing_factor_out_of_range_names_the_field(plan: Plan) -> None:
         slowed(plan, 1.0)
     with pytest.raises(InputError, match="factor"):
         slowed(plan, 5.0)
+
+
+def test_slowing_again_and_again_stops_before_the_calendar_overflows(plan: Plan) -> None:
+    """Four slows of 4x took a plan past year 9999 (the FHIR export then failed): refused instead,
+    naming the factor and how long the plan would have lasted."""
+    for _ in range(20):
+        try:
+            plan = slowed(plan, 4.0)
+        except InputError as error:
+            assert error.field == "factor"
+            assert str(MAX_SLOWED_PLAN_DAYS) in error.allowed
+            break
+    else:
+        pytest.fail("slowing never refused")
+    assert plan.steps[-1].end_day <= MAX_SLOWED_PLAN_DAYS
+    start = START + timedelta(days=plan.steps[-1].end_day)  # still a calendar date
+    assert start.year < 9999
 
 
 def test_new_versions_take_over_from_their_start(plan: Plan) -> None:

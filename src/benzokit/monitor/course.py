@@ -16,6 +16,10 @@ from enum import StrEnum
 from benzokit.errors import InputError
 from benzokit.plan.model import Administration, DailyDose, Plan, Step
 
+#: The longest a slowed plan may last (days): a software bound, not a clinical figure. No taper can
+#: usefully outlast a lifetime, and dates past it overflow the calendar (year 9999) in every export.
+MAX_SLOWED_PLAN_DAYS = 100 * 366
+
 
 class ChangeKind(StrEnum):
     """Why a plan version exists."""
@@ -264,6 +268,13 @@ def slowed(plan: Plan, factor: float) -> Plan:
         days = max(step.days + 1, round(step.days * factor))
         steps.append(replace(step, start_day=day, end_day=day + days))
         day += days
+    if day > MAX_SLOWED_PLAN_DAYS:
+        raise InputError(
+            "factor",
+            factor,
+            f"a factor that keeps the plan within {MAX_SLOWED_PLAN_DAYS} days "
+            f"(slowed by {factor:g} it would last {day} days)",
+        )
     notes = (*plan.notes, f"slowed: every step {factor:g} times as long")
     return replace(plan, steps=tuple(steps), notes=notes, slowed_by=factor, findings=())
 
