@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from benzokit.drugs.loader import load_drug
 from benzokit.plan.api import ProductChoice, plan_taper
 from benzokit.plan.model import Plan, StepKind
+from benzokit.plan.params import load_strategy_parameters
 from benzokit.plan.products import product_set
 from benzokit.plan.strategies import Risk, StrategyName
 from benzokit.plan.taper import TaperSettings, final_dose_limit_mg
@@ -109,7 +110,9 @@ def test_every_transition_is_checked_and_the_stop_is_from_a_stated_final_dose(
 
 
 def _settings(plan: Plan, start: float) -> TaperSettings:
-    return TaperSettings(start, plan.times)
+    shipped = load_strategy_parameters().final_dose.fraction_of_start.value
+    assert shipped is not None
+    return TaperSettings(start, plan.times, final_dose_fraction=shipped)
 
 
 @settings(max_examples=40, deadline=None)

@@ -125,6 +125,16 @@ def test_a_copy_of_the_pace_in_the_strategy_file_is_refused(tmp_path: Path) -> N
     assert "guideline" in str(info.value)
 
 
+@pytest.mark.parametrize("share", [0.0, 1.5])
+def test_a_product_rounding_share_outside_0_to_1_is_refused(tmp_path: Path, share: float) -> None:
+    data = tomllib.loads(STRATEGIES_FILE.read_text(encoding="utf-8"))
+    data["product_rounding"]["simpler_day_min_share_of_cut"]["value"] = share
+    path = tmp_path / "strategies.toml"
+    path.write_text(tomli_w.dumps(data), encoding="utf-8")
+    with pytest.raises(DataError, match="simpler_day_min_share_of_cut"):
+        load_strategy_file(path)
+
+
 # ----------------------------------------------------------------- a clinic's adjusted pace
 
 

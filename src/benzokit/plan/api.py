@@ -342,6 +342,9 @@ def _build_taper(
             if final_dose_fraction is None
             else "the prescriber's final dose"
         ),
+        simpler_day_min_share_of_cut=strategy_params.product_rounding.simpler_day_min_share_of_cut.require(
+            "product_rounding.simpler_day_min_share_of_cut"
+        ),
     )
     if strategy is StrategyName.CUSTOM:
         return custom_plan(drug, product_set_, settings, custom_steps)

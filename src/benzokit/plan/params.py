@@ -49,6 +49,19 @@ class FinalDose(FrozenModel):
     fraction_of_start: Figure
 
 
+class ProductRounding(FrozenModel):
+    """How far a cut may shrink for a simpler day of products (a labelled policy)."""
+
+    simpler_day_min_share_of_cut: Figure
+
+    @model_validator(mode="after")
+    def _a_share(self) -> ProductRounding:
+        value = self.simpler_day_min_share_of_cut.value
+        if value is not None and not 0 < value <= 1:
+            raise ValueError("'simpler_day_min_share_of_cut' must be above 0 and at most 1")
+        return self
+
+
 class StrategyParameters(FrozenModel):
     schema_version: int
     data_version: str
@@ -58,6 +71,7 @@ class StrategyParameters(FrozenModel):
     dose_bands: dict[str, DoseBands]
     diazepam_switch: SwitchParameters
     final_dose: FinalDose
+    product_rounding: ProductRounding
 
     def citation(self, figure: Figure) -> str:
         return self.sources[figure.source].citation

@@ -39,10 +39,6 @@ from benzokit.safety.schedule import smallest_product_dose_mg
 from benzokit.units import ClockTime
 
 MAX_STEPS = 400
-SIMPLER_DOSE_SHARE_OF_CUT = 0.5
-"""A planner policy, not a clinical figure: a cut may be made smaller for a simpler day of products
-(fewer distinct products, then fewer pieces) as long as it keeps at least this share of the cut the
-strategy allows."""
 EPSILON_MG = 1e-9
 
 
@@ -59,8 +55,9 @@ class TaperSettings:
     risk: str | None = None
     products_market: str | None = None
     liquid: bool | None = None
-    final_dose_fraction: float = 0.05
+    final_dose_fraction: float = 0.0  # 0: stop from the smallest daily dose the products make
     final_dose_source: str = ""
+    simpler_day_min_share_of_cut: float = 1.0  # 1: every cut exactly at the strategy's ideal
 
 
 def final_dose_limit_mg(drug: Drug, products: ProductSet, settings: TaperSettings) -> float:
@@ -98,13 +95,16 @@ def _allows_cut(
     return guideline.is_satisfied_by(recent[::-1], after=[DoseSpan(day, day + 1, daily_mg)])
 
 
-def _next_daily(products: ProductSet, ideal: float, current: float, n_times: int) -> float | None:
+def _next_daily(
+    products: ProductSet, ideal: float, current: float, n_times: int, min_share_of_cut: float
+) -> float | None:
     """The smallest feasible daily dose at or above ``ideal`` (None: none), or a simpler day of
-    products that keeps at least :data:`SIMPLER_DOSE_SHARE_OF_CUT` of that cut."""
+    products that keeps at least ``min_share_of_cut`` of that cut (``[product_rounding]`` in
+    ``strategies.toml``)."""
     nxt = feasible_daily_at_or_above(products, ideal, n_times)
     if nxt is None or nxt >= current - EPSILON_MG:
         return nxt
-    kept = nxt + (current - nxt) * (1.0 - SIMPLER_DOSE_SHARE_OF_CUT)
+    kept = nxt + (current - nxt) * (1.0 - min_share_of_cut)
     return simplest_daily(products, nxt, min(kept, current - EPSILON_MG), n_times)
 
 
@@ -162,7 +162,7 @@ def taper_plan(
         if settings.window_limit:
             # never more than the guideline allows in one cut
             ideal = max(ideal, guideline.lowest_cut_mg(current))
-        nxt = _next_daily(products, ideal, current, n_times)
+        nxt = _next_daily(products, ideal, current, n_times, settings.simpler_day_min_share_of_cut)
         if (
             nxt is not None
             and settings.window_limit
