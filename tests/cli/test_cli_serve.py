@@ -9,6 +9,7 @@ import time
 import urllib.request
 from pathlib import Path
 
+import pytest
 from cli_support import BENZOKIT, invoke_benzokit, normalise, run_benzokit
 
 from benzokit.service.demo import DEMO_LOGINS
@@ -143,3 +144,14 @@ def test_admin_bad_input_names_the_option(tmp_path: Path) -> None:
     assert bad_date.exit_code == 2 and "--start" in bad_date.stderr
     url = invoke_benzokit(["admin", "migrate", "--database", "oracle://x"])
     assert url.exit_code == 2 and "--database" in url.stderr
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("--clinic-phone", "call us"), ("--session-idle", "0")]
+)
+def test_serve_bad_settings_name_the_option(tmp_path: Path, option: str, value: str) -> None:
+    """A setting refused by the service is worded as the serve option that gave it; nothing starts."""
+    database = f"sqlite:///{tmp_path / 'c.db'}"
+    refused = invoke_benzokit(["serve", "--database", database, option, value])
+    assert refused.exit_code == 2 and f"{option}:" in refused.stderr
+    assert not (tmp_path / "c.db").exists()

@@ -32,6 +32,8 @@ OPTION_OF_FIELD = {
     "smtp_username": "--smtp-username",
     "smtp_password": "BENZOKIT_SMTP_PASSWORD",
     "smtp_timeout": "--smtp-timeout",
+    "clinic_phone": "--clinic-phone",
+    "session_idle": "--session-idle",
 }
 
 

@@ -123,16 +123,14 @@ def serve_command(
     if with_demo and clinic_phone is None:
         clinic_phone, clinic_hours = DEMO_CLINIC_PHONE, clinic_hours or DEMO_CLINIC_HOURS
     settings = guarded(
-        lambda: _in_option_terms(
-            lambda: ServiceSettings(
-                database_url=database,
-                timezone=timezone,
-                secure_cookies=secure_cookies,
-                clinic_phone=clinic_phone,
-                clinic_hours=clinic_hours,
-                session_idle=timedelta(minutes=session_idle),
-                session_lifetime=timedelta(hours=session_lifetime),
-            )
+        lambda: ServiceSettings(
+            database_url=database,
+            timezone=timezone,
+            secure_cookies=secure_cookies,
+            clinic_phone=clinic_phone,
+            clinic_hours=clinic_hours,
+            session_idle=timedelta(minutes=session_idle),
+            session_lifetime=timedelta(hours=session_lifetime),
         )
     )
     app = guarded(lambda: create_app(settings, knowledge=knowledge()))
@@ -167,16 +165,6 @@ def serve_command(
     finally:
         if running is not None:
             running.shutdown()
-
-
-def _in_option_terms(make: Callable[[], T]) -> T:
-    """A setting's error named as its command-line option (``clinic_phone`` -> ``--clinic-phone``)."""
-    try:
-        return make()
-    except InputError as error:
-        raise InputError(
-            "--" + error.field.replace("_", "-"), error.value, error.allowed
-        ) from error
 
 
 def _knowledge_in_use() -> str:
