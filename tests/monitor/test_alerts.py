@@ -15,6 +15,7 @@ from benzokit.monitor.alerts import (
     daily_alerts,
     load_alert_rule_file,
     load_alert_rules,
+    rising_possible,
 )
 from benzokit.monitor.course import ChangeKind, Course, PlanVersion
 from benzokit.monitor.records import AlertLevel, CheckIn, DoseLog, DoseStatus
@@ -163,3 +164,34 @@ def test_the_withdrawal_checklist_is_watched_before_gad7(course: Course) -> None
         for g, d in zip((3, 5, 8), days, strict=True)
     ]
     assert checkin_alerts("Pat", both[-1], both[:-1], course, days[-1]) == []
+
+
+@given(
+    totals=st.lists(st.integers(0, 21), min_size=1, max_size=6),
+    offsets=st.lists(st.integers(-40, 60), min_size=6, max_size=6),
+)
+def test_a_rising_alert_is_only_raised_when_rising_possible_says_so(
+    course: Course, totals: list[int], offsets: list[int]
+) -> None:
+    """The check-in reads the course only when :func:`rising_possible` holds: it must hold for every
+    history (any order of days, backdated ones included) that raises the rising alert with a course."""
+    checkins = [
+        gad7(total, at(START + timedelta(days=offset)))
+        for total, offset in zip(totals, offsets, strict=False)
+    ]
+    *history, new = checkins
+    day = new.recorded_at.date()
+    raised = checkin_alerts("Pat", new, history, course, day)
+    if any(a.code == "MON-WITHDRAWAL-RISING" for a in raised):
+        assert rising_possible(new, history)
+    if not rising_possible(new, history):
+        assert checkin_alerts("Pat", new, history, None, day) == raised
+
+
+def test_rising_possible_needs_a_rise_of_the_rules_length() -> None:
+    n = load_alert_rules().withdrawal_rising.consecutive_checkins.value
+    rising = [gad7(3 + i, at(START + timedelta(days=i))) for i in range(n)]
+    assert rising_possible(rising[-1], rising[:-1])
+    flat = [gad7(5, at(START + timedelta(days=i))) for i in range(n + 2)]
+    assert not rising_possible(flat[-1], flat[:-1])
+    assert not rising_possible(CheckIn(at(START), seizures=1), rising)  # no watched scale

@@ -157,6 +157,30 @@ def checkin_alerts(
     return found
 
 
+def rising_possible(
+    checkin: CheckIn, history: Sequence[CheckIn], *, rules: AlertRules | None = None
+) -> bool:
+    """Whether the rising-withdrawal rule could fire for a new ``checkin`` after ``history``, whatever
+    the course: the watched scale's scores must hold a strictly rising run of the rule's length, in
+    order though not necessarily adjacent (the check-ins since the last cut are some of these). When
+    it is False, :func:`checkin_alerts` raises no rising alert with any course (the caller need not
+    read the course to know)."""
+    rule = (rules or load_alert_rules()).withdrawal_rising
+    watched = next((s for s in rule.scales if checkin.scale(s) is not None), None)
+    if watched is None:
+        return False
+    scores = [s.total for c in [*history, checkin] if (s := c.scale(watched)) is not None]
+    return _longest_rising(scores) >= rule.consecutive_checkins.value
+
+
+def _longest_rising(values: Sequence[int]) -> int:
+    """The length of the longest strictly rising subsequence of ``values`` (0 when empty)."""
+    longest: list[int] = []  # longest[i]: the longest rising run ending at values[i]
+    for i, value in enumerate(values):
+        longest.append(1 + max((longest[j] for j in range(i) if values[j] < value), default=0))
+    return max(longest, default=0)
+
+
 def _withdrawal_rising(
     rules: AlertRules,
     name: str,

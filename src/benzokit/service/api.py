@@ -71,9 +71,11 @@ READ = errors(401, 404, 422)
 CHANGE = errors(400, 401, 403, 404, 413, 422)
 
 
-def csrf_checked(
+async def csrf_checked(
     visitor: VisitorDep, x_csrf_token: Annotated[str | None, Header(alias=CSRF_HEADER)] = None
 ) -> Visitor:
+    """The visitor, if the header carries their session's CSRF token (no I/O: async, so it runs in
+    the event loop rather than taking a worker thread of its own)."""
     check_csrf(visitor, x_csrf_token)
     return visitor
 

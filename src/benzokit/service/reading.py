@@ -117,8 +117,7 @@ class Reading(UseCases):
             logs = records.dose_logs(session, record.id)
             checkins = records.checkins(session, record.id)
             stored = records.alerts(session, record.id)
-            for what in _PAGE_READS:
-                self.unit.audit(session, actor, "read", what, record.id)
+            self.unit.audit(session, actor, "read", _PAGE_READS, record.id)
         latest = records.latest_dose_logs(logs)
         last = max((c.recorded_at for c in checkins), default=None)
         return ClinicianPage(

@@ -22,6 +22,7 @@ from benzokit.monitor.alerts import (
     checkin_alerts,
     load_alert_rules,
     missed_dose_alerts,
+    rising_possible,
 )
 from benzokit.monitor.records import Alert, CheckIn, DoseLog, ScaleScore
 from benzokit.monitor.scales import load_scales, score_scale
@@ -126,7 +127,9 @@ class Recording(UseCases):
                 taken_at=taken_at(form, unit.local_time, unit.now()),
                 note=form.note,
             )
-            saved = records.add_dose_log(session, record.id, log, client_token=form.client_token)
+            saved = records.insert_dose_log(
+                session, record.id, log, client_token=form.client_token
+            )  # a retried token: IntegrityError, handled by confirm_dose
             records.add_alerts(session, record.id, self._missed_doses(session, record))
             unit.audit(
                 session,
@@ -153,14 +156,9 @@ class Recording(UseCases):
     ) -> CheckInResult:
         unit = self.unit
         with unit.transaction() as session:
+            # a retried client_token is found by its unique constraint: the insert below raises
+            # IntegrityError, the transaction rolls back and submit_checkin returns the first one
             record = patient_for(session, actor, patient_id)
-            if form.client_token:
-                earlier = records.find_checkin_by_token(session, record.id, form.client_token)
-                if earlier is not None:
-                    unit.audit(
-                        session, actor, "write", "checkin", record.id, detail="repeated token"
-                    )
-                    return CheckInResult(earlier, (), (), repeated=True)
             checkin = CheckIn(
                 recorded_at=unit.now(),
                 describes_at=self._described(form),
@@ -172,17 +170,19 @@ class Recording(UseCases):
             )
             rules = load_alert_rules(unit.knowledge)
             rising = rules.withdrawal_rising  # the rule needs the last few check-ins only
-            history = records.checkins(
+            history = records.latest_checkins(
                 session,
                 record.id,
                 since=unit.now() - timedelta(days=rising.cut_lookback_days.value),
                 latest=rising.consecutive_checkins.value,
             )
+            # the course only matters to the rising rule, and only when the scores could rise
+            possible = rising_possible(checkin, history, rules=rules)
             found = checkin_alerts(
                 record.summary.display_name,
                 checkin,
                 history,
-                records.course(session, record.id),
+                records.course(session, record.id) if possible else None,
                 checkin.when.astimezone(unit.zone).date(),
                 rules=rules,
                 scales=load_scales(unit.knowledge),

@@ -87,7 +87,7 @@ class SignIn(UseCases):
         ``session_lifetime`` from sign-in; written only when it moves by ``SLIDE_STEP`` or more.
         Asked on every request, so not audited: the use case the request makes is."""
         now = self.unit.now()
-        with self.unit.db.read_only() as session:
+        with self.unit.db.single_read() as session:  # one statement: the session and its account
             found = accounts.find_session(session, token, now)
         if found is None:
             return None

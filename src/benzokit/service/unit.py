@@ -86,13 +86,13 @@ class Unit:
         session: Session,
         actor: Account | None,
         action: str,
-        what: str,
+        what: str | tuple[str, ...],
         patient_id: int | None,
         *,
         detail: str = "",
     ) -> None:
-        """One audit-log row for ``actor`` in ``session``'s transaction (the system actor has no id;
-        None is an anonymous caller)."""
+        """One audit-log row for ``actor`` in ``session``'s transaction, one per name when ``what``
+        names several (the system actor has no id; None is an anonymous caller)."""
         records.audit(
             session,
             at=self.now(),

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from benzokit.errors import InputError
 
-READ_ONLY = "benzokit_read_only"  # the execution option of a transaction that only reads
+SINGLE_READ = "benzokit_single_read"  # the execution option of one read statement, no transaction
 ALLOWED = "sqlite:///path/to/file.db or postgresql+psycopg://user@host/dbname"
 
 
@@ -71,12 +71,11 @@ def _sqlite_begin(connection: Any) -> None:
     Almost every request writes (the audit log records reads too), and a transaction that read first
     and then tried to write after another writer committed would fail at once in WAL mode; taking the
     lock first makes transactions serializable: a check for a retry token and the insert after it
-    cannot interleave with another request's. A :meth:`Database.read_only` transaction writes
-    nothing, so it reads a snapshot without the lock.
+    cannot interleave with another request's. A :meth:`Database.single_read` is one statement
+    outside any transaction (the connection's ``isolation_level`` is None: autocommit), so it takes
+    no lock and waits for no writer.
     """
-    if connection.get_execution_options().get(READ_ONLY):
-        connection.exec_driver_sql("BEGIN")  # a snapshot to read: no lock, no wait for writers
-    else:
+    if not connection.get_execution_options().get(SINGLE_READ):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
@@ -124,9 +123,10 @@ class Database:
         if run_migrations:
             migrate(self.engine)
         self._sessions = sessionmaker(self.engine, expire_on_commit=False)
-        self._readers = sessionmaker(
-            self.engine.execution_options(**{READ_ONLY: True}), expire_on_commit=False
-        )
+        single: dict[str, Any] = {SINGLE_READ: True}
+        if self.engine.dialect.name != "sqlite":  # SQLite: no BEGIN is sent (_sqlite_begin)
+            single["isolation_level"] = "AUTOCOMMIT"
+        self._single = sessionmaker(self.engine.execution_options(**single), expire_on_commit=False)
 
     @contextmanager
     def transaction(self) -> Iterator[Session]:
@@ -135,9 +135,11 @@ class Database:
             yield session
 
     @contextmanager
-    def read_only(self) -> Iterator[Session]:
-        """A transaction that only reads (on SQLite without the write lock); nothing is committed."""
-        with self._readers() as session:  # closed at the end: the read transaction is rolled back
+    def single_read(self) -> Iterator[Session]:
+        """A session for one read statement outside any transaction (autocommit: no BEGIN, no
+        ROLLBACK, one round trip fewer each): one statement is consistent on its own. For a
+        lookup asked on every request, such as the session of a cookie."""
+        with self._single() as session:
             yield session
 
     def dispose(self) -> None:

@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import func, select
+from sqlalchemy import Table, bindparam, func, insert, select
 from sqlalchemy.orm import Session, aliased
 
 from benzokit.monitor.course import ChangeKind, Course, Pause, PlanVersion
@@ -102,7 +102,8 @@ class PatientRecord:
     enrolled_at: datetime
 
 
-def _summary(row: PatientRow) -> PatientSummary:
+def _summary(row: Any) -> PatientSummary:
+    """The summary of a stored patient (an ORM row or a plain row of the table's columns)."""
     return PatientSummary(
         id=row.id,
         **_copied(row, _SUMMARY_FIELDS),
@@ -111,7 +112,7 @@ def _summary(row: PatientRow) -> PatientSummary:
     )
 
 
-def _record(row: PatientRow) -> PatientRecord:
+def _record(row: Any) -> PatientRecord:
     return PatientRecord(
         row.id, row.user_id, row.clinician_id, _summary(row), row.locale, row.enrolled_at
     )
@@ -140,8 +141,17 @@ def add_patient(
     return _summary(row)
 
 
+_PATIENTS = cast(Table, PatientRow.__table__)
+_CHECKINS = cast(Table, CheckInRow.__table__)
+_SCORES = cast(Table, ScaleScoreRow.__table__)
+_DOSE_LOGS = cast(Table, DoseLogRow.__table__)
+_AUDIT = cast(Table, AuditRow.__table__)
+# the patient's row read as a plain row (its columns are the ORM row's attribute names)
+_PATIENT_BY_ID = select(*_PATIENTS.c).where(_PATIENTS.c.id == bindparam("patient_id"))
+
+
 def patient(session: Session, patient_id: int) -> PatientRecord | None:
-    row = session.get(PatientRow, patient_id)
+    row = session.execute(_PATIENT_BY_ID, {"patient_id": patient_id}).first()
     return None if row is None else _record(row)
 
 
@@ -317,15 +327,25 @@ def add_dose_log(
         existing = find_dose_log_by_token(session, patient_id, client_token)
         if existing is not None:
             return existing
-    row = DoseLogRow(
-        patient_id=patient_id,
+    return insert_dose_log(session, patient_id, log, client_token=client_token)
+
+
+def insert_dose_log(
+    session: Session, patient_id: int, log: DoseLog, *, client_token: str | None
+) -> DoseLog:
+    """Save a confirmation in one statement, without looking for an earlier one: a ``client_token``
+    already saved for the patient raises :class:`~sqlalchemy.exc.IntegrityError` (the unique
+    constraint), which aborts the transaction; the caller then reads the earlier one."""
+    values = {
+        "patient_id": patient_id,
         **_copied(log, _DOSE_LOG_FIELDS),
-        status=str(log.status),
-        client_token=client_token,
-    )
-    session.add(row)
-    session.flush()
-    return _dose_log(row)
+        "status": str(log.status),
+        "client_token": client_token,
+    }
+    ident = session.execute(
+        insert(_DOSE_LOGS).values(values).returning(_DOSE_LOGS.c.id)
+    ).scalar_one()
+    return replace(log, id=ident)
 
 
 def dose_logs(session: Session, patient_id: int, *, since: date | None = None) -> list[DoseLog]:
@@ -388,20 +408,28 @@ def find_checkin_by_token(session: Session, patient_id: int, client_token: str) 
 def add_checkin(
     session: Session, patient_id: int, checkin: CheckIn, *, client_token: str | None
 ) -> CheckIn:
-    row = CheckInRow(
-        patient_id=patient_id,
+    """Save a check-in and its scores (two statements: the check-in, then all its scores at once).
+    A ``client_token`` already saved for the patient raises
+    :class:`~sqlalchemy.exc.IntegrityError` (the unique constraint)."""
+    values = {
+        "patient_id": patient_id,
         **_copied(checkin, _CHECKIN_FIELDS),
-        client_token=client_token,
-        scores=[
-            ScaleScoreRow(
-                **_copied(s, _SCORE_FIELDS), answers={"items": [list(a) for a in s.answers]}
-            )
-            for s in checkin.scales
-        ],
-    )
-    session.add(row)
-    session.flush()
-    return _checkin(row)
+        "client_token": client_token,
+    }
+    ident = session.execute(insert(_CHECKINS).values(values).returning(_CHECKINS.c.id)).scalar_one()
+    if checkin.scales:
+        session.execute(
+            insert(_SCORES),
+            [
+                {
+                    "checkin_id": ident,
+                    **_copied(s, _SCORE_FIELDS),
+                    "answers": {"items": [list(a) for a in s.answers]},
+                }
+                for s in checkin.scales
+            ],
+        )
+    return replace(checkin, id=ident)
 
 
 _IN_CHUNK = 900  # ids per IN list (well under every backend's limit of bound parameters)
@@ -450,6 +478,45 @@ def checkins(
     ]
 
 
+def latest_checkins(
+    session: Session, patient_id: int, *, since: datetime, latest: int
+) -> list[CheckIn]:
+    """At most the ``latest`` check-ins recorded from ``since`` on, oldest first, with their scores,
+    in one query (what a rule over the last few check-ins needs)."""
+    newest = (
+        select(CheckInRow.id)
+        .where(CheckInRow.patient_id == patient_id, CheckInRow.recorded_at >= since)
+        .order_by(CheckInRow.recorded_at.desc(), CheckInRow.id.desc())
+        .limit(latest)
+        .subquery()
+    )
+    query = (
+        select(
+            CheckInRow.id,
+            *(getattr(CheckInRow, name) for name in _CHECKIN_FIELDS),
+            ScaleScoreRow.answers,
+            *(getattr(ScaleScoreRow, name) for name in _SCORE_FIELDS),
+        )
+        .join(newest, newest.c.id == CheckInRow.id)
+        .outerjoin(ScaleScoreRow, ScaleScoreRow.checkin_id == CheckInRow.id)
+        .order_by(CheckInRow.recorded_at, CheckInRow.id, ScaleScoreRow.id)
+    )
+    found: dict[int, tuple[Any, list[ScaleScore]]] = {}
+    for row in session.execute(query):
+        _, scores = found.setdefault(row.id, (row, []))
+        if row.answers is not None:  # a check-in without scales has one row of NULL scores
+            scores.append(
+                ScaleScore(
+                    **_copied(row, _SCORE_FIELDS),
+                    answers=tuple((str(i), int(v)) for i, v in row.answers["items"]),
+                )
+            )
+    return [
+        CheckIn(**_copied(row, _CHECKIN_FIELDS), scales=tuple(scores), id=ident)
+        for ident, (row, scores) in found.items()
+    ]
+
+
 def last_checkin_at(session: Session, patient_id: int) -> datetime | None:
     query = select(func.max(CheckInRow.recorded_at)).where(CheckInRow.patient_id == patient_id)
     last: datetime | None = session.scalar(query)  # max() keeps the column's type: aware UTC
@@ -495,11 +562,22 @@ def _alert_row(patient_id: int, alert: Alert, checkin_id: int | None) -> AlertRo
 def add_alerts(
     session: Session, patient_id: int, alerts: list[Alert], *, checkin_id: int | None = None
 ) -> list[Alert]:
-    """Save the alerts not already raised (same key); returns those saved."""
+    """Save the alerts not already raised (same key); returns those saved. No query when there
+    are none; else one for the keys already stored, and one insert per new alert."""
+    if not alerts:
+        return []
+    stored_keys = set(
+        session.scalars(
+            select(AlertRow.key).where(
+                AlertRow.patient_id == patient_id, AlertRow.key.in_([a.key for a in alerts])
+            )
+        )
+    )
     saved = []
     for alert in alerts:
-        if alert_by_key(session, patient_id, alert.key) is not None:
+        if alert.key in stored_keys:
             continue
+        stored_keys.add(alert.key)
         row = _alert_row(patient_id, alert, checkin_id)
         session.add(row)
         session.flush()
@@ -548,11 +626,6 @@ def _alert_row_by_key(session: Session, patient_id: int, key: str) -> AlertRow |
     return row
 
 
-def alert_by_key(session: Session, patient_id: int, key: str) -> Alert | None:
-    row = _alert_row_by_key(session, patient_id, key)
-    return None if row is None else _alert(row)
-
-
 def acknowledge_alert(
     session: Session,
     patient_id: int,
@@ -589,25 +662,28 @@ def audit(
     user_id: int | None,
     role: str,
     action: str,
-    what: str,
+    what: str | tuple[str, ...],
     patient_id: int | None,
     detail: str = "",
     knowledge_version: str = "",
 ) -> None:
-    """One line of the audit log; written in the same transaction as the access it records.
-    ``knowledge_version`` names the knowledge base the request was served with."""
-    session.add(
-        AuditRow(
-            at=at,
-            user_id=user_id,
-            role=role,
-            action=action,
-            what=what,
-            patient_id=patient_id,
-            detail=detail[:2000],
-            knowledge_version=knowledge_version,
-        )
-    )
+    """One line of the audit log (one per name when ``what`` names several reads), written in one
+    statement in the same transaction as the access it records. ``knowledge_version`` names the
+    knowledge base the request was served with."""
+    lines = [
+        {
+            "at": at,
+            "user_id": user_id,
+            "role": role,
+            "action": action,
+            "what": name,
+            "patient_id": patient_id,
+            "detail": detail[:2000],
+            "knowledge_version": knowledge_version,
+        }
+        for name in ((what,) if isinstance(what, str) else what)
+    ]
+    session.execute(insert(_AUDIT), lines)
 
 
 @dataclass(frozen=True, slots=True)
