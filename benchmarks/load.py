@@ -2,14 +2,14 @@
 
 Scenario: a new database on the PostgreSQL server named by ``BENZOKIT_LOAD_POSTGRES_URL`` (else
 ``BENZOKIT_TEST_POSTGRES_URL``; ``source .ci/services.sh; start_postgres`` starts one), dropped at the
-end. Five clinicians, 200 patients (one planner-made taper, started a year ago, copied to each), and
-for every patient a check-in (GAD-7 + PHQ-9) and the planned doses confirmed on each of the last 365
-days, inserted by the store in bulk. The service (``uvicorn``, two worker processes, 127.0.0.1 only)
-then takes ``LOAD_SECONDS`` of traffic from 50 clients in one asyncio loop (httpx): 45 patients
-(check-ins 50 %, dose confirmations 25 %, their today page 25 %) and 5 clinicians (the patient list and
-a patient's page, in turn). Every write carries a client token; afterwards every acknowledged write
-(201) is looked up in the database. The reference, in the same run: the same check-in rows written by
-the store alone from as many threads, one transaction each.
+end. Five clinicians, 200 patients (one planner-made taper, started a year ago, copied to each), and for
+every patient a check-in (GAD-7 + PHQ-9) and the planned doses confirmed on each of the last 365 days,
+inserted by the store in bulk. The service (``benzokit serve --workers 2``, as a clinic starts it,
+127.0.0.1 only) then takes ``LOAD_SECONDS`` of traffic from 50 clients in one asyncio loop (httpx): 45
+patients (check-ins 50 %, dose confirmations 25 %, their today page 25 %) and 5 clinicians (the patient
+list and a patient's page, in turn). Every write carries a client token; afterwards every acknowledged
+write (201) is looked up in the database. The reference, in the same run: the same check-in rows written
+by the store alone from as many threads, one transaction each.
 
 Prints throughput and p50/p95/p99 per request kind, the error rate, the reference, and one JSON line.
 Run: ``source .ci/services.sh; start_postgres; .venv/bin/python benchmarks/load.py`` (about 2 minutes).
@@ -69,7 +69,6 @@ SERVER_WORKERS = 2
 PASSWORD = "load-test-password"
 GAD7 = {f"item{i}": 1 for i in range(1, 8)}
 PHQ9 = {f"item{i}": 1 for i in range(1, 9)} | {"item9": 0}
-DATABASE_VAR = "BENZOKIT_LOAD_DATABASE_URL"
 TARGETS = "≥ 300 check-ins/s; p99 < 150 ms patient requests, < 300 ms clinician patient page"
 
 
@@ -264,11 +263,6 @@ def _history(db: Database, patients: list[int], course: Any, today: date) -> Non
 # ----------------------------------------------------------------------------- the server
 
 
-def make_app() -> Any:
-    """The service on the load database (uvicorn's factory in each worker process)."""
-    return create_app(ServiceSettings(database_url=os.environ[DATABASE_VAR]))
-
-
 def _free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
@@ -278,13 +272,18 @@ def _free_port() -> int:
 
 @contextmanager
 def server(url: str) -> Iterator[str]:
+    """The service as a clinic starts it: ``benzokit serve`` with ``--workers``, on 127.0.0.1."""
     port = _free_port()
-    code = (
-        "import uvicorn; uvicorn.run('load:make_app', factory=True, host='127.0.0.1', "
-        f"port={port}, workers={SERVER_WORKERS}, log_level='warning', "
-        f"app_dir={str(Path(__file__).parent)!r})"
-    )
-    process = subprocess.Popen([sys.executable, "-c", code], env={**os.environ, DATABASE_VAR: url})
+    command = [
+        str(Path(sys.executable).parent / "benzokit"),
+        "serve",
+        "--database", url,
+        "--host", "127.0.0.1",
+        "--port", str(port),
+        "--workers", str(SERVER_WORKERS),
+        "--no-demo",
+    ]  # fmt: skip
+    process = subprocess.Popen(command, stdout=subprocess.DEVNULL)
     base = f"http://127.0.0.1:{port}"
     try:
         deadline = time.monotonic() + 60

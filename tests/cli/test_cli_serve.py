@@ -8,6 +8,7 @@ import subprocess
 import time
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 import pytest
 from cli_support import BENZOKIT, invoke_benzokit, normalise, run_benzokit
@@ -147,7 +148,13 @@ def test_admin_bad_input_names_the_option(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    ("option", "value"), [("--clinic-phone", "call us"), ("--session-idle", "0")]
+    ("option", "value"),
+    [
+        ("--clinic-phone", "call us"),
+        ("--session-idle", "0"),
+        ("--workers", "0"),
+        ("--workers", "2"),
+    ],
 )
 def test_serve_bad_settings_name_the_option(tmp_path: Path, option: str, value: str) -> None:
     """A setting refused by the service is worded as the serve option that gave it; nothing starts."""
@@ -155,3 +162,76 @@ def test_serve_bad_settings_name_the_option(tmp_path: Path, option: str, value: 
     refused = invoke_benzokit(["serve", "--database", database, option, value])
     assert refused.exit_code == 2 and f"{option}:" in refused.stderr
     assert not (tmp_path / "c.db").exists()
+
+
+def test_serve_with_two_workers_on_postgresql(fresh_postgres_url: str, tmp_path: Path) -> None:
+    """``--workers 2``: two web processes answer on one port, sharing one database (a check-in made
+    through one connection is read back through others), and stop with the command."""
+    import json
+    import urllib.request
+
+    import psutil
+
+    port = free_port()
+    env = {**os.environ, "COLUMNS": "160", "MPLBACKEND": "Agg"}
+    server = subprocess.Popen(
+        [str(BENZOKIT), "serve", "--port", str(port), "--workers", "2", "--demo",
+         "--database", fresh_postgres_url],
+        cwd=tmp_path, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while True:
+            try:
+                urllib.request.urlopen(base + "/login", timeout=2).close()
+                break
+            except OSError:
+                assert server.poll() is None, "the server exited"
+                assert time.monotonic() < deadline, "the server did not answer in time"
+                time.sleep(0.3)
+        web = [p for p in psutil.Process(server.pid).children(recursive=True) if p.is_running()]
+        assert len([p for p in web if "spawn_main" in " ".join(p.cmdline())]) == 2
+
+        def call(path: str, body: object = None, headers: dict[str, str] | None = None) -> object:
+            data = None if body is None else json.dumps(body).encode()
+            request = urllib.request.Request(base + path, data=data, headers=headers or {})
+            request.add_header("Content-Type", "application/json")
+            with urllib.request.urlopen(request, timeout=10) as response:  # a new connection each
+                return json.loads(response.read() or b"null")
+
+        login = {"username": "alex", "password": "demo-patient-alex"}
+        request = urllib.request.Request(
+            base + "/api/v1/session",
+            json.dumps(login).encode(),
+            {"Content-Type": "application/json"},
+        )
+        with urllib.request.urlopen(request, timeout=10) as response:
+            cookie = response.headers["set-cookie"].split(";")[0]
+            csrf = json.loads(response.read())["csrf_token"]
+        signed = {"Cookie": cookie}
+        me = call("/api/v1/me", headers=signed)
+        assert isinstance(me, dict)
+        patient = me["patient_id"]
+        body = {"scales": {}, "note": "two workers", "client_token": "two-workers-0001"}
+        call(f"/api/v1/patients/{patient}/checkins", body, signed | {"X-CSRF-Token": csrf})
+        for _ in range(6):  # whichever process answers, the session and the check-in are there
+            found = call(f"/api/v1/patients/{patient}/checkins", headers=signed)
+            assert isinstance(found, dict)
+            assert any(c["note"] == "two workers" for c in found["checkins"])
+    finally:
+        server.terminate()
+        output, _ = server.communicate(timeout=30)
+    assert "2 web processes" in normalise(output)
+    assert "Traceback" not in output
+    assert not [p for p in web if _alive(p)], "a web process outlived the command"
+
+
+def _alive(process: Any) -> bool:
+    """Whether a process still runs (an exited one not yet reaped by its parent does not)."""
+    import psutil
+
+    try:
+        return bool(process.is_running() and process.status() != psutil.STATUS_ZOMBIE)
+    except psutil.NoSuchProcess:
+        return False

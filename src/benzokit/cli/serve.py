@@ -98,10 +98,18 @@ def serve_command(
     session_lifetime: Annotated[
         int, typer.Option(help="Hours after sign-in at which a session ends however active it is.")
     ] = 8,
+    workers: Annotated[
+        int,
+        typer.Option(
+            help="Web processes to serve with (PostgreSQL only; about one per core). "
+            "The scheduler runs in the main process.",
+        ),
+    ] = 1,
 ) -> None:
     """Start the monitoring web service (patients check in; clinicians watch trends and steer tapers)."""
     import uvicorn
 
+    from benzokit.cli.web_workers import checked_workers, run_workers
     from benzokit.service.app import create_app
     from benzokit.service.demo import (
         DEMO_CLINIC_HOURS,
@@ -112,6 +120,7 @@ def serve_command(
     from benzokit.service.scheduler import ClinicScheduler
     from benzokit.service.settings import ServiceSettings
 
+    guarded(lambda: checked_workers(workers, database))
     smtp = guarded(
         lambda: mail_options(
             smtp_host, smtp_port, smtp_security, smtp_sender, smtp_username
@@ -141,6 +150,8 @@ def serve_command(
         soft_wrap=True,
     )
     console.print(f"knowledge base {_knowledge_in_use()}", soft_wrap=True)
+    if workers > 1:
+        console.print(f"{workers} web processes", soft_wrap=True)
     if with_demo:
         console.print(
             "Demo clinic " + ("created" if seeded else "already in this database") + "; sign in as:"
@@ -154,14 +165,19 @@ def serve_command(
     if scheduler:
         jobs = build_jobs(app.state.clinic.unit, smtp, link, catch_up_minutes)
         running = ClinicScheduler(jobs, every=timedelta(seconds=every))
-        console.print(f"scheduler: in this process, a run every {every} s; " + describe_mail(smtp))
+        where = "in this process" if workers == 1 else "in the main process (not woken at once"
+        where += "" if workers == 1 else " by the web processes' urgent alerts)"
+        console.print(f"scheduler: {where}, a run every {every} s; " + describe_mail(smtp))
     else:
         console.print("scheduler: off here (run `benzokit worker` for alerts and reminders)")
     console.print(DISCLAIMER, style="dim", soft_wrap=True)
     if running is not None:
         running.start()
     try:
-        uvicorn.run(app, host=host, port=port, log_level="warning")
+        if workers > 1:
+            run_workers(settings, knowledge().overlay, host=host, port=port, workers=workers)
+        else:
+            uvicorn.run(app, host=host, port=port, log_level="warning")
     finally:
         if running is not None:
             running.shutdown()
