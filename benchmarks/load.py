@@ -37,6 +37,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx2 as httpx
+import psutil
 import psycopg
 from sqlalchemy import func, insert, select, text
 from sqlalchemy.engine import make_url
@@ -271,8 +272,9 @@ def _free_port() -> int:
 
 
 @contextmanager
-def server(url: str) -> Iterator[str]:
-    """The service as a clinic starts it: ``benzokit serve`` with ``--workers``, on 127.0.0.1."""
+def server(url: str) -> Iterator[tuple[str, int]]:
+    """The service as a clinic starts it: ``benzokit serve`` with ``--workers``, on 127.0.0.1:
+    (its address, its process id)."""
     port = _free_port()
     command = [
         str(Path(sys.executable).parent / "benzokit"),
@@ -295,7 +297,7 @@ def server(url: str) -> Iterator[str]:
                 time.sleep(0.3)
         else:
             raise RuntimeError("the service did not start")
-        yield base
+        yield base, process.pid
     finally:
         process.terminate()
         try:
@@ -420,9 +422,56 @@ async def clinician_client(
             await _timed(tally, "clinician patient page", page, 200)
 
 
-async def load(base: str, clinic: Clinic) -> tuple[Tally, float]:
+@dataclass
+class Usage:
+    """CPU seconds used during the timed window by the service (its processes), the database server
+    (the backends of the load database) and this client process: where the machine's cores went."""
+
+    service_pid: int
+    database: str
+    start: dict[str, float] = field(default_factory=dict)
+    used: dict[str, float] = field(default_factory=dict)
+
+    def _now(self) -> dict[str, float]:
+        root = psutil.Process(self.service_pid)
+        service = [root, *root.children(recursive=True)]
+        backends = [
+            p
+            for p in psutil.process_iter(["cmdline"])
+            if self.database and self.database in " ".join(p.info["cmdline"] or ())
+        ]
+        return {
+            "service": _cpu_s(service),
+            "database": _cpu_s(backends),
+            "client": time.process_time(),
+        }
+
+    def begin(self) -> None:
+        self.start = self._now()
+
+    def end(self) -> None:
+        self.used = {k: v - self.start[k] for k, v in self._now().items()}
+
+
+def _cpu_s(processes: list[psutil.Process]) -> float:
+    total = 0.0
+    for process in processes:
+        try:
+            times = process.cpu_times()
+        except psutil.Error:  # ended meanwhile
+            continue
+        total += times.user + times.system
+    return total
+
+
+async def load(base: str, clinic: Clinic, usage: Usage) -> tuple[Tally, float]:
     tally = Tally()
     window = Window(PATIENT_CLIENTS + CLINICIAN_CLIENTS)
+
+    async def measured() -> None:
+        await window.go.wait()
+        usage.begin()
+
     tasks = [
         patient_client(base, username, patient_id, window=window, tally=tally, seed_=n)
         for n, (username, patient_id) in enumerate(clinic.patients[:PATIENT_CLIENTS])
@@ -431,7 +480,8 @@ async def load(base: str, clinic: Clinic) -> tuple[Tally, float]:
         clinician_client(base, name, ids, window=window, tally=tally, seed_=1000 + n)
         for n, (name, ids) in enumerate(list(clinic.clinicians.items())[:CLINICIAN_CLIENTS])
     ]
-    await asyncio.gather(*tasks)
+    await asyncio.gather(measured(), *tasks)
+    usage.end()
     return tally, LOAD_SECONDS + max(0.0, time.monotonic() - window.until)
 
 
@@ -507,8 +557,9 @@ def main() -> None:
         print(
             f"seeded {PATIENTS} patients x {HISTORY_DAYS} days in {time.monotonic() - started:.0f} s"
         )
-        with server(url) as base:
-            tally, elapsed = asyncio.run(load(base, clinic))
+        with server(url) as (base, pid):
+            usage = Usage(pid, make_url(url).database or "")
+            tally, elapsed = asyncio.run(load(base, clinic, usage))
         missing = missing_writes(url, tally)
         reference_rate, reference = store_reference(
             url, [p for _, p in clinic.patients], PATIENT_CLIENTS
@@ -538,6 +589,14 @@ def main() -> None:
         f"reference, store-only check-ins from {PATIENT_CLIENTS} threads: {reference_rate:.0f}/s, "
         f"p50 {percentile_ms(reference, 0.5):.1f} ms, p99 {percentile_ms(reference, 0.99):.1f} ms"
     )
+    cores = {k: round(v / elapsed, 2) for k, v in usage.used.items()}
+    per_request_ms = round(usage.used["service"] / max(1, total) * 1e3, 2)
+    print(
+        f"CPU in the window (cores busy): service {cores['service']}, PostgreSQL "
+        f"{cores['database']}, this client {cores['client']} (of {os.cpu_count()}); "
+        f"service CPU per request {per_request_ms} ms (all kinds)"
+    )
+    summary |= {"cores_busy": cores, "service_cpu_ms_per_request": per_request_ms}
     checkin_rate = summary["kinds"].get("check-in", {}).get("per_s", 0.0)
     print(f"check-ins through the service / store alone: {checkin_rate / reference_rate:.2f}")
     print(f"targets: {TARGETS}")

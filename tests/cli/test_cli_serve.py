@@ -224,6 +224,7 @@ def test_serve_with_two_workers_on_postgresql(fresh_postgres_url: str, tmp_path:
         output, _ = server.communicate(timeout=30)
     assert "2 web processes" in normalise(output)
     assert "Traceback" not in output
+    psutil.wait_procs(web, timeout=30)  # uvicorn ends its web processes as it stops
     assert not [p for p in web if _alive(p)], "a web process outlived the command"
 
 

@@ -187,7 +187,7 @@ def test_reads_write_only_their_audit_rows(
 
 @pytest.mark.parametrize(
     ("name", "at_most"),
-    [("check-in", 7), ("dose confirmation", 8), ("today", 7), ("patient list", 9)],
+    [("check-in", 7), ("dose confirmation", 7), ("today", 6), ("patient list", 8)],
 )
 def test_main_requests_stay_lean(
     small_and_big: tuple[dict[str, list[str]], dict[str, list[str]]], name: str, at_most: int

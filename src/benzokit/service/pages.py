@@ -31,6 +31,7 @@ from benzokit.monitor.scale_models import Scale
 from benzokit.monitor.scales import ScaleSet, load_scales
 from benzokit.plan.strategies import Risk, StrategyName
 from benzokit.service import schemas
+from benzokit.service.access import require_role
 from benzokit.service.audit import MAX_ENTRIES
 from benzokit.service.charts import trends_svg, trends_text
 from benzokit.service.recording import help_lines
@@ -197,13 +198,13 @@ def _locale_of(request: Request) -> str:
 def patient_today(request: Request, visitor: VisitorDep, day: date | None = None) -> Response:
     """Today's doses; with ``?day=`` an earlier day of the catch-up window, to record it."""
     reading = clinic_of(request).reading
-    patient_id = reading.my_patient_id(visitor.account)
     first, last = reading.catch_up_window()
     if day is not None and not first <= day <= last:
+        require_role(visitor.account, Role.PATIENT)  # a clinician's ?day= is refused as a role
         raise InputError(
             "day", day.isoformat(), f"a day from {first} to {last} (your clinic's catch-up window)"
         )
-    today = reading.today_view(visitor.account, patient_id, day)
+    today = reading.own_today(visitor.account, day)
     tokens = {f"{s.time}-{s.drug}": secrets.token_urlsafe(16) for s in today.slots}
     return render(request, "patient_today.html", visitor=visitor, today=today, tokens=tokens)
 

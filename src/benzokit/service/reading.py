@@ -72,10 +72,25 @@ class Reading(UseCases):
     def today_view(self, actor: Account, patient_id: int, day: date | None = None) -> Today:
         """The planned doses of ``day`` (default today) with the latest confirmation of each, and
         the days of the clinic's catch-up window with doses not yet recorded."""
+        return self._today_view(actor, patient_id, day)
+
+    def own_today(self, actor: Account, day: date | None = None) -> Today:
+        """:meth:`today_view` of the signed-in patient's own record (found by their account, in the
+        same transaction)."""
+        require_role(actor, Role.PATIENT)
+        return self._today_view(actor, None, day)
+
+    def _today_view(self, actor: Account, patient_id: int | None, day: date | None) -> Today:
         first = self.catch_up_window()[0]
         day = day or self.unit.today()
         with self.unit.transaction() as session:
-            record = patient_for(session, actor, patient_id)
+            record = (
+                patient_for(session, actor, patient_id)
+                if patient_id is not None
+                else records.patient_of_user(session, actor.id)
+            )
+            if record is None:
+                raise not_found("patient record of", actor.username)
             course = records.course(session, record.id)
             since = min(first, day)
             latest = records.latest_dose_logs(records.dose_logs(session, record.id, since=since))

@@ -11,15 +11,16 @@ import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from enum import StrEnum
-from typing import Any
+from typing import Any, cast
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Table, bindparam, delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from benzokit.errors import InputError
+from benzokit.store.db import core_connection as _connection
 from benzokit.store.tables import LoginAttemptRow, SessionRow, User
 
 _hasher = PasswordHasher()
@@ -170,16 +171,31 @@ class LoginSession:
     expires_at: datetime
 
 
-def find_session(session: Session, token: str, now: datetime) -> LoginSession | None:
-    query = (
-        select(SessionRow.created_at, SessionRow.expires_at, SessionRow.csrf_token, User)
-        .join(User, User.id == SessionRow.user_id)
-        .where(SessionRow.token_hash == _digest(token))
+_SESSIONS = cast(Table, SessionRow.__table__)
+_USERS = cast(Table, User.__table__)
+# the session and its account in one statement, built once (asked on every request)
+_SESSION_BY_HASH = (
+    select(
+        _SESSIONS.c.created_at,
+        _SESSIONS.c.expires_at,
+        _SESSIONS.c.csrf_token,
+        _USERS.c.id,
+        _USERS.c.username,
+        _USERS.c.role,
+        _USERS.c.display_name,
+        _USERS.c.active,
     )
-    found = session.execute(query).first()  # the session and its account in one query
-    if found is None or found.expires_at <= now or not found.User.active:
+    .join(_USERS, _USERS.c.id == _SESSIONS.c.user_id)
+    .where(_SESSIONS.c.token_hash == bindparam("token_hash"))
+)
+
+
+def find_session(session: Session, token: str, now: datetime) -> LoginSession | None:
+    found = _connection(session).execute(_SESSION_BY_HASH, {"token_hash": _digest(token)}).first()
+    if found is None or found.expires_at <= now or not found.active:
         return None
-    return LoginSession(_account(found.User), found.csrf_token, found.created_at, found.expires_at)
+    account = Account(found.id, found.username, Role(found.role), found.display_name)
+    return LoginSession(account, found.csrf_token, found.created_at, found.expires_at)
 
 
 def extend_session(session: Session, token: str, expires_at: datetime) -> None:

@@ -16,7 +16,7 @@ from alembic import command
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
@@ -77,6 +77,13 @@ def _sqlite_begin(connection: Any) -> None:
     """
     if not connection.get_execution_options().get(SINGLE_READ):
         connection.exec_driver_sql("BEGIN IMMEDIATE")
+
+
+def core_connection(session: Session) -> Connection:
+    """``session``'s connection, for a Core statement built once (no ORM work per request), after
+    writing any ORM change still pending: the statement must see it, and may refer to it."""
+    session.flush()  # nothing to do (and cheap) when nothing is pending
+    return session.connection()
 
 
 def _alembic_config(engine: Engine) -> Config:

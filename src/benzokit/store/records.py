@@ -13,7 +13,8 @@ from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any, TypeVar, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select
+from sqlalchemy import Table, bindparam, func, insert, literal_column, null, select, union_all
+from sqlalchemy import cast as cast_as
 from sqlalchemy.orm import Session, aliased
 
 from benzokit.monitor.course import ChangeKind, Course, Pause, PlanVersion
@@ -28,6 +29,7 @@ from benzokit.monitor.records import (
 )
 from benzokit.plan.model import Plan
 from benzokit.plan.serialize import plan_from_dict
+from benzokit.store.db import core_connection as _connection
 from benzokit.store.tables import (
     AlertRow,
     AuditRow,
@@ -142,21 +144,30 @@ def add_patient(
 
 
 _PATIENTS = cast(Table, PatientRow.__table__)
+_USERS = cast(Table, User.__table__)
+_VERSIONS = cast(Table, PlanVersionRow.__table__)
+_PAUSES = cast(Table, PauseRow.__table__)
 _CHECKINS = cast(Table, CheckInRow.__table__)
 _SCORES = cast(Table, ScaleScoreRow.__table__)
 _DOSE_LOGS = cast(Table, DoseLogRow.__table__)
 _AUDIT = cast(Table, AuditRow.__table__)
-# the patient's row read as a plain row (its columns are the ORM row's attribute names)
+# The statements of every request, built once (Core: plain rows, no ORM objects). A plain row's
+# names are the columns', so the ORM rows' attribute names.
 _PATIENT_BY_ID = select(*_PATIENTS.c).where(_PATIENTS.c.id == bindparam("patient_id"))
+_PATIENT_OF_USER = select(*_PATIENTS.c).where(_PATIENTS.c.user_id == bindparam("user_id"))
+_INSERT_CHECKIN = insert(_CHECKINS).returning(_CHECKINS.c.id)
+_INSERT_SCORES = insert(_SCORES)
+_INSERT_DOSE_LOG = insert(_DOSE_LOGS).returning(_DOSE_LOGS.c.id)
+_INSERT_AUDIT = insert(_AUDIT)
 
 
 def patient(session: Session, patient_id: int) -> PatientRecord | None:
-    row = session.execute(_PATIENT_BY_ID, {"patient_id": patient_id}).first()
+    row = _connection(session).execute(_PATIENT_BY_ID, {"patient_id": patient_id}).first()
     return None if row is None else _record(row)
 
 
 def patient_of_user(session: Session, user_id: int) -> PatientRecord | None:
-    row = session.scalar(select(PatientRow).where(PatientRow.user_id == user_id))
+    row = _connection(session).execute(_PATIENT_OF_USER, {"user_id": user_id}).first()
     return None if row is None else _record(row)
 
 
@@ -193,33 +204,64 @@ def _parsed_plans(session: Session, versions: list[Any]) -> dict[int, Plan]:
     return plans
 
 
+def _courses_query() -> Any:
+    """Plan versions (without their plans) and pauses of the patients ``ids``, in one statement:
+    rows of kind "version" by patient and number, then "pause" by patient and start; the columns one
+    kind has not are NULL."""
+    versions, pauses, users = _VERSIONS, _PAUSES, _USERS
+    ids: Any = bindparam("ids", expanding=True)
+    both = union_all(
+        select(
+            literal_column("'version'").label("kind"),
+            versions.c.id,
+            versions.c.patient_id,
+            versions.c.number,
+            versions.c.change,
+            versions.c.reason,
+            versions.c.created_at,
+            cast_as(null(), _PAUSES.c.start.type).label("start"),
+            cast_as(null(), _PAUSES.c.end.type).label("end"),
+            users.c.display_name,
+        )
+        .outerjoin(users, users.c.id == versions.c.created_by)
+        .where(versions.c.patient_id.in_(ids)),
+        select(
+            literal_column("'pause'"),
+            pauses.c.id,
+            pauses.c.patient_id,
+            cast_as(null(), versions.c.number.type),
+            cast_as(null(), versions.c.change.type),
+            pauses.c.reason,
+            cast_as(null(), versions.c.created_at.type),
+            pauses.c.start,
+            pauses.c.end,
+            users.c.display_name,
+        )
+        .outerjoin(users, users.c.id == pauses.c.paused_by)
+        .where(pauses.c.patient_id.in_(ids)),
+    ).subquery()
+    c = both.c
+    return select(both).order_by(c.patient_id, c.kind.desc(), c.number, c.start, c.id)
+
+
+_COURSES = _courses_query()
+
+
 def course(session: Session, patient_id: int) -> Course | None:
     """The patient's plan versions and pauses, or None when no plan was made yet."""
     return courses(session, [patient_id]).get(patient_id)
 
 
 def courses(session: Session, patient_ids: list[int]) -> dict[int, Course]:
-    """The course of each patient who has a plan (patient id -> course), in two or three queries
-    whatever the number of patients: versions, pauses, and the plans not parsed before."""
+    """The course of each patient who has a plan (patient id -> course), in one or two queries
+    whatever the number of patients: versions and pauses together, and the plans not parsed before."""
     if not patient_ids:
         return {}
-    versions = session.execute(
-        select(
-            PlanVersionRow.id,
-            PlanVersionRow.patient_id,
-            PlanVersionRow.number,
-            PlanVersionRow.change,
-            PlanVersionRow.reason,
-            PlanVersionRow.created_at,
-            User.display_name,
-        )
-        .outerjoin(User, User.id == PlanVersionRow.created_by)
-        .where(PlanVersionRow.patient_id.in_(patient_ids))
-        .order_by(PlanVersionRow.patient_id, PlanVersionRow.number)
-    ).all()
+    rows = _connection(session).execute(_COURSES, {"ids": list(patient_ids)}).all()
+    versions = [r for r in rows if r.kind == "version"]
     if not versions:
         return {}
-    plans = _parsed_plans(session, list(versions))
+    plans = _parsed_plans(session, versions)
     by_patient: dict[int, list[PlanVersion]] = {}
     for v in versions:
         by_patient.setdefault(v.patient_id, []).append(
@@ -233,18 +275,11 @@ def courses(session: Session, patient_ids: list[int]) -> dict[int, Course]:
             )
         )
     pauses: dict[int, list[Pause]] = {}
-    pause_rows = session.execute(
-        select(
-            PauseRow.patient_id, PauseRow.start, PauseRow.end, PauseRow.reason, User.display_name
-        )
-        .outerjoin(User, User.id == PauseRow.paused_by)
-        .where(PauseRow.patient_id.in_(list(by_patient)))
-        .order_by(PauseRow.patient_id, PauseRow.start, PauseRow.id)
-    )
-    for p in pause_rows:
-        pauses.setdefault(p.patient_id, []).append(
-            Pause(p.start, p.end, p.reason, p.display_name or "")
-        )
+    for p in rows:
+        if p.kind == "pause" and p.patient_id in by_patient:
+            pauses.setdefault(p.patient_id, []).append(
+                Pause(p.start, p.end, p.reason, p.display_name or "")
+            )
     return {
         patient: Course(versions=tuple(found), pauses=tuple(pauses.get(patient, ())))
         for patient, found in by_patient.items()
@@ -314,6 +349,20 @@ def _dose_log_columns() -> tuple[Any, ...]:
     return (DoseLogRow.id, DoseLogRow.patient_id, DoseLogRow.status, *fields)
 
 
+def _dose_logs_query(*, since: bool) -> Any:
+    """A patient's confirmations, oldest first (bound: patient_id, and since when ``since``)."""
+    logs = _DOSE_LOGS
+    query = (
+        select(logs.c.id, logs.c.patient_id, logs.c.status, *(logs.c[n] for n in _DOSE_LOG_FIELDS))
+        .where(logs.c.patient_id == bindparam("patient_id"))
+        .order_by(logs.c.recorded_at, logs.c.id)
+    )
+    return query.where(logs.c.day >= bindparam("since", type_=logs.c.day.type)) if since else query
+
+
+_DOSE_LOGS_ALL, _DOSE_LOGS_SINCE = _dose_logs_query(since=False), _dose_logs_query(since=True)
+
+
 def find_dose_log_by_token(session: Session, patient_id: int, client_token: str) -> DoseLog | None:
     row = _row_by_token(session, DoseLogRow, patient_id, client_token)
     return None if row is None else _dose_log(row)
@@ -342,22 +391,17 @@ def insert_dose_log(
         "status": str(log.status),
         "client_token": client_token,
     }
-    ident = session.execute(
-        insert(_DOSE_LOGS).values(values).returning(_DOSE_LOGS.c.id)
-    ).scalar_one()
+    ident = _connection(session).execute(_INSERT_DOSE_LOG, values).scalar_one()
     return replace(log, id=ident)
 
 
 def dose_logs(session: Session, patient_id: int, *, since: date | None = None) -> list[DoseLog]:
     """Every confirmation (or those of days from ``since`` on), oldest first, corrections included."""
-    query = (
-        select(*_dose_log_columns())
-        .where(DoseLogRow.patient_id == patient_id)
-        .order_by(DoseLogRow.recorded_at, DoseLogRow.id)
-    )
+    bound: dict[str, Any]
+    query, bound = _DOSE_LOGS_ALL, {"patient_id": patient_id}
     if since is not None:
-        query = query.where(DoseLogRow.day >= since)
-    return [_dose_log(r) for r in session.execute(query)]
+        query, bound = _DOSE_LOGS_SINCE, {"patient_id": patient_id, "since": since}
+    return [_dose_log(r) for r in _connection(session).execute(query, bound)]
 
 
 def dose_logs_of_patients(
@@ -416,10 +460,11 @@ def add_checkin(
         **_copied(checkin, _CHECKIN_FIELDS),
         "client_token": client_token,
     }
-    ident = session.execute(insert(_CHECKINS).values(values).returning(_CHECKINS.c.id)).scalar_one()
+    connection = _connection(session)
+    ident = connection.execute(_INSERT_CHECKIN, values).scalar_one()
     if checkin.scales:
-        session.execute(
-            insert(_SCORES),
+        connection.execute(
+            _INSERT_SCORES,
             [
                 {
                     "checkin_id": ident,
@@ -478,31 +523,43 @@ def checkins(
     ]
 
 
+def _latest_checkins_query() -> Any:
+    """The statement of :func:`latest_checkins` (bound: patient_id, since, latest)."""
+    checkins, scores = _CHECKINS, _SCORES
+    newest = (
+        select(checkins.c.id)
+        .where(
+            checkins.c.patient_id == bindparam("patient_id"),
+            checkins.c.recorded_at >= bindparam("since", type_=checkins.c.recorded_at.type),
+        )
+        .order_by(checkins.c.recorded_at.desc(), checkins.c.id.desc())
+        .limit(bindparam("latest"))
+        .subquery()
+    )
+    return (
+        select(
+            checkins.c.id,
+            *(checkins.c[name] for name in _CHECKIN_FIELDS),
+            scores.c.answers,
+            *(scores.c[name] for name in _SCORE_FIELDS),
+        )
+        .join(newest, newest.c.id == checkins.c.id)
+        .outerjoin(scores, scores.c.checkin_id == checkins.c.id)
+        .order_by(checkins.c.recorded_at, checkins.c.id, scores.c.id)
+    )
+
+
+_LATEST_CHECKINS = _latest_checkins_query()
+
+
 def latest_checkins(
     session: Session, patient_id: int, *, since: datetime, latest: int
 ) -> list[CheckIn]:
     """At most the ``latest`` check-ins recorded from ``since`` on, oldest first, with their scores,
     in one query (what a rule over the last few check-ins needs)."""
-    newest = (
-        select(CheckInRow.id)
-        .where(CheckInRow.patient_id == patient_id, CheckInRow.recorded_at >= since)
-        .order_by(CheckInRow.recorded_at.desc(), CheckInRow.id.desc())
-        .limit(latest)
-        .subquery()
-    )
-    query = (
-        select(
-            CheckInRow.id,
-            *(getattr(CheckInRow, name) for name in _CHECKIN_FIELDS),
-            ScaleScoreRow.answers,
-            *(getattr(ScaleScoreRow, name) for name in _SCORE_FIELDS),
-        )
-        .join(newest, newest.c.id == CheckInRow.id)
-        .outerjoin(ScaleScoreRow, ScaleScoreRow.checkin_id == CheckInRow.id)
-        .order_by(CheckInRow.recorded_at, CheckInRow.id, ScaleScoreRow.id)
-    )
+    bound = {"patient_id": patient_id, "since": since, "latest": latest}
     found: dict[int, tuple[Any, list[ScaleScore]]] = {}
-    for row in session.execute(query):
+    for row in _connection(session).execute(_LATEST_CHECKINS, bound):
         _, scores = found.setdefault(row.id, (row, []))
         if row.answers is not None:  # a check-in without scales has one row of NULL scores
             scores.append(
@@ -683,7 +740,7 @@ def audit(
         }
         for name in ((what,) if isinstance(what, str) else what)
     ]
-    session.execute(insert(_AUDIT), lines)
+    _connection(session).execute(_INSERT_AUDIT, lines)
 
 
 @dataclass(frozen=True, slots=True)
