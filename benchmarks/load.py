@@ -429,22 +429,35 @@ class Usage:
 
     service_pid: int
     database: str
+    postmaster: int = 0
     start: dict[str, float] = field(default_factory=dict)
     used: dict[str, float] = field(default_factory=dict)
 
     def _now(self) -> dict[str, float]:
         root = psutil.Process(self.service_pid)
         service = [root, *root.children(recursive=True)]
-        backends = [
+        backends = [  # a backend's title: "postgres: user database client state"
             p
             for p in psutil.process_iter(["cmdline"])
-            if self.database and self.database in " ".join(p.info["cmdline"] or ())
+            if (title := " ".join(p.info["cmdline"] or ())).startswith("postgres:")
+            and f" {self.database} " in title
         ]
+        if backends and not self.postmaster:
+            self.postmaster = backends[0].ppid()
         return {
             "service": _cpu_s(service),
-            "database": _cpu_s(backends),
+            "database": _cpu_s(backends) + self._ended_backends_s(),
             "client": time.process_time(),
         }
+
+    def _ended_backends_s(self) -> float:
+        """CPU of the server's backends that ended (connections a pool closed): the postmaster
+        reaped them, so it is counted among its children's times."""
+        try:
+            times = psutil.Process(self.postmaster).cpu_times() if self.postmaster else None
+        except psutil.Error:
+            return 0.0
+        return 0.0 if times is None else times.children_user + times.children_system
 
     def begin(self) -> None:
         self.start = self._now()
