@@ -29,6 +29,7 @@ from benzokit.monitor.alerts import load_alert_rules
 from benzokit.monitor.records import CheckIn
 from benzokit.monitor.scale_models import Scale
 from benzokit.monitor.scales import ScaleSet, load_scales
+from benzokit.plan.pacing import PacingPolicy, load_pacing
 from benzokit.plan.strategies import Risk, StrategyName
 from benzokit.service import schemas
 from benzokit.service.audit import MAX_ENTRIES
@@ -440,7 +441,15 @@ def clinic_patient(request: Request, patient_id: int, visitor: VisitorDep) -> Re
         risks=[r.value for r in Risk],
         slow_factor=load_alert_rules(clinic.knowledge).actions.slow_factor.value,
         findings=course.current.plan.findings if course else (),
+        proposal=page.proposal,
+        policies=_policies(request),
     )
+
+
+def _policies(request: Request) -> list[PacingPolicy]:
+    """The pacing policies a plan may carry (``fixed`` first), for the forms' choices."""
+    found = load_pacing(clinic_of(request).knowledge).policies
+    return sorted(found.values(), key=lambda p: (p.adaptive, p.name))
 
 
 _ACTIONS: dict[str, type[BaseModel]] = {
@@ -448,6 +457,7 @@ _ACTIONS: dict[str, type[BaseModel]] = {
     "resume": schemas.ResumeForm,
     "slow": schemas.SlowForm,
     "adjust": schemas.AdjustForm,
+    "pace": schemas.PaceForm,
 }
 
 
@@ -540,6 +550,7 @@ def admin_home(request: Request, visitor: VisitorDep) -> Response:
         strategies=[s.value for s in StrategyName if s != StrategyName.CUSTOM],
         risks=[r.value for r in Risk],
         today=clinic.today().isoformat(),
+        policies=_policies(request),
     )
 
 

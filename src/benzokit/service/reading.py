@@ -20,6 +20,7 @@ from benzokit.monitor.records import Alert, CheckIn, DoseLog, PatientSummary
 from benzokit.service.access import not_found, patient_for, require_role
 from benzokit.service.derived_alerts import patient_alerts, with_derived
 from benzokit.service.dosing import catch_up_window
+from benzokit.service.pacing import Proposal, proposal_of
 from benzokit.service.records_view import Trends, WholeRecord, build_trends
 from benzokit.service.unit import UseCases
 from benzokit.service.views import Adherence, DoseSlot, PatientFlags, Today
@@ -42,6 +43,7 @@ class ClinicianPage:
     adherence: Adherence
     trends: Trends
     checkins: list[CheckIn]  # oldest first
+    proposal: Proposal | None = None  # the pacing policy's proposal for the next step
 
 
 class Reading(UseCases):
@@ -104,6 +106,7 @@ class Reading(UseCases):
             daily_dose_mg=course.daily_dose_mg(day) if course else 0.0,
             today=today,
             unrecorded=_unrecorded(course, first, today, latest) if course else (),
+            waiting=course.waiting_on(day) if course else False,
         )
 
     def clinician_page(self, actor: Account, patient_id: int) -> ClinicianPage:
@@ -136,7 +139,20 @@ class Reading(UseCases):
                 knowledge=self.unit.knowledge,
             ),
             checkins=checkins,
+            proposal=proposal_of(
+                course, checkins, record.summary, self.unit.today(), self.unit.knowledge
+            ),
         )
+
+    def pacing_proposal(self, actor: Account, patient_id: int) -> Proposal | None:
+        """The pacing policy's proposal for the patient's next step (None: nothing to propose)."""
+        require_role(actor, Role.CLINICIAN)
+        with self.unit.transaction() as session:
+            record = patient_for(session, actor, patient_id)
+            course = records.course(session, record.id)
+            checkins = records.checkins(session, record.id)
+            self.unit.audit(session, actor, "read", "pacing proposal", record.id)
+        return proposal_of(course, checkins, record.summary, self.unit.today(), self.unit.knowledge)
 
     def catch_up_window(self) -> tuple[date, date]:
         """The first and last day a patient may record (the clinic's policy, today included)."""
@@ -208,6 +224,7 @@ class Reading(UseCases):
                         top_level=open_alerts[0].level if open_alerts else None,
                         adherence=self._adherence(logs.get(record.id, []), course),
                         last_checkin=last.get(record.id),
+                        waiting=course.waiting_on(today) if course else False,
                     )
                 )
             self.unit.audit(

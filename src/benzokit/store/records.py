@@ -201,6 +201,7 @@ def courses(session: Session, patient_ids: list[int]) -> dict[int, Course]:
             PlanVersionRow.change,
             PlanVersionRow.reason,
             PlanVersionRow.created_at,
+            PlanVersionRow.policy,
             User.display_name,
         )
         .outerjoin(User, User.id == PlanVersionRow.created_by)
@@ -220,6 +221,7 @@ def courses(session: Session, patient_ids: list[int]) -> dict[int, Course]:
                 created_by=v.display_name or "",
                 change=ChangeKind(v.change),
                 reason=v.reason,
+                policy=v.policy,
             )
         )
     pauses: dict[int, list[Pause]] = {}
@@ -263,6 +265,7 @@ def add_plan_version(
             reason=version.reason,
             created_by=by_user_id,
             created_at=version.created_at,
+            policy=version.policy,
         )
     )
     session.flush()
