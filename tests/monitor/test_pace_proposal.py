@@ -106,7 +106,7 @@ def test_a_severe_reading_or_a_seizure_asks_for_the_clinician_due_or_not() -> No
     assert severe.choices == (Choice.HOLD, Choice.SLOW)  # never a cut, never a higher dose
     seizure = judged(course(), [checkin(early, 3, seizures=1)], early)
     assert seizure is not None and seizure.recommended is None
-    assert seizure.reasons[0].startswith("A seizure was reported on 13 March 2026")
+    assert seizure.reasons[0].startswith("A seizure was reported since the cut on 3 March 2026")
 
 
 def test_no_reading_since_the_cut_keeps_the_dose() -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta, tzinfo
 from enum import StrEnum
 
 from benzokit.errors import InputError
@@ -50,9 +50,10 @@ PACE_CHANGES = frozenset(c.change for c in Choice)
 
 @dataclass(frozen=True, slots=True)
 class Reading:
-    """One check-in's watched scale: its total, the range's ends, and when it describes."""
+    """One check-in's watched scale: its total, the range's ends, when it describes and that day."""
 
     at: datetime
+    day: date  # the clinic's calendar day of ``at``
     scale: str
     name: str
     total: int
@@ -91,9 +92,10 @@ class Assessment:
 
 
 def watched_readings(
-    checkins: Sequence[CheckIn], watched: Sequence[str], scales: ScaleSet
+    checkins: Sequence[CheckIn], watched: Sequence[str], scales: ScaleSet, zone: tzinfo = UTC
 ) -> list[Reading]:
-    """Each check-in's watched scale (the first of ``watched`` it holds), in time order."""
+    """Each check-in's watched scale (the first of ``watched`` it holds), in time order; its day is
+    the calendar day in the clinic's ``zone``."""
     found = []
     for checkin in sorted(checkins, key=lambda c: c.when):
         scale_id = next((s for s in watched if checkin.scale(s) is not None), None)
@@ -105,7 +107,10 @@ def watched_readings(
         if scored.high <= scored.low:
             continue
         name = scales.get(scale_id).name
-        found.append(Reading(checkin.when, scale_id, name, score.total, scored.low, scored.high))
+        day = checkin.when.astimezone(zone).date()
+        found.append(
+            Reading(checkin.when, day, scale_id, name, score.total, scored.low, scored.high)
+        )
     return found
 
 
@@ -145,23 +150,27 @@ def assess(
     *,
     watched: Sequence[str],
     scales: ScaleSet,
+    zone: tzinfo = UTC,
 ) -> Assessment | None:
-    """The policy's proposal on ``today``; None when it has nothing to propose (a fixed or paused
-    course, a step not due without a severe reading or seizure, a course not started)."""
+    """The policy's proposal on ``today`` (check-ins dated in the clinic's ``zone``); None when it
+    has nothing to propose (a fixed or paused course, a step not due without a severe reading or a
+    seizure, a course not started)."""
     version = course.current
     gate = version.gate_day
     if not policy.adaptive or gate is None or course.paused or today < version.start:
         return None
     cut = cut_day(course, today)
     day = (today - cut).days
-    readings = [r for r in watched_readings(checkins, watched, scales) if r.at.date() <= today]
-    since = [r for r in readings if r.at.date() >= cut]
+    readings = [r for r in watched_readings(checkins, watched, scales, zone) if r.day <= today]
+    since = [r for r in readings if r.day >= cut]
     latest = since[-1] if since else None
     baseline = next(
-        (r for r in reversed(readings) if r.at.date() < cut and latest and r.scale == latest.scale),
+        (r for r in reversed(readings) if r.day < cut and latest and r.scale == latest.scale),
         None,
     )
-    seizures = [c for c in checkins if c.seizures > 0 and cut <= c.when.date() <= today]
+    seizures = [
+        c for c in checkins if c.seizures > 0 and cut <= c.when.astimezone(zone).date() <= today
+    ]
     planned_days = day + (gate - course.plan_day(today))
     due = course.waiting_on(today)
     state = PacerState(
@@ -224,7 +233,7 @@ def _reasons(
     said: list[str] = []
     if seizures:
         said.append(
-            f"A seizure was reported on {_day(seizures[-1].when.date())}, after the cut on "
+            f"A seizure was reported since the cut on "
             f"{_day(cut)}: contact the patient; the policy never raises a dose by itself."
         )
     if pace is Pace.OVERDUE:
@@ -241,7 +250,7 @@ def _reasons(
         return tuple(said)
     if pace is Pace.REFER:
         said.append(
-            f"{latest.name} {latest.shown} on {_day(latest.at.date())} is "
+            f"{latest.name} {latest.shown} on {_day(latest.day)} is "
             f"{latest.measure:.2f} of its range, at or above the policy's {policy.ask_clinician_at:g}:"
             " contact the patient; the policy never raises a dose by itself."
         )

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import UTC, date, timedelta, tzinfo
 
 from benzokit.knowledge import Knowledge
 from benzokit.monitor.alerts import load_alert_rules
@@ -71,9 +71,14 @@ def policy_of(course: Course, knowledge: Knowledge) -> PacingPolicy:
 
 
 def assessment_of(
-    course: Course, checkins: Sequence[CheckIn], today: date, knowledge: Knowledge
+    course: Course,
+    checkins: Sequence[CheckIn],
+    today: date,
+    knowledge: Knowledge,
+    zone: tzinfo = UTC,
 ) -> Assessment | None:
-    """The policy's assessment of the course on ``today`` (None: nothing to propose)."""
+    """The policy's assessment of the course on ``today`` in the clinic's ``zone`` (None: nothing
+    to propose)."""
     if not course.current.paced:
         return None
     watched = load_alert_rules(knowledge).withdrawal_rising.scales
@@ -84,6 +89,7 @@ def assessment_of(
         today,
         watched=watched,
         scales=load_scales(knowledge),
+        zone=zone,
     )
 
 
@@ -107,13 +113,15 @@ def proposal_of(
     course: Course | None,
     checkins: Sequence[CheckIn],
     summary: PatientSummary,
+    *,
     today: date,
     knowledge: Knowledge,
+    zone: tzinfo = UTC,
 ) -> Proposal | None:
     """The proposal shown to the clinician, with the model's peak for each choice."""
     if course is None:
         return None
-    found = assessment_of(course, checkins, today, knowledge)
+    found = assessment_of(course, checkins, today, knowledge, zone)
     if found is None:
         return None
     days = horizon_days(found.policy)

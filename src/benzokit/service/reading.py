@@ -140,7 +140,12 @@ class Reading(UseCases):
             ),
             checkins=checkins,
             proposal=proposal_of(
-                course, checkins, record.summary, self.unit.today(), self.unit.knowledge
+                course,
+                checkins,
+                record.summary,
+                today=self.unit.today(),
+                knowledge=self.unit.knowledge,
+                zone=self.unit.zone,
             ),
         )
 
@@ -152,7 +157,14 @@ class Reading(UseCases):
             course = records.course(session, record.id)
             checkins = records.checkins(session, record.id)
             self.unit.audit(session, actor, "read", "pacing proposal", record.id)
-        return proposal_of(course, checkins, record.summary, self.unit.today(), self.unit.knowledge)
+        return proposal_of(
+            course,
+            checkins,
+            record.summary,
+            today=self.unit.today(),
+            knowledge=self.unit.knowledge,
+            zone=self.unit.zone,
+        )
 
     def catch_up_window(self) -> tuple[date, date]:
         """The first and last day a patient may record (the clinic's policy, today included)."""

@@ -235,7 +235,7 @@ class Steering(UseCases):
             if course.current.number != form.version:
                 return _already_paced(course, form)
             checkins = records.checkins(session, row.id)
-            found = assessment_of(course, checkins, today, self.unit.knowledge)
+            found = assessment_of(course, checkins, today, self.unit.knowledge, self.unit.zone)
             if found is None:
                 raise InputError(
                     "choice", str(form.choice), "a choice of a pending proposal (none)"
