@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from benzokit.monitor.course import ChangeKind, Course, PlanVersion
+from benzokit.monitor.course import ChangeKind, Course, PlanVersion, promised_plan
 from benzokit.monitor.pace_proposal import (
     Assessment,
     Choice,
@@ -197,3 +197,12 @@ def test_a_later_version_under_a_held_step_counts_from_the_original_cut() -> Non
     assert held.waiting_on(START + timedelta(days=35)) and not held.waiting_on(
         START + timedelta(days=34)
     )
+
+
+def test_the_handout_and_calendar_of_a_paced_plan_promise_only_the_current_step() -> None:
+    c = course()
+    promised = promised_plan(c, START + timedelta(days=10))
+    assert len(promised.steps) == 1 and promised.steps[0].days == 18
+    assert "waits for your clinician" in promised.steps[0].note
+    fixed = course("fixed")
+    assert len(promised_plan(fixed, START + timedelta(days=10)).steps) > 1

@@ -298,6 +298,23 @@ def remaining_plan(course: Course, day: date) -> Plan:
     return replace(plan, steps=tuple(steps), start_date=day, findings=())
 
 
+#: what a handout or calendar of a paced plan says instead of the dates of the steps after the current one
+WAITS_NOTE = (
+    "The next step waits for your clinician's decision: it is added once your clinician accepts it; "
+    "until then keep taking the current dose."
+)
+
+
+def promised_plan(course: Course, day: date) -> Plan:
+    """:func:`remaining_plan`, but of a paced version only the current step (its next one has no
+    date until the clinician accepts it), its note saying so (:data:`WAITS_NOTE`)."""
+    rest = remaining_plan(course, day)
+    if course.version_on(day).gate_day is None:
+        return rest
+    current = rest.steps[0]
+    return replace(rest, steps=(replace(current, note=f"{current.note} {WAITS_NOTE}".strip()),))
+
+
 def slowed(plan: Plan, factor: float) -> Plan:
     """Every step of ``plan`` lasting ``factor`` times longer (whole days, at least one more day)."""
     if not 1.0 < factor <= 4.0:
