@@ -231,6 +231,7 @@ def test_rising_scores_put_a_hold_in_front_of_the_clinician(
             "Today's dose: 1.875 mg clonazepam a day, the same as yesterday."
         )
         expect(plan).not_to_contain_text("waiting")
+        expect(page.get_by_text(re.compile(r"^Your clinician keeps this dose to "))).to_be_visible()
         shots += both_sizes(
             page, "robin today held", problems, screenshot_dir / f"{name}-pace-05-today-held"
         )

@@ -157,6 +157,9 @@ def test_the_choices_plans() -> None:
     assert advance.first_daily_mg == pytest.approx(1.875)
     hold = choice_plan(c, Choice.HOLD, DUE, next_checkin=checkin_day, policy=POLICY)
     assert [hold.steps[0].daily_dose_mg(), hold.steps[0].days] == [pytest.approx(1.875), 5]
+    assert hold.steps[0].note == (
+        "Your clinician keeps this dose to 6 April 2026; then they decide on the next step."
+    )
     assert [s.daily_dose_mg() for s in hold.steps[1:]] == [s.daily_dose_mg() for s in advance.steps]
     slow = choice_plan(c, Choice.SLOW, DUE, next_checkin=checkin_day, policy=POLICY)
     assert slow.steps[1].days == 42 and slow.steps[0].days == 5

@@ -313,7 +313,14 @@ def choice_plan(
     else:
         # to the next check-in, and never shorter than the step was planned to last from today
         kept_days = max((next_checkin - today).days + 1, plan.steps[current].end_day - index)
-        kept = replace(plan.steps[current], start_day=0, end_day=kept_days, note="dose kept")
+        last_kept = today + timedelta(days=kept_days - 1)
+        kept = replace(
+            plan.steps[current],
+            start_day=0,
+            end_day=kept_days,
+            note=f"Your clinician keeps this dose to {_day(last_kept)}; "
+            "then they decide on the next step.",
+        )
         if choice is Choice.SLOW:
             later = list(slowed(replace(plan, steps=tuple(later)), policy.slow_factor).steps)
             note = f"slowed: dose kept to {next_checkin}, later steps {policy.slow_factor:g} x"
