@@ -3,8 +3,9 @@
 All lengths are SVG user units (y grows downwards); the chart is ``WIDTH`` units wide and the page
 scales it to its column, so a ``FONT`` unit text renders at ``FONT * column_px / WIDTH`` px: at least
 12 px in the ~350 px column of a 390 px phone. Text widths are measured with the advance widths of
-DejaVu Sans (the font the chart asks for first), without kerning, so a measured width is never
-narrower than the drawn text in that font. No matplotlib: the service does not import it.
+DejaVu Sans (the font the chart asks for first), without kerning and with a little slack, so a
+measured width is never narrower than the drawn text in that font. (No matplotlib: the service
+does not import it.)
 
 Top to bottom, each panel has its legend (headed by the quantity and its unit) above its plot area,
 never over a line; the panels share one date axis, whose dates are written under the bottom panel.
@@ -55,13 +56,17 @@ _ASCII_ADVANCES_TEXT = """
 """
 _ASCII_ADVANCES = tuple(int(width) for width in _ASCII_ADVANCES_TEXT.split())
 _PER_EM = 2048
+#: a browser draws a text up to ~1% wider than these widths add up to (another version of the
+#: font, advances rounded to the pixel grid: Chromium with Debian's DejaVu Sans, see
+#: tests/e2e/test_chart_render.py)
+WIDTH_SLACK = 1.03
 _OTHER_EM = 1.1
 _ADVANCES_EM = {chr(0x20 + i): a / _PER_EM for i, a in enumerate(_ASCII_ADVANCES)}
 
 
 def text_width(text: str, size: float = FONT) -> float:
     """The width of ``text`` at ``size`` (units), in DejaVu Sans without kerning."""
-    return size * sum(_ADVANCES_EM.get(char, _OTHER_EM) for char in text)
+    return WIDTH_SLACK * size * sum(_ADVANCES_EM.get(char, _OTHER_EM) for char in text)
 
 
 @dataclass(frozen=True, slots=True)
