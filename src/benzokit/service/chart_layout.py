@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import date, datetime, timedelta
 from itertools import pairwise
 
 WIDTH = 345.6  # the chart's width (4.8 in at 72 units per inch), see the module docstring
@@ -174,9 +174,13 @@ def day_number(when: date | datetime) -> float:
     if not isinstance(when, datetime):
         return float(when.toordinal())
     if when.tzinfo is not None:
-        when = when.astimezone(UTC).replace(tzinfo=None)
-    midnight = datetime.combine(when.date(), datetime.min.time())
-    return when.toordinal() + (when - midnight) / timedelta(days=1)
+        return _UNIX_EPOCH_DAY + when.timestamp() / _DAY_S
+    seconds = when.hour * 3600 + when.minute * 60 + when.second + when.microsecond / 1e6
+    return when.toordinal() + seconds / _DAY_S
+
+
+_UNIX_EPOCH_DAY = date(1970, 1, 1).toordinal()
+_DAY_S = 86400.0
 
 
 @dataclass(frozen=True, slots=True)
@@ -285,12 +289,14 @@ def _dates(chart: ChartLayout) -> tuple[date, ...]:
     the shortest step of whole days, then of whole months, that allows it."""
     first = date.fromordinal(math.ceil(chart.dates.start))
     last = date.fromordinal(math.floor(chart.dates.end))
-    candidates = [_every_days(first, last, n) for n in _DAY_STEPS]
-    candidates += [_every_months(first, last, n) for n in _MONTH_STEPS]
-    for days in candidates:
-        shown = tuple(d for d in days if chart.date_label_box(d).inside(chart.bounds))
-        if 1 <= len(shown) <= MAX_DATES and _apart(chart, shown):
-            return shown
+    for every, steps in ((_every_days, _DAY_STEPS), (_every_months, _MONTH_STEPS)):
+        for step in steps:
+            days = every(first, last, step)
+            if len(days) > MAX_DATES + 2:  # too many, even with one cut off at each end
+                continue
+            shown = tuple(d for d in days if chart.date_label_box(d).inside(chart.bounds))
+            if 1 <= len(shown) <= MAX_DATES and _apart(chart, shown):
+                return shown
     return ()
 
 
