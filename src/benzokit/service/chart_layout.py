@@ -65,7 +65,8 @@ _ADVANCES_EM = {chr(0x20 + i): a / _PER_EM for i, a in enumerate(_ASCII_ADVANCES
 
 
 def text_width(text: str, size: float = FONT) -> float:
-    """The width of ``text`` at ``size`` (units), in DejaVu Sans without kerning."""
+    """The width of ``text`` at ``size`` (units), in DejaVu Sans without kerning, with
+    ``WIDTH_SLACK``."""
     return WIDTH_SLACK * size * sum(_ADVANCES_EM.get(char, _OTHER_EM) for char in text)
 
 

@@ -19,6 +19,7 @@ from xml.sax.saxutils import escape, quoteattr
 from benzokit.service.chart_layout import (
     ASCENT,
     DATE_FORMAT,
+    EDGE,
     FONT,
     HANDLE,
     HANDLE_PAD,
@@ -213,7 +214,7 @@ def _axes(chart: ChartLayout, placed: PanelLayout, unit: str) -> list[str]:
     label_x = plot.x0 - TICK - TICK_PAD
     for y, label in zip(ys, placed.y.labels, strict=True):
         parts.append(_text(label_x, y + FONT * 0.35, label, "ytick", ' text-anchor="end"'))
-    middle, baseline = (plot.y0 + plot.y1) / 2, 3.0 + ASCENT
+    middle, baseline = (plot.y0 + plot.y1) / 2, EDGE + ASCENT  # the label's top at the edge
     turn = f' text-anchor="middle" transform="rotate(-90 {baseline:.1f} {middle:.1f})"'
     parts.append(_text(baseline, middle, unit, "ylabel", turn))
     return parts
