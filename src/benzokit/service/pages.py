@@ -315,29 +315,23 @@ async def _sign_in_to_keep(request: Request) -> Response:
 
 @router.get("/me/history", response_class=HTMLResponse)
 def patient_history(request: Request, visitor: VisitorDep) -> Response:
-    patient_id = clinic_of(request).reading.my_patient_id(visitor.account)
-    return _history(request, visitor, patient_id, "patient_history.html", for_patient=True)
+    reading = clinic_of(request).reading
+    patient_id = reading.my_patient_id(visitor.account)
+    read = reading.history(visitor.account, patient_id)
+    return _history(request, visitor, "patient_history.html", read, for_patient=True)
 
 
 def _history(
     request: Request,
     visitor: Visitor,
-    patient_id: int,
     template: str,
+    read: tuple[Trends, list[CheckIn]],
     *,
     for_patient: bool = False,
-    read: tuple[Trends, list[CheckIn]] | None = None,
     **more: Any,
 ) -> Response:
     """The chart and one page of the check-ins (newest first); a patient's own view is phone-sized
-    and leaves out the model. ``read``: the trends and check-ins (oldest first) when the caller has
-    read them already."""
-    reading = clinic_of(request).reading
-    if read is None:
-        read = (
-            reading.trends(visitor.account, patient_id),
-            reading.checkin_history(visitor.account, patient_id),
-        )
+    and leaves out the model. ``read``: the trends and check-ins (oldest first), read at once."""
     series, oldest_first = read
     if for_patient:
         series = replace(series, occupancy=None, withdrawal_index=None)
@@ -425,9 +419,8 @@ def clinic_patient(request: Request, patient_id: int, visitor: VisitorDep) -> Re
     return _history(
         request,
         visitor,
-        patient_id,
         "clinic_patient.html",
-        read=(page.trends, page.checkins),
+        (page.trends, page.checkins),
         course=course,
         today=page.today,
         alerts=page.alerts,

@@ -259,6 +259,20 @@ class Reading(UseCases):
             knowledge=self.unit.knowledge,
         )
 
+    def history(self, actor: Account, patient_id: int) -> tuple[Trends, list[CheckIn]]:
+        """The trends and the check-ins (oldest first) of the history page, read in one
+        transaction and audited as the two reads they replace ("trends", "checkins")."""
+        record = self._whole_record(actor, patient_id, "trends", "checkins")
+        trends = build_trends(
+            record.course,
+            record.dose_logs,
+            record.checkins,
+            record.summary,
+            self.unit.today(),
+            knowledge=self.unit.knowledge,
+        )
+        return trends, record.checkins
+
     def fhir_record(self, actor: Account, patient_id: int) -> dict[str, Any]:
         """The patient's record as a FHIR R4 Bundle."""
         record = self._whole_record(actor, patient_id, "fhir export")
@@ -267,8 +281,9 @@ class Reading(UseCases):
             record.summary, plans, record.dose_logs, record.checkins, generated_at=self.unit.now()
         )
 
-    def _whole_record(self, actor: Account, patient_id: int, what: str) -> WholeRecord:
-        """Everything on the patient's record, read in one transaction and audited as ``what``."""
+    def _whole_record(self, actor: Account, patient_id: int, *what: str) -> WholeRecord:
+        """Everything on the patient's record, read in one transaction and audited as each of
+        ``what``."""
         with self.unit.transaction() as session:
             record = patient_for(session, actor, patient_id)
             whole = WholeRecord(
@@ -277,7 +292,8 @@ class Reading(UseCases):
                 records.dose_logs(session, record.id),
                 records.checkins(session, record.id),
             )
-            self.unit.audit(session, actor, "read", what, record.id)
+            for read in what:
+                self.unit.audit(session, actor, "read", read, record.id)
         return whole
 
     def _adherence_window(self) -> int:
