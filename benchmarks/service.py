@@ -7,10 +7,11 @@ reference is the same check-in rows inserted by the store alone, one transaction
 Both are medians. Also timed: the clinician's patient page (the record, the model's prediction over the
 course and the SVG chart) of the demo patient, and of a patient with one year of history (enrolled by
 the planner a year ago, a check-in and every planned dose confirmed on each of the last 365 days,
-inserted by the store), viewed again unchanged and viewed after each new check-in: median and p95 of
-the server's time (the ASGI app in process, no network), against the store alone reading the same
-record (plan versions, doses, check-ins, alerts) in one transaction, in the same run. The last line is
-one JSON object.
+inserted by the store), viewed again unchanged and viewed after each new check-in (its chart drawn
+again): median and p95 of the server's time (the ASGI app in process, no network), against the store
+alone reading the same record (plan versions, doses, check-ins, alerts) in one transaction, in the
+same run. The app is started as a server starts it (its lifespan: the startup heap frozen out of the
+garbage collector's reach). The last line is one JSON object.
 Run: `.venv/bin/python benchmarks/service.py` (or `make bench`).
 """
 
@@ -144,6 +145,11 @@ async def _service(folder: str) -> tuple[list[float], ...]:
     app = create_app(ServiceSettings(database_url=f"sqlite:///{Path(folder) / 'bench.db'}"))
     clinic = app.state.clinic
     seed_demo(clinic)
+    async with app.router.lifespan_context(app):  # started as a server starts it (`benzokit serve`)
+        return await _timed(app, clinic)
+
+
+async def _timed(app: Any, clinic: Any) -> tuple[list[float], ...]:
     async with _client(app) as patient, _client(app) as clinician:
         csrf = await _login(patient, "alex", "demo-patient-alex")
         await _login(clinician, "dr.rivera", "demo-clinician")
@@ -217,7 +223,7 @@ def main() -> None:
     )
     print(
         f"  the same, each after a new check-in (chart drawn again): {changed_s * 1e3:.0f} ms "
-        f"median, {changed_p95_s * 1e3:.0f} ms p95"
+        f"median, {changed_p95_s * 1e3:.0f} ms p95 (target: under 200 ms)"
     )
     print(
         f"reference, store read of that record: {year_ref_s * 1e3:.1f} ms median "

@@ -20,6 +20,7 @@ from benzokit.knowledge import Knowledge
 from benzokit.monitor.alerts import load_alert_rules
 from benzokit.monitor.scales import load_scales
 from benzokit.pd.params import load_pd_parameters
+from benzokit.plan.pacing import load_pacing
 from benzokit.plan.params import load_strategy_parameters
 from benzokit.safety.rules import load_rules
 from benzokit.sim.population.settings import build_settings
@@ -50,6 +51,7 @@ def check_knowledge(knowledge: Knowledge) -> KnowledgeReport:
     load_agents(knowledge)
     load_pd_parameters(knowledge)
     load_strategy_parameters(knowledge)
+    load_pacing(knowledge)
     load_rules(knowledge)
     load_scales(knowledge)
     load_alert_rules(knowledge)

@@ -125,6 +125,10 @@ CASES: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "days-nan": ((*DOSE, "--days", "nan"), ("--days", "greater than 0")),
     "days-inf": ((*DOSE, "--days", "inf"), ("--days", "at most 3650")),
     "days-text": ((*DOSE, "--days", "abc"), ("'--days'", "valid number")),
+    "regimen-longer-than-a-run": (
+        ("simulate", "clonazepam", "--regimen", "0.5 mg/day x 99999 days"),
+        ("--regimen", "'99999 days'", "at most 3647 days", "give --days"),
+    ),
     # --step-h
     "step-zero": ((*DOSE, "--step-h", "0"), ("--step-h", "greater than 0 hours")),
     "step-negative": ((*DOSE, "--step-h", "-1"), ("--step-h", "greater than 0 hours")),

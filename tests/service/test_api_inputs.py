@@ -514,6 +514,12 @@ def unsafe_api_calls(w: World) -> list[tuple[str, str, str, dict[str, Any] | Non
             {"strategy": "guideline", "reason": "csrf test"},
         ),
         (
+            "dr.rivera",
+            "POST",
+            f"/api/v1/patients/{alex_id}/plan/pacing",
+            {"version": 1, "choice": "hold"},
+        ),
+        (
             "admin",
             "POST",
             "/api/v1/admin/clinicians",

@@ -381,6 +381,34 @@ def _page_preview_rows() -> tuple[Row, ...]:
 
 PAUSE, RESUME, SLOW, ADJUST = _plan_rows()
 
+PACE_BODY = {"version": 1, "choice": "hold"}
+
+
+def _pace_rows(api: bool) -> tuple[Row, ...]:
+    """Accepting a pacing proposal: the patient's own clinician only. Alex's plan is paced by the
+    ``fixed`` policy, so there is nothing to accept (422 naming the choice, nothing written): the
+    row checks who may ask (``test_pacing_clinic.py`` accepts real proposals)."""
+
+    def build(c: Context, t: Target, _client: TestClient) -> Req:
+        if api:
+            return Req("POST", f"/api/v1/patients/{t.patient_id}/plan/pacing", PACE_BODY)
+        form = {k: str(v) for k, v in PACE_BODY.items()}
+        return Req("POST", f"/clinic/patients/{t.patient_id}/pace", form=form)
+
+    return (
+        Row(
+            "patient",
+            SIGN_IN if api else TO_LOGIN,
+            patient=(FORBIDDEN, FORBIDDEN),
+            clinician=(REFUSED, NOT_FOUND),
+            admin=FORBIDDEN,
+            build=build,
+            audit="write",  # an accepted proposal (see test_pacing_clinic.py)
+            variant="" if api else "pace",
+        ),
+    )
+
+
 MATRIX: dict[tuple[str, str], tuple[Row, ...]] = {
     # --- API: session
     ("POST", "/api/v1/session"): (
@@ -485,6 +513,18 @@ MATRIX: dict[tuple[str, str], tuple[Row, ...]] = {
     ("POST", "/api/v1/patients/{patient_id}/plan/resume"): (RESUME,),
     ("POST", "/api/v1/patients/{patient_id}/plan/slow"): (SLOW,),
     ("POST", "/api/v1/patients/{patient_id}/plan/adjust"): (ADJUST,),
+    ("GET", "/api/v1/patients/{patient_id}/plan/pacing"): (
+        Row(
+            "patient",
+            SIGN_IN,
+            patient=(FORBIDDEN, FORBIDDEN),
+            clinician=(OK, NOT_FOUND),
+            admin=FORBIDDEN,
+            build=api_get("/plan/pacing"),
+            audit="read",
+        ),
+    ),
+    ("POST", "/api/v1/patients/{patient_id}/plan/pacing"): _pace_rows(api=True),
     ("GET", "/api/v1/admin/audit"): (
         Row(
             "none",
@@ -633,7 +673,10 @@ MATRIX: dict[tuple[str, str], tuple[Row, ...]] = {
             audit="read",
         ),
     ),
-    ("POST", "/clinic/patients/{patient_id}/{action}"): _page_plan_rows(),
+    ("POST", "/clinic/patients/{patient_id}/{action}"): (
+        *_page_plan_rows(),
+        *_pace_rows(api=False),
+    ),
     ("POST", "/clinic/patients/{patient_id}/{action}/preview"): _page_preview_rows(),
     ("POST", "/clinic/alerts/{alert_id}/acknowledge"): (
         Row(

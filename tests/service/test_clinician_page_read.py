@@ -4,9 +4,11 @@ with the same rows as those reads."""
 
 from __future__ import annotations
 
+import re
 from datetime import timedelta
 
 from service_support import World
+from test_statement_counts import counted
 
 from benzokit.store import records
 
@@ -52,3 +54,24 @@ def test_the_page_is_audited_as_the_reads_it_replaces(world: World) -> None:
         ["plan", "today", "alerts", "doses", "adherence", "trends", "checkins"]
     )
     assert {e.action for e in new} == {"read"}
+
+
+def test_the_patients_history_page_reads_the_record_once(world: World) -> None:
+    """The history page's trends and check-ins come from one read of the record (the check-ins
+    table is read once, not twice), equal to the separate reads and audited as they were."""
+    clinic, alex = world.clinic, world.patients["alex"]
+    account = world.accounts["alex"]
+    trends, checkins = clinic.reading.history(account, alex)
+    assert trends == clinic.reading.trends(account, alex)
+    assert checkins == clinic.reading.checkin_history(account, alex) and checkins
+    patient = world.sign_in("alex")
+    assert patient.get("/me/history").status_code == 200  # warm: the chart is drawn and kept
+    with world.clinic.db.transaction() as session:
+        before = len(records.audit_entries(session, patient_id=alex, limit=10_000))
+    with counted(world) as statements:
+        assert patient.get("/me/history").status_code == 200
+    with world.clinic.db.transaction() as session:
+        entries = records.audit_entries(session, patient_id=alex, limit=10_000)
+    assert sorted(e.what for e in entries[: len(entries) - before]) == ["checkins", "trends"]
+    reads = [s for s in statements if re.search(r"\bFROM checkins\b", s)]
+    assert len(reads) == 1, reads

@@ -349,6 +349,14 @@ def _grid(
             days = DEFAULT_OPEN_DAYS
         else:
             days = defined_h / 24.0 + washout_days
+            if days > MAX_DAYS:
+                raise InputError(
+                    "--regimen",
+                    f"{defined_h / 24.0:g} days",
+                    f"a regimen of at most {MAX_DAYS - washout_days:g} days (the simulation adds "
+                    f"{washout_days:g} days after it and spans at most {MAX_DAYS:g}); or give --days "
+                    "to simulate its start",
+                )
     if not 0 < days <= MAX_DAYS:
         raise InputError(
             "--days", days, f"a number of days greater than 0 and at most {MAX_DAYS:g}"

@@ -5,6 +5,10 @@ a newer version replaces the older from its start date on — old versions are k
 paused, the plan's clock stops: the patient stays on the dose of the day the pause began, and every later
 step moves back by the days paused. Changes are pure functions returning a new course or plan; the
 clinician's action is recorded by the store.
+
+A version paced by a symptom-guided policy (``plan/data/pacing.toml``, its ``policy`` not ``fixed``) is
+followed through its first step only: from the day its next step was planned the patient keeps that
+step's dose (the course is *waiting*) until the clinician accepts a proposal, which is a new version.
 """
 
 from __future__ import annotations
@@ -15,6 +19,7 @@ from enum import StrEnum
 
 from benzokit.errors import InputError
 from benzokit.plan.model import Administration, DailyDose, Plan, Step
+from benzokit.plan.pacing import FIXED
 
 #: The longest a slowed plan may last (days): a software bound, not a clinical figure. No taper can
 #: usefully outlast a lifetime, and dates past it overflow the calendar (year 9999) in every export.
@@ -27,6 +32,9 @@ class ChangeKind(StrEnum):
     INITIAL = "initial"
     SLOWED = "slowed"
     ADJUSTED = "adjusted"
+    HELD = "held"  # a pacing proposal accepted: the current dose kept to the next check-in
+    ADVANCED = "advanced"  # a pacing proposal accepted: the next step from today
+    PACE_SLOWED = "pace-slowed"  # a pacing proposal accepted: dose kept, later steps lengthened
 
 
 class CourseStatus(StrEnum):
@@ -46,12 +54,26 @@ class PlanVersion:
     created_by: str
     change: ChangeKind
     reason: str = ""
+    policy: str = FIXED  # the pacing policy's name (pacing.toml); ``fixed``: every step on its day
 
     @property
     def start(self) -> date:
         if self.plan.start_date is None:
             raise InputError("plan.start_date", None, "a start date for a plan a patient follows")
         return self.plan.start_date
+
+    @property
+    def paced(self) -> bool:
+        """Whether a symptom-guided policy paces this version (its next step waits for the clinician)."""
+        return self.policy != FIXED
+
+    @property
+    def gate_day(self) -> int | None:
+        """The plan day from which the next step waits for the clinician (None: never waits; the
+        last step of a plan ends the taper as planned)."""
+        if not self.paced or len(self.plan.steps) < 2:
+            return None
+        return self.plan.steps[0].end_day
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,10 +150,27 @@ class Course:
     def is_paused_on(self, day: date) -> bool:
         return any(p.start <= day and (p.end is None or day < p.end) for p in self.pauses)
 
+    def followed_day(self, day: date) -> int:
+        """The plan day whose doses are taken on ``day``: :meth:`plan_day`, but a paced version
+        stays on the last day of its first step once its next step is due (see the module)."""
+        index = self.plan_day(day)
+        gate = self.version_on(day).gate_day
+        return index if gate is None or index < gate else gate - 1
+
+    def waiting_on(self, day: date) -> bool:
+        """Whether on ``day`` a paced version's next step is due and waits for the clinician."""
+        version = self.version_on(day)
+        gate = version.gate_day
+        return (
+            gate is not None
+            and day >= version.start
+            and not self.is_paused_on(day)
+            and self.plan_day(day) >= gate
+        )
+
     def step_on(self, day: date) -> Step | None:
         """The plan step to follow on ``day``; None before the course starts or after it ends."""
-        index = self.plan_day(day)
-        return step_at(self.version_on(day).plan, index)
+        return step_at(self.version_on(day).plan, self.followed_day(day))
 
     def doses_on(self, day: date) -> tuple[Administration, ...]:
         step = self.step_on(day)
@@ -143,7 +182,7 @@ class Course:
             return CourseStatus.NOT_STARTED
         if self.is_paused_on(day):
             return CourseStatus.PAUSED
-        if self.plan_day(day) >= version.plan.total_days:
+        if self.followed_day(day) >= version.plan.total_days:
             return CourseStatus.COMPLETED
         return CourseStatus.ACTIVE
 
@@ -192,6 +231,8 @@ class Course:
             if (stop is not None and day >= stop) or (open_pause is not None and day > open_pause):
                 break
             index = self.plan_day(day) if self.version_on(day) is version else -1
+            if version.gate_day is not None and index >= version.gate_day:
+                break  # the next step of a paced version has no date until the clinician accepts
             if 0 <= index < version.plan.total_days:
                 number = next(
                     n for n, s in enumerate(version.plan.steps) if s.start_day <= index < s.end_day
@@ -246,7 +287,7 @@ def resume(course: Course, on: date, *, by: str) -> Course:
 def remaining_plan(course: Course, day: date) -> Plan:
     """The plan in force from ``day`` on, as a plan starting on ``day`` (the current step's rest first)."""
     plan = course.version_on(day).plan
-    index = max(0, course.plan_day(day))
+    index = max(0, course.followed_day(day))
     steps = [
         replace(s, start_day=max(s.start_day, index) - index, end_day=s.end_day - index)
         for s in plan.steps
@@ -255,6 +296,23 @@ def remaining_plan(course: Course, day: date) -> Plan:
     if not steps:
         raise InputError("plan", "completed", "a course with steps left to change")
     return replace(plan, steps=tuple(steps), start_date=day, findings=())
+
+
+#: what a handout or calendar of a paced plan says instead of the dates of the steps after the current one
+WAITS_NOTE = (
+    "The next step waits for your clinician's decision: it is added once your clinician accepts it; "
+    "until then keep taking the current dose."
+)
+
+
+def promised_plan(course: Course, day: date) -> Plan:
+    """:func:`remaining_plan`, but of a paced version only the current step (its next one has no
+    date until the clinician accepts it), its note saying so (:data:`WAITS_NOTE`)."""
+    rest = remaining_plan(course, day)
+    if course.version_on(day).gate_day is None:
+        return rest
+    current = rest.steps[0]
+    return replace(rest, steps=(replace(current, note=f"{current.note} {WAITS_NOTE}".strip()),))
 
 
 def slowed(plan: Plan, factor: float) -> Plan:

@@ -104,6 +104,7 @@ def course_json(course: Course | None) -> dict[str, Any] | None:
                 "reason": v.reason,
                 "created_at": v.created_at.isoformat(),
                 "created_by": v.created_by,
+                "policy": v.policy,
                 "plan": v.plan.to_dict(),
             }
             for v in course.versions
@@ -294,6 +295,25 @@ def adjust(
 ) -> dict[str, Any]:
     """A new plan version from today's dose, made by the planner and checked for safety."""
     return change_json(clinic_of(request).steering.adjust(visitor.account, patient_id, body))
+
+
+@router.get(
+    "/patients/{patient_id}/plan/pacing", tags=["plan"], responses=errors(401, 403, 404, 422)
+)
+def pacing_proposal(request: Request, patient_id: PatientId, visitor: VisitorDep) -> dict[str, Any]:
+    """The pacing policy's proposal for the next step (null: nothing to propose): the policy's
+    decision and reasons, and each choice with the model's peak withdrawal index (clinicians)."""
+    found = clinic_of(request).reading.pacing_proposal(visitor.account, patient_id)
+    return {"proposal": None if found is None else _json(asdict(found)), "disclaimer": DISCLAIMER}
+
+
+@router.post("/patients/{patient_id}/plan/pacing", tags=["plan"], responses=CHANGE)
+def accept_pace(
+    request: Request, patient_id: PatientId, body: schemas.PaceForm, visitor: ChangingVisitor
+) -> dict[str, Any]:
+    """Accept one choice of the pacing proposal made on plan version ``version``: a new version from
+    today, audited with the policy's reasons. Sent twice, the second changes nothing."""
+    return change_json(clinic_of(request).steering.pace(visitor.account, patient_id, body))
 
 
 @router.get("/patients/{patient_id}/trends", tags=["patients"], responses=READ)

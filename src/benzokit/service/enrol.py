@@ -15,6 +15,7 @@ from benzokit.monitor.course import ChangeKind, PlanVersion
 from benzokit.monitor.records import PatientSummary
 from benzokit.plan.api import ProductChoice, parse_from, plan_taper
 from benzokit.plan.model import Plan
+from benzokit.plan.pacing import FIXED, load_pacing
 from benzokit.safety.context import PatientContext
 from benzokit.safety.findings import Finding
 from benzokit.service import schemas
@@ -86,6 +87,7 @@ class Enrolment(UseCases):
             knowledge=self.unit.knowledge,
         )
         plan = self._first_plan(drug.name, form, context)
+        pacing = load_pacing(self.unit.knowledge).get(form.policy, field="policy")
         self._require_crisis_lines(form.locale)
         with self.unit.transaction() as session:
             clinician = accounts.find_account(session, form.clinician)
@@ -119,7 +121,13 @@ class Enrolment(UseCases):
                 now=self.unit.now(),
             )
             version = PlanVersion(
-                1, plan, self.unit.now(), clinician.display_name, ChangeKind.INITIAL, "enrolment"
+                1,
+                plan,
+                self.unit.now(),
+                clinician.display_name,
+                ChangeKind.INITIAL,
+                "enrolment",
+                policy=pacing.name if pacing.adaptive else FIXED,
             )
             records.add_plan_version(session, summary.id, version, by_user_id=clinician.id)
             self.unit.audit(session, actor, "write", "enrolment", summary.id, detail=form.username)

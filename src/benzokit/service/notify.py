@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from benzokit.errors import InputError
 from benzokit.interop.ical import plan_calendar
 from benzokit.interop.pdf import handout_pdf
-from benzokit.monitor.course import CourseStatus, remaining_plan
+from benzokit.monitor.course import CourseStatus, promised_plan
 from benzokit.plan.model import Plan
 from benzokit.service.access import AccessError, not_found, patient_for, require_role
 from benzokit.service.notify_forms import NotificationForm
@@ -141,13 +141,14 @@ class Notifications(UseCases):
 
 def _current_plan(session: Session, record: PatientRecord, today: date) -> Plan:
     """The plan from ``today`` on, dated with the pauses so far (while paused: as if resumed today);
-    a completed course: its last version."""
+    a completed course: its last version; a paced one: its current step only (the next waits for the
+    clinician)."""
     course = records.course(session, record.id)
     if course is None:
         raise not_found("plan of patient", record.id)
     if course.status_on(today) is CourseStatus.COMPLETED:
         return course.current.plan
-    return remaining_plan(course, today)
+    return promised_plan(course, today)
 
 
 _PATIENT_ONLY = ("dose_reminder_times", "checkin_reminder_time")

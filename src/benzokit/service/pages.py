@@ -29,6 +29,7 @@ from benzokit.monitor.alerts import load_alert_rules
 from benzokit.monitor.records import CheckIn
 from benzokit.monitor.scale_models import Scale
 from benzokit.monitor.scales import ScaleSet, load_scales
+from benzokit.plan.pacing import PacingPolicy, load_pacing
 from benzokit.plan.strategies import Risk, StrategyName
 from benzokit.service import schemas
 from benzokit.service.access import require_role
@@ -315,29 +316,23 @@ async def _sign_in_to_keep(request: Request) -> Response:
 
 @router.get("/me/history", response_class=HTMLResponse)
 def patient_history(request: Request, visitor: VisitorDep) -> Response:
-    patient_id = clinic_of(request).reading.my_patient_id(visitor.account)
-    return _history(request, visitor, patient_id, "patient_history.html", for_patient=True)
+    reading = clinic_of(request).reading
+    patient_id = reading.my_patient_id(visitor.account)
+    read = reading.history(visitor.account, patient_id)
+    return _history(request, visitor, "patient_history.html", read, for_patient=True)
 
 
 def _history(
     request: Request,
     visitor: Visitor,
-    patient_id: int,
     template: str,
+    read: tuple[Trends, list[CheckIn]],
     *,
     for_patient: bool = False,
-    read: tuple[Trends, list[CheckIn]] | None = None,
     **more: Any,
 ) -> Response:
     """The chart and one page of the check-ins (newest first); a patient's own view is phone-sized
-    and leaves out the model. ``read``: the trends and check-ins (oldest first) when the caller has
-    read them already."""
-    reading = clinic_of(request).reading
-    if read is None:
-        read = (
-            reading.trends(visitor.account, patient_id),
-            reading.checkin_history(visitor.account, patient_id),
-        )
+    and leaves out the model. ``read``: the trends and check-ins (oldest first), read at once."""
     series, oldest_first = read
     if for_patient:
         series = replace(series, occupancy=None, withdrawal_index=None)
@@ -425,9 +420,8 @@ def clinic_patient(request: Request, patient_id: int, visitor: VisitorDep) -> Re
     return _history(
         request,
         visitor,
-        patient_id,
         "clinic_patient.html",
-        read=(page.trends, page.checkins),
+        (page.trends, page.checkins),
         course=course,
         today=page.today,
         alerts=page.alerts,
@@ -441,7 +435,15 @@ def clinic_patient(request: Request, patient_id: int, visitor: VisitorDep) -> Re
         risks=[r.value for r in Risk],
         slow_factor=load_alert_rules(clinic.knowledge).actions.slow_factor.value,
         findings=course.current.plan.findings if course else (),
+        proposal=page.proposal,
+        policies=_policies(request),
     )
+
+
+def _policies(request: Request) -> list[PacingPolicy]:
+    """The pacing policies a plan may carry (``fixed`` first), for the forms' choices."""
+    found = load_pacing(clinic_of(request).knowledge).policies
+    return sorted(found.values(), key=lambda p: (p.adaptive, p.name))
 
 
 _ACTIONS: dict[str, type[BaseModel]] = {
@@ -449,6 +451,7 @@ _ACTIONS: dict[str, type[BaseModel]] = {
     "resume": schemas.ResumeForm,
     "slow": schemas.SlowForm,
     "adjust": schemas.AdjustForm,
+    "pace": schemas.PaceForm,
 }
 
 
@@ -541,6 +544,7 @@ def admin_home(request: Request, visitor: VisitorDep) -> Response:
         strategies=[s.value for s in StrategyName if s != StrategyName.CUSTOM],
         risks=[r.value for r in Risk],
         today=clinic.today().isoformat(),
+        policies=_policies(request),
     )
 
 

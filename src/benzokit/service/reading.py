@@ -20,6 +20,7 @@ from benzokit.monitor.records import Alert, CheckIn, DoseLog, PatientSummary
 from benzokit.service.access import not_found, patient_for, require_role
 from benzokit.service.derived_alerts import patient_alerts, with_derived
 from benzokit.service.dosing import catch_up_window
+from benzokit.service.pacing import Proposal, proposal_of
 from benzokit.service.records_view import Trends, WholeRecord, build_trends
 from benzokit.service.unit import UseCases
 from benzokit.service.views import Adherence, DoseSlot, PatientFlags, Today
@@ -42,6 +43,7 @@ class ClinicianPage:
     adherence: Adherence
     trends: Trends
     checkins: list[CheckIn]  # oldest first
+    proposal: Proposal | None = None  # the pacing policy's proposal for the next step
 
 
 class Reading(UseCases):
@@ -119,6 +121,7 @@ class Reading(UseCases):
             daily_dose_mg=course.daily_dose_mg(day) if course else 0.0,
             today=today,
             unrecorded=_unrecorded(course, first, today, latest) if course else (),
+            waiting=course.waiting_on(day) if course else False,
         )
 
     def clinician_page(self, actor: Account, patient_id: int) -> ClinicianPage:
@@ -150,6 +153,31 @@ class Reading(UseCases):
                 knowledge=self.unit.knowledge,
             ),
             checkins=checkins,
+            proposal=proposal_of(
+                course,
+                checkins,
+                record.summary,
+                today=self.unit.today(),
+                knowledge=self.unit.knowledge,
+                zone=self.unit.zone,
+            ),
+        )
+
+    def pacing_proposal(self, actor: Account, patient_id: int) -> Proposal | None:
+        """The pacing policy's proposal for the patient's next step (None: nothing to propose)."""
+        require_role(actor, Role.CLINICIAN)
+        with self.unit.transaction() as session:
+            record = patient_for(session, actor, patient_id)
+            course = records.course(session, record.id)
+            checkins = records.checkins(session, record.id)
+            self.unit.audit(session, actor, "read", "pacing proposal", record.id)
+        return proposal_of(
+            course,
+            checkins,
+            record.summary,
+            today=self.unit.today(),
+            knowledge=self.unit.knowledge,
+            zone=self.unit.zone,
         )
 
     def catch_up_window(self) -> tuple[date, date]:
@@ -222,6 +250,7 @@ class Reading(UseCases):
                         top_level=open_alerts[0].level if open_alerts else None,
                         adherence=self._adherence(logs.get(record.id, []), course),
                         last_checkin=last.get(record.id),
+                        waiting=course.waiting_on(today) if course else False,
                     )
                 )
             self.unit.audit(
@@ -244,6 +273,20 @@ class Reading(UseCases):
             knowledge=self.unit.knowledge,
         )
 
+    def history(self, actor: Account, patient_id: int) -> tuple[Trends, list[CheckIn]]:
+        """The trends and the check-ins (oldest first) of the history page, read in one
+        transaction and audited as the two reads they replace ("trends", "checkins")."""
+        record = self._whole_record(actor, patient_id, "trends", "checkins")
+        trends = build_trends(
+            record.course,
+            record.dose_logs,
+            record.checkins,
+            record.summary,
+            self.unit.today(),
+            knowledge=self.unit.knowledge,
+        )
+        return trends, record.checkins
+
     def fhir_record(self, actor: Account, patient_id: int) -> dict[str, Any]:
         """The patient's record as a FHIR R4 Bundle."""
         record = self._whole_record(actor, patient_id, "fhir export")
@@ -252,8 +295,9 @@ class Reading(UseCases):
             record.summary, plans, record.dose_logs, record.checkins, generated_at=self.unit.now()
         )
 
-    def _whole_record(self, actor: Account, patient_id: int, what: str) -> WholeRecord:
-        """Everything on the patient's record, read in one transaction and audited as ``what``."""
+    def _whole_record(self, actor: Account, patient_id: int, *what: str) -> WholeRecord:
+        """Everything on the patient's record, read in one transaction and audited as each of
+        ``what``."""
         with self.unit.transaction() as session:
             record = patient_for(session, actor, patient_id)
             whole = WholeRecord(
@@ -262,7 +306,8 @@ class Reading(UseCases):
                 records.dose_logs(session, record.id),
                 records.checkins(session, record.id),
             )
-            self.unit.audit(session, actor, "read", what, record.id)
+            for read in what:
+                self.unit.audit(session, actor, "read", read, record.id)
         return whole
 
     def _adherence_window(self) -> int:

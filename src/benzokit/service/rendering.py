@@ -34,6 +34,7 @@ DONE = {
     "resume": "The taper is running again.",
     "slow": "A new, slower plan version is in force from today.",
     "adjust": "A new plan version is in force from today.",
+    "pace": "Your choice is saved: a new plan version from today, recorded in the audit log.",
     "ack": "Alert acknowledged.",
     "clinician": "Clinician account created.",
     "patient": "Patient enrolled with their first plan.",

@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from benzokit.errors import InputError
+from benzokit.monitor.pace_proposal import Choice
 from benzokit.monitor.records import DoseStatus
 from benzokit.plan.strategies import Risk, StrategyName
 
@@ -152,6 +153,21 @@ class AdjustForm(_Input):
     liquid: bool = False
     hold_days: int = Field(0, ge=0, le=120)
     reason: str = Field(min_length=3, max_length=500)
+    policy: str | None = Field(
+        None,
+        max_length=64,
+        description="the pacing policy of the new plan (pacing.toml; default: the current one's)",
+    )
+
+
+class PaceForm(_Input):
+    """Accepting one choice of the pacing proposal made on plan version ``version``."""
+
+    version: int = Field(
+        ge=1, le=1_000_000, description="the plan version the proposal was made on"
+    )
+    choice: Choice
+    note: str = Field("", max_length=500, description="the clinician's note (optional)")
 
 
 class NewClinician(_Input):
@@ -179,6 +195,11 @@ class NewPatient(_Input):
     risk: Risk | None = None
     liquid: bool = False
     start_date: date
+    policy: str = Field(
+        "fixed",
+        max_length=64,
+        description="the pacing policy (pacing.toml): 'fixed' takes every step on its planned day",
+    )
 
 
 class AlertKey(_Input):

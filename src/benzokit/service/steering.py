@@ -28,14 +28,17 @@ from benzokit.monitor.course import (
     resume,
     slowed,
 )
+from benzokit.monitor.pace_proposal import PACE_CHANGES
 from benzokit.monitor.records import Alert
 from benzokit.plan.api import ProductChoice, plan_taper, with_safety_findings
 from benzokit.plan.model import Plan
+from benzokit.plan.pacing import FIXED, load_pacing
 from benzokit.safety.findings import sort_findings
 from benzokit.service import schemas
 from benzokit.service.access import MAX_ID, AccessError, not_found, patient_for, require_role
 from benzokit.service.derived_alerts import patient_alerts
 from benzokit.service.fields import in_form_terms
+from benzokit.service.pacing import assessment_of, the_plan
 from benzokit.service.unit import UseCases
 from benzokit.service.views import PlanChange
 from benzokit.store import records
@@ -202,24 +205,105 @@ class Steering(UseCases):
                 )
             except InputError as error:  # the planner names its own fields: say it in the form's
                 raise _adjust_error(error, form, step.daily_dose_mg()) from error
-            version = self._version(course, plan, actor, ChangeKind.ADJUSTED, form.reason)
+            policy = self._policy_name(form.policy) if form.policy else course.current.policy
+            version = self._version(
+                course, plan, actor, ChangeKind.ADJUSTED, form.reason, policy=policy
+            )
             return _unpaused(course, today, actor).with_version(
                 version
             ), f"version {version.number}: {form.strategy} taper from today"
 
         return self._change_plan(actor, patient_id, "adjust", make, commit=commit)
 
+    def pace(self, actor: Account, patient_id: int, form: schemas.PaceForm) -> PlanChange:
+        """Accept one choice of the pacing proposal: a new version from today, audited with the
+        policy's reasons and the clinician's note. A second click (or a concurrent one) on the same
+        proposal changes nothing more: the version it made is found and returned."""
+        require_role(actor, Role.CLINICIAN)
+        try:
+            return self._pace(actor, patient_id, form)
+        except IntegrityError:  # another request saved the next version first
+            return self._pace(actor, patient_id, form)
+
+    def _pace(self, actor: Account, patient_id: int, form: schemas.PaceForm) -> PlanChange:
+        today = self.unit.today()
+        with self.unit.transaction() as session:
+            row = patient_for(session, actor, patient_id)
+            course = records.course(session, row.id)
+            if course is None:
+                raise InputError("plan", "none", "a patient with a plan (create one first)")
+            if course.current.number != form.version:
+                return _already_paced(course, form)
+            checkins = records.checkins(session, row.id)
+            found = assessment_of(course, checkins, today, self.unit.knowledge, self.unit.zone)
+            if found is None:
+                raise InputError(
+                    "choice", str(form.choice), "a choice of a pending proposal (none)"
+                )
+            if form.choice not in found.choices:
+                offered = ", ".join(str(c) for c in found.choices)
+                raise InputError("choice", str(form.choice), f"one of the offered: {offered}")
+            plan = with_safety_findings(
+                the_plan(course, found, form.choice, today),
+                self.unit.context_of(row),
+                self.unit.knowledge,
+            )
+            proposed = "contact the patient" if found.recommended is None else found.recommended
+            reason = f"pacing ({found.policy.name}): {form.choice} accepted; policy: {proposed}"
+            if form.note.strip():
+                reason += f"; note: {form.note.strip()}"
+            version = self._version(course, plan, actor, form.choice.change, reason)
+            changed = course.with_version(version)
+            records.add_plan_version(session, row.id, version, by_user_id=actor.id)
+            detail = f"pace: version {version.number}, {reason}; reasons: {' '.join(found.reasons)}"
+            self.unit.audit(session, actor, "write", "plan", row.id, detail=detail)
+            message = f"version {version.number}: {form.choice} accepted"
+            return PlanChange(changed, version.plan.findings, message, _rest_of(course, today))
+
+    def _policy_name(self, name: str) -> str:
+        """The stored name of pacing policy ``name`` (every fixed-calendar policy is ``fixed``)."""
+        policy = load_pacing(self.unit.knowledge).get(name, field="policy")
+        return policy.name if policy.adaptive else FIXED
+
     def _version(
-        self, course: Course, plan: Plan, actor: Account, change: ChangeKind, reason: str
+        self,
+        course: Course,
+        plan: Plan,
+        actor: Account,
+        change: ChangeKind,
+        reason: str,
+        *,
+        policy: str | None = None,
     ) -> PlanVersion:
-        """The next version; its findings include the pace across the change (with the last days)."""
+        """The next version (pacing policy: the current one's unless given); its findings include the
+        pace across the change (with the last days)."""
         across = change_pace_findings(
             course, plan, self.unit.today(), knowledge=self.unit.knowledge
         )
         plan = replace(plan, findings=sort_findings([*plan.findings, *across]))
         return PlanVersion(
-            course.current.number + 1, plan, self.unit.now(), actor.display_name, change, reason
+            course.current.number + 1,
+            plan,
+            self.unit.now(),
+            actor.display_name,
+            change,
+            reason,
+            policy=course.current.policy if policy is None else policy,
         )
+
+
+def _already_paced(course: Course, form: schemas.PaceForm) -> PlanChange:
+    """The answer to a second click on a proposal already accepted (nothing saved); a proposal made
+    on an older version after any other change is refused."""
+    current = course.current
+    if current.number == form.version + 1 and current.change in PACE_CHANGES:
+        message = f"version {current.number}: already accepted ({current.change})"
+        return PlanChange(course, current.plan.findings, message, None)
+    raise InputError(
+        "version",
+        form.version,
+        f"the current plan version, {current.number}: the plan has changed since the proposal",
+    )
 
 
 def _rest_of(course: Course, today: date) -> Plan | None:

@@ -37,6 +37,7 @@ class Today:
     daily_dose_mg: float = 0.0  # what the plan gives today, mg/day (all drugs)
     today: date | None = None  # the clinic's today (``day`` is earlier when catching up)
     unrecorded: tuple[tuple[date, int], ...] = ()  # earlier days in the window: doses not recorded
+    waiting: bool = False  # the next step is due and waits for the clinician (a paced plan)
 
     @property
     def catching_up(self) -> bool:
@@ -76,6 +77,7 @@ class PatientFlags:
     top_level: AlertLevel | None
     adherence: Adherence
     last_checkin: datetime | None
+    waiting: bool = False  # the next step is due and waits for the clinician (a paced plan)
 
 
 @dataclass(frozen=True, slots=True)

@@ -219,6 +219,7 @@ def _courses_query() -> Any:
             versions.c.change,
             versions.c.reason,
             versions.c.created_at,
+            versions.c.policy,
             cast_as(null(), _PAUSES.c.start.type).label("start"),
             cast_as(null(), _PAUSES.c.end.type).label("end"),
             users.c.display_name,
@@ -233,6 +234,7 @@ def _courses_query() -> Any:
             cast_as(null(), versions.c.change.type),
             pauses.c.reason,
             cast_as(null(), versions.c.created_at.type),
+            cast_as(null(), versions.c.policy.type),
             pauses.c.start,
             pauses.c.end,
             users.c.display_name,
@@ -272,6 +274,7 @@ def courses(session: Session, patient_ids: list[int]) -> dict[int, Course]:
                 created_by=v.display_name or "",
                 change=ChangeKind(v.change),
                 reason=v.reason,
+                policy=v.policy,
             )
         )
     pauses: dict[int, list[Pause]] = {}
@@ -308,6 +311,7 @@ def add_plan_version(
             reason=version.reason,
             created_by=by_user_id,
             created_at=version.created_at,
+            policy=version.policy,
         )
     )
     session.flush()

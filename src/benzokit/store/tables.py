@@ -106,6 +106,9 @@ class PlanVersionRow(Base):
     reason: Mapped[str] = mapped_column(Text, default="")
     created_by: Mapped[int] = mapped_column(ForeignKey("users.id"))
     created_at: Mapped[datetime]
+    # the pacing policy (plan/data/pacing.toml) that paces this version: ``fixed`` takes every step on
+    # its planned day; a symptom-guided one waits for the clinician before each next step
+    policy: Mapped[str] = mapped_column(String(64), default="fixed", server_default="fixed")
 
 
 class PauseRow(Base):
