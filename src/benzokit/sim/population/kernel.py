@@ -43,6 +43,12 @@ BLOCK = 64
 FINE_HOURS_AFTER_DOSE = 3
 """Hours after a dose stepped with the 5-node hold (the effect bends most there)."""
 
+# The hourly updates (``_hour``, ``_hour_fine``, ``_hour_feedback``) are inlined into each kernel (numba IR),
+# never called compiled on their own: in place, LLVM sees the block's arrays as the kernel's own allocations
+# and vectorises the loop across subjects, whether the kernel was compiled afresh or loaded from the cache,
+# and without fast-math reassociation every kernel that inlines them rounds alike (so the paced kernel
+# reproduces the fixed one bit for bit, in any process). Called on their own, compiled apart, they were
+# scalar and several times slower, and rounded differently.
 # Per-block layout: one flat parameter array and one flat state array, rows of BLOCK subjects each, so
 # that LLVM sees constant offsets between rows and vectorises the hourly loop across subjects.
 # Parameters, per exponential term j (three consecutive rows each): C coefficient, decay over the step,
@@ -122,7 +128,7 @@ def _end_moderator_hour(
     st[_E_PREV * BLOCK + i] = e_end
 
 
-@numba.njit(cache=True, fastmath=True, error_model="numpy")
+@numba.njit(inline="always")
 def _hour(
     par: FloatArray, st: FloatArray, time_h: float, effect_num: float, effect_a: float,
     effect_b: float, hold: ModeratorHold,
@@ -144,7 +150,7 @@ def _hour(
         _end_moderator_hour(st, i, time_h, adapt, e_end, auc_e, hour_c, max(c_mid, c_end))
 
 
-@numba.njit(cache=True, fastmath=True, error_model="numpy")
+@numba.njit(inline="always")
 def _hour_fine(
     par: FloatArray, st: FloatArray, time_h: float, effect_num: float, effect_a: float,
     effect_b: float, hold: ModeratorHold,
@@ -180,7 +186,7 @@ def _hour_fine(
         _end_moderator_hour(st, i, time_h, adapt, e_end, auc_e, hour_c, c_max)
 
 
-@numba.njit(cache=True, fastmath=True, error_model="numpy")
+@numba.njit(inline="always")
 def _hour_feedback(
     par: FloatArray, st: FloatArray, time_h: float, effect_num: float, effect_a: float,
     effect_b: float, hold: FeedbackHold,
@@ -215,6 +221,21 @@ def _hour_feedback(
         _record_withdrawal(st, i, w, time_h)
 
 
+@numba.njit(inline="always")
+def is_fine_hour(hour: int, last_due_hour: int) -> bool:
+    """Whether ``hour`` is stepped with the 5-node hold: a dose was due in it or the hours just before."""
+    return hour - last_due_hour < FINE_HOURS_AFTER_DOSE
+
+
+@numba.njit(cache=True, error_model="numpy")
+def effect_terms(effect: EffectConstants) -> tuple[float, float, float]:
+    """The effect E = num·C/(a·C + b) folded into three constants (see ``_effect``)."""
+    effect_num = effect.emax * effect.fraction_unbound
+    effect_a = (1.0 + effect.occupancy_at_half_effect) * effect.fraction_unbound
+    effect_b = effect.occupancy_at_half_effect * effect.c50_unbound_ng_ml
+    return effect_num, effect_a, effect_b
+
+
 @numba.njit(cache=True, error_model="numpy")
 def _occasion_factors(
     factors: FloatArray, ids: NDArray[np.int64], lo: int, m: int, day: int, seed: int, iov_sd: float
@@ -224,24 +245,33 @@ def _occasion_factors(
         factors[i] = math.exp(iov_sd * normal(seed, OCCASION_STREAM, ids[lo + i], day))
 
 
+@numba.njit(inline="always")
+def _take_dose(
+    st: FloatArray, i: int, subject: int, amount: float, hour: int, k: int, seed: int,
+    p_miss: float, p_double: float, occasion: float,
+) -> None:  # fmt: skip
+    """Subject ``i`` (id ``subject``) takes its ``k``-th due dose, ``amount`` mg at ``hour``: missed,
+    doubled or taken by its keyed adherence draw, scaled by the day's relative bioavailability."""
+    taken = 1.0
+    if p_miss > 0.0 or p_double > 0.0:
+        u = uniform(seed, ADHERENCE_STREAM, subject, k)
+        taken = 0.0 if u < p_miss else (2.0 if u > 1.0 - p_double else 1.0)
+    if taken > 0.0:
+        dose = amount * taken * occasion
+        st[_S0 * BLOCK + i] += dose
+        st[_S1 * BLOCK + i] += dose
+        st[_S2 * BLOCK + i] += dose
+        st[_LAST_DOSE * BLOCK + i] = hour
+
+
 @numba.njit(cache=True, error_model="numpy")
 def _dose(
     st: FloatArray, ids: NDArray[np.int64], lo: int, m: int, amount: float, hour: int, k: int,
     seed: int, p_miss: float, p_double: float, occasion: FloatArray,
 ) -> None:  # fmt: skip
-    """Give the dose due at ``hour`` to each subject, with adherence and inter-occasion variability."""
-    check_adherence = p_miss > 0.0 or p_double > 0.0
+    """Give the dose due at ``hour`` (the ``k``-th of the schedule) to each subject."""
     for i in range(m):
-        taken = 1.0
-        if check_adherence:
-            u = uniform(seed, ADHERENCE_STREAM, ids[lo + i], k)
-            taken = 0.0 if u < p_miss else (2.0 if u > 1.0 - p_double else 1.0)
-        if taken > 0.0:
-            dose = amount * taken * occasion[i]
-            st[_S0 * BLOCK + i] += dose
-            st[_S1 * BLOCK + i] += dose
-            st[_S2 * BLOCK + i] += dose
-            st[_LAST_DOSE * BLOCK + i] = hour
+        _take_dose(st, i, ids[lo + i], amount, hour, k, seed, p_miss, p_double, occasion[i])
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -325,10 +355,8 @@ def _run(
     fine = np.zeros(hours, dtype=np.bool_)
     for hour in range(hours):
         if schedule[hour] > 0.0:
-            fine[hour : min(hours, hour + FINE_HOURS_AFTER_DOSE)] = True
-    effect_num = effect.emax * effect.fraction_unbound
-    effect_a = (1.0 + effect.occupancy_at_half_effect) * effect.fraction_unbound
-    effect_b = effect.occupancy_at_half_effect * effect.c50_unbound_ng_ml
+            fine[hour : min(hours, hour + FINE_HOURS_AFTER_DOSE)] = True  # see ``is_fine_hour``
+    effect_num, effect_a, effect_b = effect_terms(effect)
     seed, iov_sd = dosing.seed, dosing.bioavailability_iov_sd
     p_miss, p_double = dosing.missed_fraction, dosing.doubled_fraction
     n_blocks = (n + BLOCK - 1) // BLOCK
