@@ -170,3 +170,13 @@ def test_a_policy_never_goes_back_never_skips_a_step_and_never_shortens_a_step(
             assert day + 1 - state.step_start_day >= math.ceil(planned_days * state.stretch)
             assert measure < policy.ask_clinician_at
         state = after
+
+
+def test_a_stretch_slowed_past_any_number_of_days_waits_instead_of_overflowing() -> None:
+    """More than 308 slowdowns at a factor of 10 make the stretch infinite: the step is never due."""
+    policy = _policy(slow_factor=10.0, max_duration_days=36_500)
+    state = PacerState(step=2, step_start_day=0, baseline=0.0, stretch=math.inf)
+    assert decide(policy, state, 3000, 0.0, planned_days=14) == (Pace.WAIT, state)
+    slowed = PacerState(step=2, step_start_day=0, baseline=0.0, stretch=1e308)
+    pace, after = decide(policy, slowed, 3000, 0.5 * policy.hold_rise + policy.hold_rise, 14)
+    assert pace in {Pace.HOLD, Pace.SLOW} and after.stretch >= slowed.stretch

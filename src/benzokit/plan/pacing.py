@@ -174,9 +174,11 @@ class PacingPolicy:
         """Whether symptoms decide the pace (else every step is taken on its planned day)."""
         return self.kind is PolicyKind.SYMPTOM_GUIDED
 
-    def due_days(self, planned_days: int, stretch: float) -> int:
-        """Whole days a step planned for ``planned_days`` lasts at least once stretched by ``stretch``."""
-        return math.ceil(planned_days * stretch)
+    def is_due(self, days_on_step: int, planned_days: int, stretch: float) -> bool:
+        """Whether a step planned for ``planned_days``, stretched by ``stretch``, has run its course after
+        ``days_on_step`` whole days: ``days_on_step >= ceil(planned_days * stretch)``, compared in floats
+        (for a whole number of days the same test, and it holds for any stretch, however large)."""
+        return days_on_step >= planned_days * stretch
 
     def is_checkin_day(self, day: int) -> bool:
         """Whether the end of plan day ``day`` (0-based) is a check-in: every ``checkin_interval_days``."""
@@ -238,7 +240,7 @@ def _symptom_pace(
         return Pace.WAIT
     if measure - state.baseline >= policy.hold_rise:  # False while the baseline is NaN
         return Pace.SLOW if state.holds_since_slow + 1 >= policy.slow_after_holds else Pace.HOLD
-    due = days_on_step >= policy.due_days(planned_days, state.stretch)
+    due = policy.is_due(days_on_step, planned_days, state.stretch)
     return Pace.ADVANCE if due else Pace.WAIT
 
 
