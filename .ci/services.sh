@@ -92,11 +92,14 @@ start_postgres() {
   # Pick a free port: try PG_PORT, then the next ones. pg_ctl -w waits until the server accepts
   # connections; if another process grabbed the port in between, the start fails and we go on.
   # fsync and friends are off: durability is worthless for a server deleted after the tests.
+  # PG_DURABLE=1 keeps PostgreSQL's defaults (fsync on), as a clinic runs it: for the load benchmark.
+  local durability="-c fsync=off -c synchronous_commit=off -c full_page_writes=off"
+  [ "${PG_DURABLE:-0}" = 1 ] && durability=""
   port=$PG_PORT
   for tries in $(seq 1 50); do
     if ! _port_in_use "$port" &&
       _pg_as_owner "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir -c fsync=off -c synchronous_commit=off -c full_page_writes=off" \
+        -o "-c listen_addresses=127.0.0.1 -p $port -k $dir $durability" \
         start >/dev/null; then
       break
     fi

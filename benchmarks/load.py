@@ -12,7 +12,9 @@ write (201) is looked up in the database. The reference, in the same run: the sa
 by the store alone from as many threads, one transaction each.
 
 Prints throughput and p50/p95/p99 per request kind, the error rate, the reference, and one JSON line.
-Run: ``source .ci/services.sh; start_postgres; .venv/bin/python benchmarks/load.py`` (about 2 minutes).
+Run: ``source .ci/services.sh; PG_DURABLE=1 start_postgres; .venv/bin/python benchmarks/load.py`` (about
+2 minutes). ``PG_DURABLE=1`` keeps PostgreSQL's durable defaults (the test server turns fsync off); the
+run prints which it measured.
 """
 
 from __future__ import annotations
@@ -373,14 +375,27 @@ class Window:
         await self.go.wait()
 
 
+async def _past_slots(client: httpx.AsyncClient, patient_id: int) -> list[tuple[str, str, str]]:
+    """The planned doses of yesterday and today whose time has come (the clinic is on UTC): a dose
+    due later today cannot be confirmed as taken yet, whatever the hour the benchmark runs at."""
+    now = datetime.now(UTC)
+    slots = []
+    for day in (now.date() - timedelta(days=1), now.date()):
+        url = f"/api/v1/patients/{patient_id}/today?day={day.isoformat()}"
+        for slot in (await client.get(url)).json()["slots"]:
+            hour, minute = map(int, slot["time"].split(":"))
+            if datetime.combine(day, clock_time(hour, minute), UTC) <= now:
+                slots.append((slot["day"], slot["time"], slot["drug"]))
+    return slots
+
+
 async def patient_client(
     base: str, username: str, patient_id: int, *, window: Window, tally: Tally, seed_: int
 ) -> None:
     rng = random.Random(seed_)
     async with httpx.AsyncClient(base_url=base, timeout=30) as client:
         headers = {"X-CSRF-Token": await _sign_in(client, username)}
-        today = (await client.get(f"/api/v1/patients/{patient_id}/today")).json()
-        slots = [(s["day"], s["time"], s["drug"]) for s in today["slots"]]
+        slots = await _past_slots(client, patient_id)
         await window.ready()
         while time.monotonic() < window.until:
             roll = rng.random()
@@ -557,6 +572,16 @@ def percentile_ms(values: list[float], share: float) -> float:
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))] * 1e3
 
 
+def durability(server: str) -> str:
+    """The server's fsync and synchronous_commit settings, e.g. ``fsync=on synchronous_commit=on``."""
+    with psycopg.connect(_libpq(server), autocommit=True) as conn:
+        settings = [
+            f"{name}={conn.execute(f'SHOW {name}').fetchone()[0]}"  # type: ignore[index]
+            for name in ("fsync", "synchronous_commit")
+        ]
+    return " ".join(settings)
+
+
 def main() -> None:
     if not _server_url():
         print(
@@ -577,7 +602,11 @@ def main() -> None:
         reference_rate, reference = store_reference(
             url, [p for _, p in clinic.patients], PATIENT_CLIENTS
         )
-    summary: dict[str, Any] = {"seconds": round(elapsed, 1), "kinds": {}}
+    durable = durability(_server_url())
+    print(
+        f"PostgreSQL: {durable}" + ("" if "fsync=on" in durable else " (NOT durable: PG_DURABLE=1)")
+    )
+    summary: dict[str, Any] = {"seconds": round(elapsed, 1), "postgres": durable, "kinds": {}}
     total = sum(len(t) for t in tally.times.values())
     errors = sum(tally.errors.values())
     print(f"{PATIENT_CLIENTS + CLINICIAN_CLIENTS} clients for {elapsed:.0f} s, {total} requests")
