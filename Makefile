@@ -42,7 +42,7 @@ test-fast: $(STAMP)
 	$(BIN)/python -m pytest -n 2 -q -m "$(FAST_TESTS)"
 
 ## bench: the benchmarks (figures and ratios printed; not part of the test suite). The load
-## benchmark needs PostgreSQL (source .ci/services.sh; start_postgres) and takes about 3 minutes
+## benchmark needs PostgreSQL (source .ci/services.sh; PG_DURABLE=1 start_postgres) and takes about 3 minutes
 bench: $(STAMP)
 	$(BIN)/python benchmarks/pk_engine.py
 	$(BIN)/python benchmarks/population.py
