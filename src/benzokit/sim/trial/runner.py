@@ -21,7 +21,7 @@ from benzokit.knowledge import Knowledge
 from benzokit.sim.trial.chunk import run_chunk
 from benzokit.sim.trial.dispatch import Dispatcher, SerialDispatcher
 from benzokit.sim.trial.plan import TrialPlan, plan_trial
-from benzokit.sim.trial.plots import plot_bands
+from benzokit.sim.trial.plots import plot_bands, plot_pacing
 from benzokit.sim.trial.spec import TrialSpec
 from benzokit.sim.trial.store import (
     prepare_folder,
@@ -126,7 +126,12 @@ def _write_reports(
     spec: TrialSpec, plan: TrialPlan, out: Path
 ) -> tuple[tuple[Path, ...], dict[str, Any]]:
     """Write summary.json, summary.md and (optionally) bands.png; return the files and the summary."""
-    summary = summarise(out, plan.strategies)
+    policies = {
+        name: paced.policy
+        for name, paced in zip(plan.strategies, plan.paced, strict=True)
+        if paced is not None
+    }
+    summary = summarise(out, plan.strategies, policies, plan.days)
     payload = {
         "trial": spec.trial.name,
         "drug": plan.drug,
@@ -143,7 +148,12 @@ def _write_reports(
     write_text(
         files[1],
         markdown_report(
-            spec.trial.name, plan.drug, summary, plan.pd.withdrawal_threshold, DISCLAIMER
+            spec.trial.name,
+            plan.drug,
+            summary,
+            plan.pd.withdrawal_threshold,
+            DISCLAIMER,
+            plan.days,
         ),
     )
     if spec.outputs.plots:
@@ -158,8 +168,18 @@ def _write_reports(
                 f"{spec.trial.name}: {plan.drug}, {plan.subjects:,} subjects",
                 daily,
                 bands,
+                paced=frozenset(policies),
             )
         )
+        if policies:
+            files.append(
+                plot_pacing(
+                    out / "pacing.png",
+                    f"{spec.trial.name}: {plan.drug}, {plan.subjects:,} subjects",
+                    summary,
+                    plan.days,
+                )
+            )
     return tuple(files), payload
 
 
