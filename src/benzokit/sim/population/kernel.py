@@ -215,6 +215,33 @@ def _hour_feedback(
         _record_withdrawal(st, i, w, time_h)
 
 
+@numba.njit(inline="always")
+def is_fine_hour(hour: int, last_due_hour: int) -> bool:
+    """Whether ``hour`` is stepped with the 5-node hold: a dose was due in it or the hours just before."""
+    return hour - last_due_hour < FINE_HOURS_AFTER_DOSE
+
+
+@numba.njit(cache=True, error_model="numpy")
+def effect_terms(effect: EffectConstants) -> tuple[float, float, float]:
+    """The effect E = num·C/(a·C + b) folded into three constants (see ``_effect``)."""
+    effect_num = effect.emax * effect.fraction_unbound
+    effect_a = (1.0 + effect.occupancy_at_half_effect) * effect.fraction_unbound
+    effect_b = effect.occupancy_at_half_effect * effect.c50_unbound_ng_ml
+    return effect_num, effect_a, effect_b
+
+
+@numba.njit(inline="always")
+def _moderator_hour(
+    par: FloatArray, st: FloatArray, time_h: float, effect_num: float, effect_a: float,
+    effect_b: float, hold: ModeratorHold, fine: bool,
+) -> None:  # fmt: skip
+    """One moderator hour of the block: the 5-node hold if ``fine``, else the 3-node one."""
+    if fine:
+        _hour_fine(par, st, time_h, effect_num, effect_a, effect_b, hold)
+    else:
+        _hour(par, st, time_h, effect_num, effect_a, effect_b, hold)
+
+
 @numba.njit(cache=True, error_model="numpy")
 def _occasion_factors(
     factors: FloatArray, ids: NDArray[np.int64], lo: int, m: int, day: int, seed: int, iov_sd: float
@@ -224,24 +251,33 @@ def _occasion_factors(
         factors[i] = math.exp(iov_sd * normal(seed, OCCASION_STREAM, ids[lo + i], day))
 
 
+@numba.njit(inline="always")
+def _take_dose(
+    st: FloatArray, i: int, subject: int, amount: float, hour: int, k: int, seed: int,
+    p_miss: float, p_double: float, occasion: float,
+) -> None:  # fmt: skip
+    """Subject ``i`` (id ``subject``) takes its ``k``-th due dose, ``amount`` mg at ``hour``: missed,
+    doubled or taken by its keyed adherence draw, scaled by the day's relative bioavailability."""
+    taken = 1.0
+    if p_miss > 0.0 or p_double > 0.0:
+        u = uniform(seed, ADHERENCE_STREAM, subject, k)
+        taken = 0.0 if u < p_miss else (2.0 if u > 1.0 - p_double else 1.0)
+    if taken > 0.0:
+        dose = amount * taken * occasion
+        st[_S0 * BLOCK + i] += dose
+        st[_S1 * BLOCK + i] += dose
+        st[_S2 * BLOCK + i] += dose
+        st[_LAST_DOSE * BLOCK + i] = hour
+
+
 @numba.njit(cache=True, error_model="numpy")
 def _dose(
     st: FloatArray, ids: NDArray[np.int64], lo: int, m: int, amount: float, hour: int, k: int,
     seed: int, p_miss: float, p_double: float, occasion: FloatArray,
 ) -> None:  # fmt: skip
-    """Give the dose due at ``hour`` to each subject, with adherence and inter-occasion variability."""
-    check_adherence = p_miss > 0.0 or p_double > 0.0
+    """Give the dose due at ``hour`` (the ``k``-th of the schedule) to each subject."""
     for i in range(m):
-        taken = 1.0
-        if check_adherence:
-            u = uniform(seed, ADHERENCE_STREAM, ids[lo + i], k)
-            taken = 0.0 if u < p_miss else (2.0 if u > 1.0 - p_double else 1.0)
-        if taken > 0.0:
-            dose = amount * taken * occasion[i]
-            st[_S0 * BLOCK + i] += dose
-            st[_S1 * BLOCK + i] += dose
-            st[_S2 * BLOCK + i] += dose
-            st[_LAST_DOSE * BLOCK + i] = hour
+        _take_dose(st, i, ids[lo + i], amount, hour, k, seed, p_miss, p_double, occasion[i])
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -325,10 +361,8 @@ def _run(
     fine = np.zeros(hours, dtype=np.bool_)
     for hour in range(hours):
         if schedule[hour] > 0.0:
-            fine[hour : min(hours, hour + FINE_HOURS_AFTER_DOSE)] = True
-    effect_num = effect.emax * effect.fraction_unbound
-    effect_a = (1.0 + effect.occupancy_at_half_effect) * effect.fraction_unbound
-    effect_b = effect.occupancy_at_half_effect * effect.c50_unbound_ng_ml
+            fine[hour : min(hours, hour + FINE_HOURS_AFTER_DOSE)] = True  # see ``is_fine_hour``
+    effect_num, effect_a, effect_b = effect_terms(effect)
     seed, iov_sd = dosing.seed, dosing.bioavailability_iov_sd
     p_miss, p_double = dosing.missed_fraction, dosing.doubled_fraction
     n_blocks = (n + BLOCK - 1) // BLOCK
@@ -352,10 +386,10 @@ def _run(
             time_h = hour + STEP_H
             if feedback:
                 _hour_feedback(par, st, time_h, effect_num, effect_a, effect_b, feedback_hold)
-            elif fine[hour]:
-                _hour_fine(par, st, time_h, effect_num, effect_a, effect_b, moderator)
             else:
-                _hour(par, st, time_h, effect_num, effect_a, effect_b, moderator)
+                _moderator_hour(
+                    par, st, time_h, effect_num, effect_a, effect_b, moderator, fine[hour]
+                )
             if (hour + 1) % HOURS_PER_DAY == 0:
                 _end_day(st, band_out, bands, lo, m, hour // HOURS_PER_DAY, threshold)
         _write_metrics(metrics, st, lo, m, hours, baseline, effect)

@@ -22,6 +22,7 @@ PARAMETERS_STREAM = 1
 COVARIATES_STREAM = 2
 ADHERENCE_STREAM = 3
 OCCASION_STREAM = 4
+OBSERVATION_STREAM = 5  # a paced taper's check-in readings, indexed by plan day
 
 
 @numba.njit(cache=True, inline="always")

@@ -167,3 +167,63 @@ class KernelOutput(NamedTuple):
     def metric(self, metric: Metric) -> FloatArray:
         """One summary for every subject."""
         return self.metrics[:, metric]
+
+
+class PacedTaper(NamedTuple):
+    """A taper as steps: what is due at each hour of the day on each step, and each step's planned days.
+
+    Step 0 is the first step (the run-in at the starting dose, if any); the last step is 0 mg (the taper
+    is complete on the day it starts) and its planned days are unused.
+    """
+
+    step_pattern_mg: FloatArray  # (steps, 24): mg due at each whole hour of the day on each step
+    step_days: NDArray[np.int64]  # (steps,): planned days of each step
+
+
+class PacingConstants(NamedTuple):
+    """A pacing policy's rules as numba-friendly scalars (see ``benzokit.plan.pacing.PacingPolicy``).
+
+    Days are whole days; ``hold_rise``, ``ask_clinician_at`` and ``observation_noise_sd`` are fractions of
+    the watched measure's range (in silico: the withdrawal index, 0..1). Unused when not ``adaptive``.
+    """
+
+    adaptive: bool
+    checkin_interval_days: int
+    settle_days: int
+    hold_rise: float
+    slow_after_holds: int
+    slow_factor: float
+    ask_clinician_at: float
+    max_duration_days: int
+    observation_noise_sd: float
+
+
+class PacingMetric(IntEnum):
+    """The paced kernel's extra per-subject columns (the ``pacing`` array), in this order."""
+
+    TAPER_DAYS = (
+        0  # the day the 0 mg step starts (from day 0 of the run); the run's days if censored
+    )
+    TAPER_COMPLETED = 1  # 1 if the 0 mg step started within the run, else 0 (censored)
+    HOLDS = 2  # check-ins that held the dose (slowdowns included)
+    SLOWDOWNS = 3  # holds that also lengthened the remaining steps
+    REFERRALS = 4  # check-ins handed to the clinician (the dose kept)
+
+    @property
+    def column(self) -> str:
+        """The column's name in the results files, e.g. ``taper_days``."""
+        return self.name.lower()
+
+
+PACING_METRICS = tuple(metric.column for metric in PacingMetric)
+"""The paced kernel's extra column names, in kernel order."""
+N_PACING_METRICS = len(PacingMetric)
+
+
+class PacedOutput(NamedTuple):
+    """The paced kernel's output: ``metrics`` and ``band`` as :class:`KernelOutput`'s, and ``pacing``
+    (subjects × :class:`PacingMetric`)."""
+
+    metrics: FloatArray
+    pacing: FloatArray
+    band: FloatArray
