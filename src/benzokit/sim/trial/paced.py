@@ -77,7 +77,9 @@ def _pattern(doses: list[tuple[float, float]], field: str, written: str) -> DayP
         hour = round(hour_of_day)
         if abs(hour_of_day - hour) > _ON_THE_HOUR_TOLERANCE_H or not 0 <= hour < HOURS_PER_DAY:
             raise InputError(
-                field, written, f"dose times on whole hours of the day (one is at {hour_of_day:g} h)"
+                field,
+                written,
+                f"dose times on whole hours of the day (one is at {hour_of_day:g} h)",
             )
         pattern[hour] += mg
     return tuple(pattern)
@@ -146,7 +148,9 @@ def _phase_pattern(phase: Phase, field: str) -> DayPattern:
 def taper_of_regimen(regimen: Regimen, field: str) -> PacedTaper:
     """A written regimen as steps: each phase a daily pattern of whole hours for whole days."""
     if regimen.steady_state:
-        raise InputError(field, regimen.text, "a regimen starting drug-naive (no steady-state start)")
+        raise InputError(
+            field, regimen.text, "a regimen starting drug-naive (no steady-state start)"
+        )
     return _taper(
         [(_phase_pattern(phase, field), _phase_days(phase, field)) for phase in regimen.phases]
     )

@@ -25,8 +25,6 @@ DAYS_PER_YEAR = 365
 STILL_TAPERING_AT_YEARS = (1, 2)
 DURATION_SHARES = {"p5": 0.05, "median": 0.5, "p95": 0.95}
 PACING_COUNTS = (PacingMetric.HOLDS, PacingMetric.SLOWDOWNS, PacingMetric.REFERRALS)
-PACING_COLUMNS = tuple(metric.column for metric in PacingMetric)
-"""The paced kernel's per-subject columns in the results files."""
 PACED_SUMMARY_COLUMNS = (
     PacingMetric.TAPER_DAYS.column,
     PacingMetric.TAPER_COMPLETED.column,
@@ -65,7 +63,7 @@ def _curve(km: KaplanMeier, days: int) -> dict[str, list[float]]:
 
 
 def paced_summary(columns: dict[str, FloatArray], policy: str, days: int) -> dict[str, Any]:
-    """The pacing block of one strategy's summary, from its per-subject columns (``PACED_SUMMARY_COLUMNS``)."""
+    """The pacing block of one strategy's summary, from its per-subject ``PACED_SUMMARY_COLUMNS``."""
     taper_days = columns[PacingMetric.TAPER_DAYS.column]
     completed = columns[PacingMetric.TAPER_COMPLETED.column] > 0.5
     km = kaplan_meier(taper_days, completed)

@@ -121,7 +121,9 @@ def plot_pacing(path: Path, title: str, summary: dict[str, Any], days: int) -> P
     trade_ax.axvline(days, color="#999999", lw=0.8, ls=":")
     trade_ax.text(days, 0.0, " run's end", fontsize=7, color="#777777", rotation=90, va="bottom",
                   transform=trade_ax.get_xaxis_transform())  # fmt: skip
-    trade_ax.set_xlabel("taper duration, days (median; whiskers 5th–95th pct; hollow: median > run)")
+    trade_ax.set_xlabel(
+        "taper duration, days (median; whiskers 5th–95th pct; hollow: median > run)"
+    )
     trade_ax.set_ylabel("peak withdrawal index (median; whiskers 5th–95th pct)")
     trade_ax.set_title("Trade-off: duration against peak withdrawal", fontsize=10)
     for ax in (km_ax, trade_ax):
@@ -129,7 +131,8 @@ def plot_pacing(path: Path, title: str, summary: dict[str, Any], days: int) -> P
     fig.suptitle(title, fontsize=11)
     fig.text(
         0.01, 0.01,
-        "Model, not a patient prediction: a policy's rules applied to a simulated withdrawal index. "
+        "Decision support only. A model, not a patient prediction: a policy's rules applied to a "
+        "simulated withdrawal index. "
         + DISCLAIMER,
         fontsize=6.5, wrap=True, color="#555555",
     )  # fmt: skip

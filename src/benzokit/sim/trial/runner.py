@@ -153,7 +153,7 @@ def _write_reports(
             summary,
             plan.pd.withdrawal_threshold,
             DISCLAIMER,
-            plan.days,
+            days=plan.days,
         ),
     )
     if spec.outputs.plots:

@@ -104,6 +104,7 @@ def markdown_report(
     summary: dict[str, Any],
     threshold: float,
     disclaimer: str,
+    *,
     days: int = 0,
 ) -> str:
     """A human summary: the paced strategies compared (if any), then one table per strategy."""

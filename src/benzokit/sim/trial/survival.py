@@ -71,7 +71,7 @@ def kaplan_meier(duration: FloatArray, observed: NDArray[np.bool_]) -> KaplanMei
     keep = events > 0
     d = events[keep]
     n = at_risk[keep].astype(np.float64)
-    survival = np.cumprod(1.0 - d / n)
+    survival = np.cumprod(1.0 - d / n).astype(np.float64)
     with np.errstate(divide="ignore", invalid="ignore"):
         terms = np.where(n > d, d / (n * (n - d)), 0.0)
     standard_error = survival * np.sqrt(np.cumsum(terms))
