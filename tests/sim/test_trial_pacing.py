@@ -3,12 +3,16 @@
 from __future__ import annotations
 
 import json
+import math
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 import pyarrow.dataset as ds
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from benzokit.errors import InputError
 from benzokit.knowledge import Knowledge, shipped_folder
@@ -17,9 +21,11 @@ from benzokit.regimen.language import parse_regimen
 from benzokit.sim.population.schedule import hourly_schedule
 from benzokit.sim.population.structures import METRICS, PacingMetric
 from benzokit.sim.trial import load_trial_spec, run_trial
+from benzokit.sim.trial.chunk import run_chunk
 from benzokit.sim.trial.paced import taper_of_regimen
 from benzokit.sim.trial.plan import plan_trial
 from benzokit.sim.trial.spec import POLICY_RULES, parse_trial_spec
+from benzokit.sim.trial.survival import kaplan_meier
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
 PLAN = {"strategy": "guideline", "from": "1 mg bid", "risk": "moderate", "run_in_days": 28}
@@ -255,3 +261,33 @@ def test_the_fixed_policy_gives_the_calendar_strategy_s_metrics(tmp_path: Path) 
             values[strategy == "paced"], values[strategy == "calendar"], err_msg=column
         )
     assert np.isnan(table.column("taper_days").to_numpy()[strategy == "calendar"]).all()
+
+
+# --- a stricter policy --------------------------------------------------------------------------------
+
+
+def _median_duration(hold_rise: float, settle_days: int) -> float:
+    """The Kaplan–Meier median taper duration of 256 subjects paced by the inline Maudsley preset with
+    ``hold_rise`` and ``settle_days`` changed (one chunk, no files)."""
+    policy = _inline(
+        hold_rise={"value": hold_rise, "source": "benzokit_policy"},
+        settle_days={"value": settle_days, "source": "benzokit_policy"},
+    )
+    plan = plan_trial(_spec({"name": "a", "plan": PLAN, "policy": policy}, days=700, subjects=256))
+    columns = run_chunk(replace(plan, chunk_size=256), 0).columns
+    km = kaplan_meier(columns["taper_days"], columns["taper_completed"] > 0.5)
+    median = km.time_to(0.5)[0]
+    return math.inf if median is None else median
+
+
+@settings(max_examples=8, deadline=None)
+@given(
+    st.floats(min_value=0.005, max_value=0.2),
+    st.floats(min_value=0.005, max_value=0.2),
+    st.integers(min_value=0, max_value=14),
+)
+def test_a_stricter_hold_threshold_never_shortens_the_median_taper(
+    first: float, second: float, settle_days: int
+) -> None:
+    stricter, looser = sorted((first, second))
+    assert _median_duration(stricter, settle_days) >= _median_duration(looser, settle_days)

@@ -119,7 +119,9 @@ def _phase_days(phase: Phase, field: str) -> int:
         raise InputError(field, written, "oral doses only in population trials")
     if phase.duration_h is None:
         raise InputError(
-            field, written, "a paced taper's every phase with a duration (e.g. 'x 14 days')"
+            field,
+            written,
+            "every phase of a paced taper with a duration (e.g. 'x 14 days'), so that the taper ends",
         )
     days = phase.duration_h / HOURS_PER_DAY
     if days != math.floor(days):
