@@ -16,7 +16,6 @@ the current step.
 
 from __future__ import annotations
 
-import math
 from typing import Protocol
 
 import numba
@@ -193,7 +192,8 @@ def _symptom_pace(
         return _WAIT
     if has_baseline and measure - baseline >= pacing.hold_rise:
         return _SLOW if holds_since_slow + 1 >= pacing.slow_after_holds else _HOLD
-    due = days_on_step >= math.ceil(planned_days * stretch)
+    # np.ceil keeps a float: a stretch slowed many times overflows an integer (Python's does not)
+    due = days_on_step >= np.ceil(planned_days * stretch)
     return _ADVANCE if due else _WAIT
 
 
@@ -201,6 +201,7 @@ def _symptom_pace(
 def _decide(
     st: FloatArray, ist: NDArray[np.int64], fst: FloatArray, ids: NDArray[np.int64], lo: int,
     m: int, day: int, step_days: NDArray[np.int64], pacing: PacingConstants, seed: int,
+    step_start: NDArray[np.int64],
 ) -> None:  # fmt: skip
     """The decisions at the end of plan day ``day`` (a check-in day; every day for a fixed calendar)."""
     last_step = step_days.size - 1
@@ -228,6 +229,8 @@ def _decide(
             ist[_HOLDS_SINCE_SLOW * BLOCK + i] = 0
             if step + 1 == last_step:
                 ist[_TAPER_DAY * BLOCK + i] = day + 1
+            if step_start.shape[0]:
+                step_start[lo + i, step + 1] = day + 1
         elif pace == _HOLD:
             ist[_HOLDS * BLOCK + i] += 1
             ist[_HOLDS_SINCE_SLOW * BLOCK + i] += 1
@@ -283,6 +286,7 @@ def _run_paced(
     pk: SubjectPK, pattern: FloatArray, step_days: NDArray[np.int64], dosing: Dosing,
     effect: EffectConstants, model: int, moderator: ModeratorHold, feedback_hold: FeedbackHold,
     threshold: float, bands: BandSelection, pacing: PacingConstants, days: int,
+    step_start: NDArray[np.int64],
 ) -> tuple[FloatArray, FloatArray, FloatArray]:  # fmt: skip
     """Per-subject summaries, pacing columns and band series (see :class:`PacedOutput`)."""
     feedback = model == TURNOVER_FEEDBACK
@@ -332,7 +336,10 @@ def _run_paced(
             if hour_of_day == HOURS_PER_DAY - 1:
                 day = hour // HOURS_PER_DAY
                 if not pacing.adaptive or (day + 1) % pacing.checkin_interval_days == 0:
-                    _decide(st, ist, fst, pk.subject_id, lo, m, day, step_days, pacing, seed)
+                    _decide(
+                        st, ist, fst, pk.subject_id, lo, m, day, step_days, pacing, seed,
+                        step_start,
+                    )  # fmt: skip
                 _end_day(st, band_out, bands, lo, m, day, threshold)
         _write_metrics(metrics, st, lo, m, hours, baseline, effect)
         _write_pacing(pacing_out, ist, lo, m, days)
@@ -361,7 +368,8 @@ def _checked_taper(taper: PacedTaper) -> PacedTaper:
 
 def run_paced_kernel(
     pk: SubjectPK, taper: PacedTaper, dosing: Dosing, pd: PopulationPD,
-    pacing: PacingConstants, bands: BandSelection, days: int,
+    pacing: PacingConstants, bands: BandSelection, days: int, *,
+    step_start_day: NDArray[np.int64] | None = None,
 ) -> PacedOutput:  # fmt: skip
     """Simulate every subject of ``pk`` for ``days`` days on ``taper``, paced by ``pacing``.
 
@@ -369,15 +377,30 @@ def run_paced_kernel(
     bioavailability and seed are. With the ``fixed`` policy the result is the fixed kernel's on the
     taper's hourly schedule. A subject whose last (0 mg) step is decided at the end of the run's last day
     counts as completed on day ``days``.
+
+    ``step_start_day``, if given (subjects × steps, int64), receives the plan day each subject began each
+    step on (−1 for a step not reached).
     """
     if days < 1:
         raise InputError("days", days, "a whole number of days >= 1")
     if pacing.adaptive and pacing.checkin_interval_days < 1:
         raise InputError("pacing.checkin_interval_days", pacing.checkin_interval_days, ">= 1")
     checked = _checked_taper(taper)
+    steps = checked.step_days.size
+    if step_start_day is None:
+        step_start = np.zeros((0, 0), dtype=np.int64)
+    elif step_start_day.shape != (pk.subject_id.size, steps) or step_start_day.dtype != np.int64:
+        raise InputError(
+            "step_start_day", step_start_day.shape, f"int64 of shape (subjects, {steps})"
+        )
+    else:
+        step_start = step_start_day
+        step_start[:] = -1
+        step_start[:, 0] = 0
     tolerance = pd.tolerance
     metrics, paced, band = _run_paced(
         pk, checked.step_pattern_mg, checked.step_days, dosing, pd.effect, tolerance.model,
         tolerance.moderator, tolerance.feedback, pd.withdrawal_threshold, bands, pacing, days,
+        step_start,
     )  # fmt: skip
     return PacedOutput(metrics, paced, band[: bands.rows])
