@@ -243,6 +243,8 @@ def test_a_paced_run_summarises_duration_and_decisions(paced_run: Any) -> None:
     assert set(guided) >= {"holds", "slowdowns", "referrals", "peak_withdrawal_index_p95"}
     markdown = (paced_run.out / "summary.md").read_text()
     assert "## Paced strategies compared" in markdown and "guideline-maudsley" in markdown
+    assert "Maudsley Deprescribing Guidelines" in markdown and "benzokit_policy" in markdown
+    assert set(summary["pacing_policies"]) == {"fixed", MAUDSLEY, "asam-pause-slow"}
     assert {p.name for p in paced_run.files} >= {"bands.png", "pacing.png"}
 
 

@@ -39,6 +39,8 @@ class PacedStrategy:
     policy: str
     constants: PacingConstants
     taper: PacedTaper
+    title: str = ""
+    citation: str = ""  # the policy's source, as pacing.toml cites it
 
 
 def resolve_policy(
@@ -67,7 +69,9 @@ def resolve_policy(
 
 def paced_strategy(policy: PacingPolicy, taper: PacedTaper) -> PacedStrategy:
     """A resolved policy and its taper, as the kernel reads them."""
-    return PacedStrategy(policy.name, pacing_constants(policy), taper)
+    return PacedStrategy(
+        policy.name, pacing_constants(policy), taper, policy.title, policy.citation
+    )
 
 
 def _pattern(doses: list[tuple[float, float]], field: str, written: str) -> DayPattern:

@@ -114,8 +114,10 @@ def _value(block: dict[str, Any]) -> str:
     return f"{block['estimate']:.3f} ({block['ci95_low']:.3f}–{block['ci95_high']:.3f})"
 
 
-def pacing_report(summary: dict[str, Any], days: int) -> list[str]:
-    """Markdown tables comparing the paced strategies (none: no lines)."""
+def pacing_report(
+    summary: dict[str, Any], days: int, policies: dict[str, dict[str, str]]
+) -> list[str]:
+    """Markdown tables comparing the paced strategies (none: no lines), and the policies' sources."""
     paced = {name: block["pacing"] for name, block in summary.items() if "pacing" in block}
     if not paced:
         return []
@@ -157,4 +159,7 @@ def pacing_report(summary: dict[str, Any], days: int) -> list[str]:
             f"| {name} | {_value(block['peak_withdrawal_index_p95'])} "
             f"| {_value(block['peak_withdrawal_index_median'])} | {counts} |"
         )
+    lines += ["", "Policies (plan/data/pacing.toml; numbers marked `benzokit_policy` there are "
+              "defaults a clinician changes, not evidence):", ""]  # fmt: skip
+    lines += [f"- `{name}`: {p['title']} — {p['source']}" for name, p in policies.items()]
     return [*lines, ""]

@@ -132,6 +132,11 @@ def _write_reports(
         if paced is not None
     }
     summary = summarise(out, plan.strategies, policies, plan.days)
+    pacing_policies = {
+        paced.policy: {"title": paced.title, "source": paced.citation}
+        for paced in plan.paced
+        if paced is not None
+    }
     payload = {
         "trial": spec.trial.name,
         "drug": plan.drug,
@@ -141,6 +146,7 @@ def _write_reports(
         "occupancy_c50_unbound_ng_ml": plan.pd.effect.c50_unbound_ng_ml,
         "withdrawal_threshold": plan.pd.withdrawal_threshold,
         "strategies": summary,
+        **({"pacing_policies": pacing_policies} if pacing_policies else {}),
         "disclaimer": DISCLAIMER,
     }
     files = [out / "summary.json", out / "summary.md"]
@@ -154,6 +160,7 @@ def _write_reports(
             plan.pd.withdrawal_threshold,
             DISCLAIMER,
             days=plan.days,
+            policies=pacing_policies,
         ),
     )
     if spec.outputs.plots:

@@ -106,10 +106,11 @@ def markdown_report(
     disclaimer: str,
     *,
     days: int = 0,
+    policies: dict[str, dict[str, str]] | None = None,
 ) -> str:
     """A human summary: the paced strategies compared (if any), then one table per strategy."""
     lines = [f"# Virtual trial: {spec_name} ({drug})", "", f"> {disclaimer}", ""]
-    lines += pacing_report(summary, days)
+    lines += pacing_report(summary, days, policies or {})
     for strategy, block in summary.items():
         lines += [
             f"## Strategy `{strategy}` — {block['subjects']:,} subjects",
