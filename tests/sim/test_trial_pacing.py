@@ -69,7 +69,7 @@ def test_a_named_policy_and_an_inline_one_give_the_same_rules() -> None:
     )
     named, inline = plan_trial(spec).paced
     assert named is not None and inline is not None
-    assert named.policy == MAUDSLEY and inline.policy == "inline (inline)"
+    assert named.policy == MAUDSLEY and inline.policy == "inline"
     assert named.constants == inline.constants
     np.testing.assert_array_equal(named.taper.step_pattern_mg, inline.taper.step_pattern_mg)
     # the spec round-trips (the CLI's overrides re-validate it)

@@ -44,7 +44,7 @@ class PacedStrategy:
 
 
 def resolve_policy(
-    policy: str | PolicyEntry, strategy: str, field: str, knowledge: Knowledge | None
+    policy: str | PolicyEntry, field: str, knowledge: Knowledge | None
 ) -> PacingPolicy:
     """The policy a strategy names (from the knowledge's ``pacing.toml``) or writes inline.
 
@@ -64,7 +64,7 @@ def resolve_policy(
             raise InputError(
                 f"{field}.{where}", source, f"a source of pacing.toml: {', '.join(sorted(sources))}"
             )
-    return policy_of(f"{strategy} (inline)", policy, sources)
+    return policy_of("inline", policy, sources)
 
 
 def paced_strategy(policy: PacingPolicy, taper: PacedTaper) -> PacedStrategy:

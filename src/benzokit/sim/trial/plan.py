@@ -178,9 +178,7 @@ def plan_trial(spec: TrialSpec, knowledge: Knowledge | None = None) -> TrialPlan
             paced.append(None)
             continue
         assert strategy.policy is not None
-        policy = resolve_policy(
-            strategy.policy, strategy.name, f"strategies.{index}.policy", knowledge
-        )
+        policy = resolve_policy(strategy.policy, f"strategies.{index}.policy", knowledge)
         schedules.append(planned_schedule(planned.taper, hours))
         paced.append(paced_strategy(policy, planned.taper))
     try:

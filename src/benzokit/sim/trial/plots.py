@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from pathlib import Path
 from typing import Any
 
@@ -84,6 +85,7 @@ def plot_pacing(path: Path, title: str, summary: dict[str, Any], days: int) -> P
     km_ax, trade_ax = fig.subplots(1, 2)
     colours = mpl.rcParams["axes.prop_cycle"].by_key()["color"]
     markers = "osD^vP*Xh<>"
+    stacked: dict[tuple[float, float], int] = {}
     for k, (name, block) in enumerate(paced.items()):
         colour, marker = colours[k % len(colours)], markers[k % len(markers)]
         label = f"{name} ({block['policy']})"
@@ -108,8 +110,11 @@ def plot_pacing(path: Path, title: str, summary: dict[str, Any], days: int) -> P
             mfc=colour if duration["median"]["estimate"] is not None else "white",
             label=label,
         )
+        # labels of points drawn at (nearly) the same place are stacked, not overprinted
+        spot = (round(x / max(days, 1), 2), round(y, 3))
+        stacked[spot] = stacked.get(spot, -1) + 1
         trade_ax.annotate(
-            name, (x, y), xytext=(6, 6 + 9 * (k % 3)), textcoords="offset points",
+            name, (x, y), xytext=(6, 6 + 9 * stacked[spot]), textcoords="offset points",
             fontsize=8, color=colour,
         )  # fmt: skip
     km_ax.set_xlim(0, days)
@@ -117,10 +122,9 @@ def plot_pacing(path: Path, title: str, summary: dict[str, Any], days: int) -> P
     km_ax.set_xlabel("day of the run")
     km_ax.set_ylabel("share of subjects with the taper completed (Kaplan–Meier)")
     km_ax.set_title("Taper completed (censored at the run's end)", fontsize=10)
-    km_ax.legend(fontsize=7.5, loc="upper left")
     trade_ax.axvline(days, color="#999999", lw=0.8, ls=":")
-    trade_ax.text(days, 0.0, " run's end", fontsize=7, color="#777777", rotation=90, va="bottom",
-                  transform=trade_ax.get_xaxis_transform())  # fmt: skip
+    trade_ax.text(days, 0.99, "run's end ", fontsize=7, color="#777777", rotation=90, va="top",
+                  ha="right", transform=trade_ax.get_xaxis_transform())  # fmt: skip
     trade_ax.set_xlabel(
         "taper duration, days (median; whiskers 5th–95th pct; hollow: median > run)"
     )
@@ -129,6 +133,9 @@ def plot_pacing(path: Path, title: str, summary: dict[str, Any], days: int) -> P
     for ax in (km_ax, trade_ax):
         ax.grid(alpha=0.3)
     fig.suptitle(title, fontsize=11)
+    handles, labels = km_ax.get_legend_handles_labels()
+    rows = math.ceil(len(labels) / 3)
+    fig.legend(handles, labels, loc="lower center", ncol=3, fontsize=8, bbox_to_anchor=(0.5, 0.045))
     fig.text(
         0.01, 0.01,
         "Decision support only. A model, not a patient prediction: a policy's rules applied to a "
@@ -136,7 +143,7 @@ def plot_pacing(path: Path, title: str, summary: dict[str, Any], days: int) -> P
         + DISCLAIMER,
         fontsize=6.5, wrap=True, color="#555555",
     )  # fmt: skip
-    fig.tight_layout(rect=(0, 0.05, 1, 0.96))
+    fig.tight_layout(rect=(0, 0.06 + 0.035 * rows, 1, 0.96))
     path.parent.mkdir(parents=True, exist_ok=True)
     fig.savefig(path)
     return path
