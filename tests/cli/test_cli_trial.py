@@ -389,7 +389,7 @@ def test_a_paced_trial_prints_each_policy_s_pace(tmp_path: Path) -> None:
     for policy in ("fixed", "maudsley-symptom-guided", "asam-pause-slow"):
         assert f"paced by {policy}:" in text
     assert "finished the taper within 500 days" in text and "held at least once" in text
-    assert "pacing.png" in text
+    assert "pacing.png" in text.replace(" ", "")  # a long path may wrap anywhere
     assert (out / "pacing.png").read_bytes().startswith(PNG_MAGIC)
     summary = read_summary(out)
     fixed = summary["strategies"]["guideline-fixed"]["pacing"]
