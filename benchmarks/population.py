@@ -12,7 +12,11 @@ Prints, in order:
    AUC of effect, final adaptation) against a tight reference (rtol 1e-10);
 4. the whole ``benzokit trial`` process for 1,000,000 subjects x 365 days: wall time and peak memory;
 5. Dask: a local cluster of 1 and of 2 worker processes on 200,000 subjects: the throughput of the
-   simulation phase (until the last chunk is written) and the whole run, and their ratios.
+   simulation phase (until the last chunk is written) and the whole run, and their ratios;
+6. the adaptive (paced) kernel (issue 11): clonazepam, the planner's hyperbolic taper from 1 mg bid after a
+   28-day run-in, 2 years, paced by ``maudsley-symptom-guided``, beside the fixed kernel on the same taper
+   as a fixed calendar, this process, all cores: subject-hours per second of each (best of three,
+   alternating, so that a busy machine slows both alike) and their ratio.
 The last line is one JSON object. Run: ``.venv/bin/python benchmarks/population.py`` (``make bench``);
 ``--quick`` runs smaller sizes (for a smoke test).
 """
@@ -21,6 +25,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import resource
 import subprocess
 import sys
@@ -35,14 +40,21 @@ from benzokit.pd.params import load_pd_parameters
 from benzokit.pd.reference import solve_pkpd_ode
 from benzokit.pd.tolerance import ToleranceModelName, tolerance_model
 from benzokit.pk import PKModel
+from benzokit.plan.pacing import load_pacing
 from benzokit.regimen import expand_events, parse_regimen
 from benzokit.sim.population.kernel import run_kernel
+from benzokit.sim.population.paced import (
+    paced_taper_from_schedule,
+    pacing_constants,
+    run_paced_kernel,
+)
 from benzokit.sim.population.sample import Subjects, sample_subjects
 from benzokit.sim.population.structures import BandSelection, Dosing, Metric
 from benzokit.sim.population.terms import oral_pk
 from benzokit.sim.trial import load_trial_spec, run_trial
 from benzokit.sim.trial.dispatch import DaskDispatcher
 from benzokit.sim.trial.plan import TrialPlan, plan_trial
+from benzokit.sim.trial.spec import parse_trial_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "examples" / "trial-taper.toml"
@@ -50,6 +62,16 @@ BENZOKIT = Path(sys.executable).parent / "benzokit"
 # the trial's (moderator) tolerance model: the same object the kernel's constants are derived from
 TOLERANCE = tolerance_model(ToleranceModelName.MODERATOR, load_pd_parameters())
 COMPARED = (Metric.PEAK_WITHDRAWAL_INDEX, Metric.AUC_EFFECT_H, Metric.FINAL_ADAPTATION)
+ADAPTIVE_POLICY = "maudsley-symptom-guided"
+ADAPTIVE_DAYS = 730
+ADAPTIVE_SPEC = {
+    "trial": {"name": "adaptive-kernel", "drug": "clonazepam", "subjects": 64, "seed": 7,
+              "days": ADAPTIVE_DAYS},
+    "strategies": [{"name": "hyperbolic", "plan": {
+        "strategy": "hyperbolic", "from": "1 mg bid", "risk": "moderate", "liquid": True,
+        "run_in_days": 28,
+    }}],
+}  # fmt: skip
 
 
 def _engine(plan: TrialPlan, subjects: Subjects) -> np.ndarray:
@@ -135,6 +157,36 @@ def _dask_seconds(subjects: int, workers: int) -> tuple[float, float]:
         dispatcher.close()
 
 
+def _adaptive_rates(subjects: int, repeats: int = 3) -> tuple[float, float]:
+    """(adaptive, fixed) subject-hours per second on the 2-year hyperbolic taper, best of ``repeats``."""
+    plan = plan_trial(parse_trial_spec(ADAPTIVE_SPEC, source="benchmark"))
+    drug = load_drug(plan.drug)
+    ids = np.arange(subjects, dtype=np.int64)
+    pk = oral_pk(sample_subjects(drug, plan.settings, plan.seed, ids))
+    schedule = plan.schedules[0]
+    taper = paced_taper_from_schedule(schedule)
+    dosing = Dosing(schedule, plan.seed, 0.0, 0.0, 0.0)
+    pacing = pacing_constants(load_pacing().get(ADAPTIVE_POLICY))
+    bands = BandSelection.none(subjects)
+
+    runs = {
+        "adaptive": lambda: run_paced_kernel(
+            pk, taper, dosing, plan.pd, pacing, bands, ADAPTIVE_DAYS
+        ),
+        "fixed": lambda: run_kernel(pk, dosing, plan.pd, bands),
+    }
+    few = oral_pk(sample_subjects(drug, plan.settings, plan.seed, ids[:64]))
+    none = BandSelection.none(64)
+    run_paced_kernel(few, taper, dosing, plan.pd, pacing, none, ADAPTIVE_DAYS)  # compile or load
+    best = dict.fromkeys(runs, 0.0)
+    for _ in range(repeats):
+        for name, run in runs.items():
+            start = time.perf_counter()
+            run()
+            best[name] = max(best[name], subjects * plan.hours / (time.perf_counter() - start))
+    return best["adaptive"], best["fixed"]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="small sizes, for a smoke test")
@@ -142,6 +194,7 @@ def main() -> None:
     n_ref, n_engine, n_process, n_dask = (
         (2, 20_000, 20_000, 20_000) if args.quick else (3, 200_000, 1_000_000, 200_000)
     )
+    print(f"load average at start (2 cores): {os.getloadavg()[0]:.1f}")
 
     plan = plan_trial(load_trial_spec(SPEC))
     drug = load_drug(plan.drug)
@@ -189,6 +242,14 @@ def main() -> None:
         f"(whole run incl. summary and plots: {one_total:.1f} s vs {two_total:.1f} s)"
     )
 
+    adaptive_rate, fixed_rate = _adaptive_rates(n_engine)
+    print(
+        f"adaptive kernel ({ADAPTIVE_POLICY}, hyperbolic taper, {ADAPTIVE_DAYS} days): "
+        f"{adaptive_rate:.3g} subject-hours/s; fixed kernel, same taper as a calendar: "
+        f"{fixed_rate:.3g} subject-hours/s ({n_engine:,} subjects, best of 3 each)"
+    )
+    print(f"adaptive / fixed: {adaptive_rate / fixed_rate:.0%}")
+
     print(
         json.dumps(
             {
@@ -205,6 +266,9 @@ def main() -> None:
                 "dask_speedup": one / two,
                 "dask_1_worker_total_seconds": one_total,
                 "dask_2_worker_total_seconds": two_total,
+                "adaptive_subject_hours_per_s": adaptive_rate,
+                "fixed_2y_subject_hours_per_s": fixed_rate,
+                "adaptive_vs_fixed": adaptive_rate / fixed_rate,
             }
         )
     )

@@ -298,3 +298,17 @@ def test_a_stretch_beyond_any_integer_still_holds_the_taper() -> None:
     _assert_same_decisions(kernel, starts, ref)
     assert max(state.stretch for state in ref.states) > 2.0**63
     assert (ref.pacing[:, PacingMetric.SLOWDOWNS] > 30).any()
+
+
+def test_a_taper_of_only_the_0_mg_step_is_complete_on_day_0() -> None:
+    n, days = 3, 5
+    taper = PacedTaper(np.zeros((1, 24)), np.zeros(1, dtype=np.int64))
+    dosing = Dosing(np.zeros(days * 24), 1, 0.0, 0.0, 0.0)
+    pk, pd = _pk(n), _pd(ToleranceModelName.MODERATOR)
+    ref = simulate_paced(pk, taper, dosing, pd, ADVERSARIAL, days=days)
+    out = run_paced_kernel(
+        pk, taper, dosing, pd, pacing_constants(ADVERSARIAL), BandSelection.none(n), days
+    )
+    np.testing.assert_array_equal(out.pacing, ref.pacing)
+    np.testing.assert_array_equal(out.pacing[:, PacingMetric.TAPER_COMPLETED], 1.0)
+    np.testing.assert_array_equal(out.pacing[:, PacingMetric.TAPER_DAYS], 0.0)

@@ -43,6 +43,12 @@ BLOCK = 64
 FINE_HOURS_AFTER_DOSE = 3
 """Hours after a dose stepped with the 5-node hold (the effect bends most there)."""
 
+# The hourly updates (``_hour``, ``_hour_fine``, ``_hour_feedback``) are inlined into each kernel (numba IR),
+# never called compiled on their own: in place, LLVM sees the block's arrays as the kernel's own allocations
+# and vectorises the loop across subjects, whether the kernel was compiled afresh or loaded from the cache,
+# and without fast-math reassociation every kernel that inlines them rounds alike (so the paced kernel
+# reproduces the fixed one bit for bit, in any process). Called on their own, compiled apart, they were
+# scalar and several times slower, and rounded differently.
 # Per-block layout: one flat parameter array and one flat state array, rows of BLOCK subjects each, so
 # that LLVM sees constant offsets between rows and vectorises the hourly loop across subjects.
 # Parameters, per exponential term j (three consecutive rows each): C coefficient, decay over the step,
@@ -122,7 +128,7 @@ def _end_moderator_hour(
     st[_E_PREV * BLOCK + i] = e_end
 
 
-@numba.njit(cache=True, fastmath=True, error_model="numpy")
+@numba.njit(inline="always")
 def _hour(
     par: FloatArray, st: FloatArray, time_h: float, effect_num: float, effect_a: float,
     effect_b: float, hold: ModeratorHold,
@@ -144,7 +150,7 @@ def _hour(
         _end_moderator_hour(st, i, time_h, adapt, e_end, auc_e, hour_c, max(c_mid, c_end))
 
 
-@numba.njit(cache=True, fastmath=True, error_model="numpy")
+@numba.njit(inline="always")
 def _hour_fine(
     par: FloatArray, st: FloatArray, time_h: float, effect_num: float, effect_a: float,
     effect_b: float, hold: ModeratorHold,
@@ -180,7 +186,7 @@ def _hour_fine(
         _end_moderator_hour(st, i, time_h, adapt, e_end, auc_e, hour_c, c_max)
 
 
-@numba.njit(cache=True, fastmath=True, error_model="numpy")
+@numba.njit(inline="always")
 def _hour_feedback(
     par: FloatArray, st: FloatArray, time_h: float, effect_num: float, effect_a: float,
     effect_b: float, hold: FeedbackHold,
@@ -228,18 +234,6 @@ def effect_terms(effect: EffectConstants) -> tuple[float, float, float]:
     effect_a = (1.0 + effect.occupancy_at_half_effect) * effect.fraction_unbound
     effect_b = effect.occupancy_at_half_effect * effect.c50_unbound_ng_ml
     return effect_num, effect_a, effect_b
-
-
-@numba.njit(inline="always")
-def _moderator_hour(
-    par: FloatArray, st: FloatArray, time_h: float, effect_num: float, effect_a: float,
-    effect_b: float, hold: ModeratorHold, fine: bool,
-) -> None:  # fmt: skip
-    """One moderator hour of the block: the 5-node hold if ``fine``, else the 3-node one."""
-    if fine:
-        _hour_fine(par, st, time_h, effect_num, effect_a, effect_b, hold)
-    else:
-        _hour(par, st, time_h, effect_num, effect_a, effect_b, hold)
 
 
 @numba.njit(cache=True, error_model="numpy")
@@ -386,10 +380,10 @@ def _run(
             time_h = hour + STEP_H
             if feedback:
                 _hour_feedback(par, st, time_h, effect_num, effect_a, effect_b, feedback_hold)
+            elif fine[hour]:
+                _hour_fine(par, st, time_h, effect_num, effect_a, effect_b, moderator)
             else:
-                _moderator_hour(
-                    par, st, time_h, effect_num, effect_a, effect_b, moderator, fine[hour]
-                )
+                _hour(par, st, time_h, effect_num, effect_a, effect_b, moderator)
             if (hour + 1) % HOURS_PER_DAY == 0:
                 _end_day(st, band_out, bands, lo, m, hour // HOURS_PER_DAY, threshold)
         _write_metrics(metrics, st, lo, m, hours, baseline, effect)

@@ -152,7 +152,7 @@ def _dose_steps(
             ist[_LAST_DUE * BLOCK + i] = hour
 
 
-@numba.njit(cache=True, fastmath=True, error_model="numpy")
+@numba.njit(inline="always")
 def _paced_moderator_hour(
     par: FloatArray, st: FloatArray, scratch: FloatArray, ist: NDArray[np.int64], m: int, hour: int,
     effect_num: float, effect_a: float, effect_b: float, hold: ModeratorHold,
@@ -244,10 +244,11 @@ def _decide(
 
 
 @numba.njit(cache=True, error_model="numpy")
-def _start_pacing(ist: NDArray[np.int64], fst: FloatArray) -> None:
-    """Every subject on step 0 from day 0, no due dose yet, nothing to compare with, as planned."""
+def _start_pacing(ist: NDArray[np.int64], fst: FloatArray, last_step: int) -> None:
+    """Every subject on step 0 from day 0 (done on day 0 if that is the 0 mg step), no due dose yet,
+    nothing to compare with, as planned."""
     ist[:] = 0
-    ist[_TAPER_DAY * BLOCK : (_TAPER_DAY + 1) * BLOCK] = _NOT_YET
+    ist[_TAPER_DAY * BLOCK : (_TAPER_DAY + 1) * BLOCK] = 0 if last_step == 0 else _NOT_YET
     ist[_LAST_DUE * BLOCK : (_LAST_DUE + 1) * BLOCK] = _NO_DOSE_YET
     fst[_BASELINE * BLOCK : (_BASELINE + 1) * BLOCK] = np.nan
     fst[_STRETCH * BLOCK : (_STRETCH + 1) * BLOCK] = 1.0
@@ -311,7 +312,7 @@ def _run_paced(
         ist = np.zeros(_N_INT * BLOCK, dtype=np.int64)
         fst = np.zeros(_N_FLOAT * BLOCK)
         _load_block(par, st, pk, lo, m, n_sub, baseline)
-        _start_pacing(ist, fst)
+        _start_pacing(ist, fst, step_days.size - 1)
         occasion = np.ones(BLOCK)
         for hour in range(hours):
             hour_of_day = hour % HOURS_PER_DAY
