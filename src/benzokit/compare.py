@@ -234,6 +234,7 @@ def _population_trial(
         schedules=tuple(
             hourly_schedule(p.to_regimen(), hours, field=f"{p.strategy} plan") for p in plans
         ),
+        paced=(None,) * len(plans),  # each plan on its calendar
         pd=pd_constants(drug, PDSection(occupancy_set=occupancy_set), knowledge),
         chunk_size=default_chunk_size(subjects),
         band_stride=1,

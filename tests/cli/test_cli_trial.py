@@ -374,3 +374,36 @@ def test_a_scheduler_where_nothing_listens_fails_fast(run_cli: RunCli, tmp_path:
     assert_one_short_message(outcome, ("--scheduler", address, "a running Dask scheduler"))
     assert elapsed < 20, f"took {elapsed:.0f} s to give up (Dask's default connect timeout is 30 s)"
     assert not list((tmp_path / "out").rglob("*.parquet"))
+
+
+# --- paced strategies -----------------------------------------------------------------------------
+
+
+ADAPTIVE = EXAMPLES / "trial-adaptive.toml"
+
+
+def test_a_paced_trial_prints_each_policy_s_pace(tmp_path: Path) -> None:
+    spec = write_spec(tmp_path, small(subjects=300, days=500), base=ADAPTIVE)
+    out = tmp_path / "out"
+    text = assert_ok(invoke_benzokit(["trial", str(spec), "--out", str(out)]))
+    for policy in ("fixed", "maudsley-symptom-guided", "asam-pause-slow"):
+        assert f"paced by {policy}:" in text
+    assert "finished the taper within 500 days" in text and "held at least once" in text
+    assert "pacing.png" in text.replace(" ", "")  # a long path may wrap anywhere
+    assert (out / "pacing.png").read_bytes().startswith(PNG_MAGIC)
+    summary = read_summary(out)
+    fixed = summary["strategies"]["guideline-fixed"]["pacing"]
+    # the fixed calendar: the guideline taper (28-day run-in, then 406 days) ends on day 434 for all
+    assert fixed["taper_duration_days"]["median"]["estimate"] == 434
+    assert fixed["holds"]["share_at_least_one"]["estimate"] == 0
+
+
+def test_an_unknown_policy_exits_2_naming_the_strategy(tmp_path: Path) -> None:
+    def edit(data: dict[str, Any]) -> None:
+        small()(data)
+        data["strategies"][0]["policy"] = "gentle"
+
+    outcome = invoke_benzokit(["trial", str(write_spec(tmp_path, edit, base=ADAPTIVE))])
+    assert outcome.exit_code == 2
+    message = normalise(outcome.stdout + outcome.stderr)
+    assert "strategies.0.policy" in message and "maudsley-symptom-guided" in message

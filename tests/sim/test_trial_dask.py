@@ -82,7 +82,7 @@ def _results(out: Path) -> Results:
     )
 
 
-def assert_identical(actual: Results, expected: Results) -> None:
+def assert_identical(actual: Results, expected: Results, rows: int = SUBJECTS) -> None:
     """Every column of every row exactly equal, and the same summary numbers."""
     for name, got, want in (
         ("subjects", actual.subjects, expected.subjects),
@@ -91,7 +91,7 @@ def assert_identical(actual: Results, expected: Results) -> None:
         assert got.keys() == want.keys(), name
         for column in want:
             np.testing.assert_array_equal(got[column], want[column], err_msg=f"{name}.{column}")
-    assert actual.subjects["subject_id"].size == SUBJECTS  # one strategy in the taper example
+    assert actual.subjects["subject_id"].size == rows  # one strategy in the taper example
     assert actual.summary == expected.summary
 
 
@@ -186,6 +186,52 @@ def test_a_scheduler_reached_by_address_gives_exactly_the_serial_results(
         dispatcher.close()
     assert_identical(_results(tmp_path), serial)
     assert cluster.status.name == "running"  # closing a remote client leaves the cluster alone
+
+
+# An adaptive trial: the pacing example's six paced strategies (fixed and the two symptom-guided presets
+# on two planner tapers), small: every step decision comes from keyed observation noise, so the cluster
+# must reproduce each subject's pace exactly.
+PACED_SUBJECTS = 600
+PACED_STRATEGIES = 6
+
+
+def _paced_spec() -> TrialSpec:
+    data = load_trial_spec(EXAMPLES / "trial-adaptive.toml").model_dump(by_alias=True)
+    data["trial"].update({"subjects": PACED_SUBJECTS, "chunk_size": 128, "days": 500})
+    data["outputs"].update(plots=False, band_subjects=60)
+    return parse_trial_spec(data, source="test")
+
+
+@pytest.fixture(scope="module")
+def paced_serial(tmp_path_factory: pytest.TempPathFactory) -> Results:
+    out = tmp_path_factory.mktemp("paced-serial")
+    run_trial(_paced_spec(), out, dispatcher=SerialDispatcher())
+    results = _results(out)
+    assert (results.subjects["holds"] > 0).any()  # the policies really decide something
+    assert (results.subjects["taper_completed"] == 1).any()
+    return results
+
+
+@WRITERS
+def test_an_adaptive_trial_on_a_local_cluster_gives_exactly_the_serial_results(
+    client: Client, paced_serial: Results, tmp_path: Path, shared_disk: bool
+) -> None:
+    dispatcher = DaskDispatcher(client, shared_disk=shared_disk)
+    _finish_within(DEADLINE_S, lambda: run_trial(_paced_spec(), tmp_path, dispatcher=dispatcher))
+    assert_identical(_results(tmp_path), paced_serial, rows=PACED_SUBJECTS * PACED_STRATEGIES)
+
+
+def test_an_adaptive_trial_on_a_scheduler_reached_by_address_gives_the_serial_results(
+    cluster: LocalCluster, paced_serial: Results, tmp_path: Path
+) -> None:
+    dispatcher = DaskDispatcher.remote(cluster.scheduler_address)
+    try:
+        _finish_within(
+            DEADLINE_S, lambda: run_trial(_paced_spec(), tmp_path, dispatcher=dispatcher)
+        )
+    finally:
+        dispatcher.close()
+    assert_identical(_results(tmp_path), paced_serial, rows=PACED_SUBJECTS * PACED_STRATEGIES)
 
 
 def test_a_different_seed_gives_different_results_on_the_cluster(

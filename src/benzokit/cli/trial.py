@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
@@ -152,9 +152,31 @@ def _print_summary(run: TrialRun, resumed_subjects: int) -> None:
             f"(mean {peak['mean']:.3g}, 95 % CI {peak['ci95_low']:.3g}–{peak['ci95_high']:.3g}); "
             f"{frac['estimate']:.1%} with a day above the threshold"
         )
+        if "pacing" in block:
+            console.print(_paced_line(block["pacing"], run.plan.days))
     for path in run.files:
         console.print(f"  wrote {path}")
     print_disclaimer()
+
+
+def _days(value: float | None, days: int) -> str:
+    return f"over {days}" if value is None else f"{value:.0f}"
+
+
+def _paced_line(pacing: dict[str, Any], days: int) -> str:
+    """One line on a paced strategy: its policy, how long the taper took, how often it was held."""
+    duration = pacing["taper_duration_days"]
+    completed = pacing["taper_completed_in_run"]["estimate"]
+    holds = pacing["holds"]
+    return (
+        f"    paced by [bold]{pacing['policy']}[/]: {completed:.1%} finished the taper within "
+        f"{days} days; duration median {_days(duration['median']['estimate'], days)} days "
+        f"(5th–95th pct {_days(duration['p5']['estimate'], days)}–"
+        f"{_days(duration['p95']['estimate'], days)}); holds mean "
+        f"{holds['mean']['estimate']:.2f} ({holds['share_at_least_one']['estimate']:.1%} held at "
+        f"least once); {pacing['referrals']['share_at_least_one']['estimate']:.1%} referred to the "
+        "clinician"
+    )
 
 
 def _count(strategies: int) -> str:

@@ -317,3 +317,9 @@ def load_pacing_file(path: Path) -> PacingPolicies:
 def load_pacing(knowledge: Knowledge | None = None) -> PacingPolicies:
     """The pacing policies (``pacing.toml``) of ``knowledge`` (default: shipped)."""
     return (knowledge or Knowledge.shipped()).load("pacing.toml", load_pacing_file)
+
+
+def policy_of(name: str, entry: PolicyEntry, sources: dict[str, Source]) -> PacingPolicy:
+    """A policy written outside a pacing file (a trial spec's inline table), resolved as the file's are;
+    ``entry`` is validated and its sources are among ``sources``."""
+    return _policy(name, entry, sources)

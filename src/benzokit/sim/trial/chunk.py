@@ -9,8 +9,9 @@ from numpy.typing import NDArray
 
 from benzokit.drugs.loader import load_drug
 from benzokit.sim.population.kernel import run_kernel
+from benzokit.sim.population.paced import run_paced_kernel
 from benzokit.sim.population.sample import sample_subjects
-from benzokit.sim.population.structures import BandSelection, Dosing, Metric
+from benzokit.sim.population.structures import BandSelection, Dosing, Metric, PacingMetric
 from benzokit.sim.population.terms import oral_pk
 from benzokit.sim.trial.plan import TrialPlan
 
@@ -41,7 +42,7 @@ def run_chunk(plan: TrialPlan, index: int) -> ChunkResult:
     iov_sd = float(np.sqrt(np.log1p(plan.settings.bioavailability_iov_cv**2)))
     columns: dict[str, list[NDArray[np.generic]]] = {}
     band: dict[str, NDArray[np.float64]] = {}
-    for strategy, schedule in zip(plan.strategies, plan.schedules, strict=True):
+    for strategy, schedule, paced in zip(plan.strategies, plan.schedules, plan.paced, strict=True):
         dosing = Dosing(
             schedule_mg=schedule,
             seed=plan.seed,
@@ -49,7 +50,15 @@ def run_chunk(plan: TrialPlan, index: int) -> ChunkResult:
             doubled_fraction=adherence.doubled_fraction,
             bioavailability_iov_sd=iov_sd,
         )
-        output = run_kernel(pk, dosing, plan.pd, bands)
+        if paced is None:
+            output = run_kernel(pk, dosing, plan.pd, bands)
+            metrics, band[strategy] = output.metrics, output.band
+            pacing = np.full((ids.size, len(PacingMetric)), np.nan)
+        else:
+            run = run_paced_kernel(
+                pk, paced.taper, dosing, plan.pd, paced.constants, bands, plan.days
+            )
+            metrics, pacing, band[strategy] = run.metrics, run.pacing, run.band
         _append(columns, "strategy", np.full(ids.size, strategy))
         _append(columns, "subject_id", ids)
         _append(columns, "weight_kg", subjects.weight_kg)
@@ -59,8 +68,10 @@ def run_chunk(plan: TrialPlan, index: int) -> ChunkResult:
         for name, taking in subjects.comedication.items():
             _append(columns, f"takes_{name}", taking)
         for metric in Metric:
-            _append(columns, metric.column, output.metric(metric))
-        band[strategy] = output.band
+            _append(columns, metric.column, metrics[:, metric])
+        if plan.any_paced:  # NaN for a strategy that is not paced
+            for column in PacingMetric:
+                _append(columns, column.column, pacing[:, column])
     return ChunkResult(
         index=index,
         columns={name: np.concatenate(parts) for name, parts in columns.items()},

@@ -19,7 +19,7 @@ from benzokit.pd.params import load_pd_parameters
 from benzokit.pd.tolerance import ToleranceModelName
 from benzokit.plan.api import ProductChoice, parse_from, plan_taper
 from benzokit.plan.daily import administrations
-from benzokit.plan.model import daily_phase
+from benzokit.plan.model import Administration, daily_phase
 from benzokit.plan.strategies import Risk, StrategyName
 from benzokit.regimen.language import parse_regimen
 from benzokit.regimen.regimen import Regimen
@@ -27,7 +27,15 @@ from benzokit.sim.population.kernel import BLOCK
 from benzokit.sim.population.pd_constants import population_pd
 from benzokit.sim.population.schedule import hourly_schedule
 from benzokit.sim.population.settings import PopulationSettings, build_settings
-from benzokit.sim.population.structures import PopulationPD
+from benzokit.sim.population.structures import PacedTaper, PopulationPD
+from benzokit.sim.trial.paced import (
+    PacedStrategy,
+    paced_strategy,
+    planned_schedule,
+    resolve_policy,
+    taper_of_plan,
+    taper_of_regimen,
+)
 from benzokit.sim.trial.spec import PDSection, Strategy, TrialSpec
 from benzokit.units import HOURS_PER_DAY
 
@@ -47,11 +55,21 @@ class TrialPlan:
     hours: int
     settings: PopulationSettings
     strategies: tuple[str, ...]
-    schedules: tuple[NDArray[np.float64], ...]
+    schedules: tuple[NDArray[np.float64], ...]  # as planned (a paced strategy's fixed calendar)
+    paced: tuple[PacedStrategy | None, ...]  # per strategy: its pacing, or None (a fixed schedule)
     pd: PopulationPD
     chunk_size: int
     band_stride: int
     knowledge: Knowledge  # the drug and co-medication data the workers read (pickled as its folder)
+
+    @property
+    def days(self) -> int:
+        return self.hours // HOURS_PER_DAY
+
+    @property
+    def any_paced(self) -> bool:
+        """Whether any strategy is paced (the results then hold the pacing columns)."""
+        return any(paced is not None for paced in self.paced)
 
     @property
     def n_chunks(self) -> int:
@@ -68,11 +86,19 @@ def default_chunk_size(subjects: int) -> int:
     return math.ceil(size / BLOCK) * BLOCK
 
 
-def _fingerprint(spec: TrialSpec, knowledge: Knowledge | None) -> str:
-    """The spec's hash; with a clinic's knowledge overlay, its version too (results depend on it)."""
+def _fingerprint(
+    spec: TrialSpec, knowledge: Knowledge | None, paced: tuple[PacedStrategy | None, ...]
+) -> str:
+    """The spec's hash; with a clinic's knowledge overlay, its version too (results depend on it), and
+    the pacing rules in use (a named policy's numbers come from the knowledge's ``pacing.toml``)."""
     content: dict[str, object] = spec.model_dump(mode="json")
     if knowledge is not None and knowledge.overlay is not None:
         content = {**content, "knowledge_version": knowledge.version}
+    if any(p is not None for p in paced):
+        content = {
+            **content,
+            "pacing": [None if p is None else [p.policy, *p.constants] for p in paced],
+        }
     text = json.dumps(content, sort_keys=True)
     return hashlib.sha256(text.encode()).hexdigest()[:16]
 
@@ -89,8 +115,16 @@ def pd_constants(drug: Drug, pd: PDSection, knowledge: Knowledge | None = None) 
     )
 
 
-def _planned_regimen(drug: Drug, strategy: Strategy) -> Regimen:
-    """The planner's taper as a regimen, after ``run_in_days`` at the starting dose (its own phase)."""
+@dataclass(frozen=True, slots=True)
+class _Planned:
+    """A strategy as planned: its regimen, and (paced) its steps."""
+
+    regimen: Regimen
+    taper: PacedTaper | None
+
+
+def _planned_taper(drug: Drug, strategy: Strategy, field: str) -> _Planned:
+    """The planner's taper, after ``run_in_days`` at the starting dose (its own phase / step 0)."""
     planned = strategy.plan
     assert planned is not None
     products = ProductChoice(liquid=planned.liquid)
@@ -102,18 +136,24 @@ def _planned_regimen(drug: Drug, strategy: Strategy) -> Regimen:
         products=products,
     )
     regimen = plan.to_regimen()
-    if planned.run_in_days == 0:
-        return regimen
-    daily_mg, times = parse_from(planned.from_dose, None)
-    doses = administrations(products.for_drug(drug), daily_mg, times)
-    return Regimen((daily_phase(doses, planned.run_in_days), *regimen.phases))
+    doses: tuple[Administration, ...] = ()
+    if planned.run_in_days:
+        daily_mg, times = parse_from(planned.from_dose, None)
+        doses = administrations(products.for_drug(drug), daily_mg, times)
+        regimen = Regimen((daily_phase(doses, planned.run_in_days), *regimen.phases))
+    paced = None
+    if strategy.policy is not None:
+        paced = taper_of_plan(plan, doses, planned.run_in_days, field)
+    return _Planned(regimen, paced)
 
 
-def _strategy_regimen(drug: Drug, strategy: Strategy) -> Regimen:
-    """The strategy's regimen: its prescription text as written, or the planner's taper."""
-    if strategy.regimen is not None:
-        return parse_regimen(strategy.regimen)
-    return _planned_regimen(drug, strategy)
+def _strategy_plan(drug: Drug, strategy: Strategy, field: str) -> _Planned:
+    """The strategy's regimen (its prescription text as written, or the planner's taper) and steps."""
+    if strategy.regimen is None:
+        return _planned_taper(drug, strategy, field)
+    regimen = parse_regimen(strategy.regimen)
+    paced = taper_of_regimen(regimen, field) if strategy.policy is not None else None
+    return _Planned(regimen, paced)
 
 
 def plan_trial(spec: TrialSpec, knowledge: Knowledge | None = None) -> TrialPlan:
@@ -124,13 +164,23 @@ def plan_trial(spec: TrialSpec, knowledge: Knowledge | None = None) -> TrialPlan
         raise InputError("trial.drug", spec.trial.drug, exc.allowed) from exc
     hours = spec.trial.days * HOURS_PER_DAY
     schedules = []
+    paced: list[PacedStrategy | None] = []
     for index, strategy in enumerate(spec.strategies):
         field = f"strategies.{index}.{'regimen' if strategy.regimen else 'plan'}"
         try:
-            regimen = _strategy_regimen(drug, strategy)
+            planned = _strategy_plan(drug, strategy, field)
         except InputError as exc:
+            if exc.field == field:
+                raise
             raise InputError(f"{field} ({exc.field})", exc.value, exc.allowed) from exc
-        schedules.append(hourly_schedule(regimen, hours, field=field))
+        if planned.taper is None:
+            schedules.append(hourly_schedule(planned.regimen, hours, field=field))
+            paced.append(None)
+            continue
+        assert strategy.policy is not None
+        policy = resolve_policy(strategy.policy, f"strategies.{index}.policy", knowledge)
+        schedules.append(planned_schedule(planned.taper, hours))
+        paced.append(paced_strategy(policy, planned.taper))
     try:
         settings = build_settings(drug, spec.population, knowledge)
     except ValidationError as exc:
@@ -142,7 +192,7 @@ def plan_trial(spec: TrialSpec, knowledge: Knowledge | None = None) -> TrialPlan
     chunk_size = spec.trial.chunk_size or default_chunk_size(spec.trial.subjects)
     band = spec.outputs.band_subjects
     return TrialPlan(
-        fingerprint=_fingerprint(spec, knowledge),
+        fingerprint=_fingerprint(spec, knowledge, tuple(paced)),
         drug=drug.name,
         seed=spec.trial.seed,
         subjects=spec.trial.subjects,
@@ -150,6 +200,7 @@ def plan_trial(spec: TrialSpec, knowledge: Knowledge | None = None) -> TrialPlan
         settings=settings,
         strategies=tuple(s.name for s in spec.strategies),
         schedules=tuple(schedules),
+        paced=tuple(paced),
         pd=pd_constants(drug, spec.pd, knowledge),
         chunk_size=chunk_size,
         band_stride=max(1, math.ceil(spec.trial.subjects / band)) if band else 0,

@@ -21,7 +21,7 @@ from benzokit.knowledge import Knowledge
 from benzokit.sim.trial.chunk import run_chunk
 from benzokit.sim.trial.dispatch import Dispatcher, SerialDispatcher
 from benzokit.sim.trial.plan import TrialPlan, plan_trial
-from benzokit.sim.trial.plots import plot_bands
+from benzokit.sim.trial.plots import plot_bands, plot_pacing
 from benzokit.sim.trial.spec import TrialSpec
 from benzokit.sim.trial.store import (
     prepare_folder,
@@ -126,7 +126,17 @@ def _write_reports(
     spec: TrialSpec, plan: TrialPlan, out: Path
 ) -> tuple[tuple[Path, ...], dict[str, Any]]:
     """Write summary.json, summary.md and (optionally) bands.png; return the files and the summary."""
-    summary = summarise(out, plan.strategies)
+    policies = {
+        name: paced.policy
+        for name, paced in zip(plan.strategies, plan.paced, strict=True)
+        if paced is not None
+    }
+    summary = summarise(out, plan.strategies, policies, plan.days)
+    pacing_policies = {
+        paced.policy: {"title": paced.title, "source": paced.citation}
+        for paced in plan.paced
+        if paced is not None
+    }
     payload = {
         "trial": spec.trial.name,
         "drug": plan.drug,
@@ -136,6 +146,7 @@ def _write_reports(
         "occupancy_c50_unbound_ng_ml": plan.pd.effect.c50_unbound_ng_ml,
         "withdrawal_threshold": plan.pd.withdrawal_threshold,
         "strategies": summary,
+        **({"pacing_policies": pacing_policies} if pacing_policies else {}),
         "disclaimer": DISCLAIMER,
     }
     files = [out / "summary.json", out / "summary.md"]
@@ -143,7 +154,13 @@ def _write_reports(
     write_text(
         files[1],
         markdown_report(
-            spec.trial.name, plan.drug, summary, plan.pd.withdrawal_threshold, DISCLAIMER
+            spec.trial.name,
+            plan.drug,
+            summary,
+            plan.pd.withdrawal_threshold,
+            DISCLAIMER,
+            days=plan.days,
+            policies=pacing_policies,
         ),
     )
     if spec.outputs.plots:
@@ -158,8 +175,18 @@ def _write_reports(
                 f"{spec.trial.name}: {plan.drug}, {plan.subjects:,} subjects",
                 daily,
                 bands,
+                paced=frozenset(policies),
             )
         )
+        if policies:
+            files.append(
+                plot_pacing(
+                    out / "pacing.png",
+                    f"{spec.trial.name}: {plan.drug}, {plan.subjects:,} subjects",
+                    summary,
+                    plan.days,
+                )
+            )
     return tuple(files), payload
 
 

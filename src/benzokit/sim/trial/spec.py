@@ -9,9 +9,18 @@ import tomllib
 from pathlib import Path
 from typing import Any, Literal, Self
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
 from benzokit.errors import InputError
+from benzokit.plan.pacing import PolicyEntry
 from benzokit.sim.grid import MAX_DAYS
 
 MAX_SUBJECTS = 100_000_000
@@ -50,13 +59,60 @@ class PlannedTaper(_Strict):
     run_in_days: int = Field(28, ge=0, le=3650)
 
 
+_POLICY_TEXT = ("title", "description", "kind", "source")
+POLICY_RULES = tuple(name for name in PolicyEntry.model_fields if name not in _POLICY_TEXT)
+"""The rules of a pacing policy (the fields of a ``pacing.toml`` policy that are sourced numbers)."""
+
+
+class PolicyRuleError(ValueError):
+    """An inline policy's problem, with the rule (or field) of the policy it concerns."""
+
+    def __init__(self, rule: str, message: str) -> None:
+        super().__init__(message)
+        self.rule = rule
+
+
+def _rule_of(message: str) -> str:
+    """The rule a policy-level message names first (the policy's checks name the rule they refuse)."""
+    named = [(message.find(rule), rule) for rule in POLICY_RULES if rule in message]
+    return min(named)[1] if named else "kind"
+
+
+def inline_policy(table: dict[str, Any], strategy: str) -> PolicyEntry:
+    """An inline ``policy = { ... }`` validated exactly as a ``pacing.toml`` policy (title and description
+    default to naming the strategy); a problem is a :class:`PolicyRuleError` naming the rule."""
+    data = {
+        "title": f"inline policy of strategy {strategy}",
+        "description": f"the pacing policy written in the trial spec for strategy {strategy}",
+        **table,
+    }
+    try:
+        return PolicyEntry.model_validate(data)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        message = first["msg"].removeprefix("Value error, ")
+        where = ".".join(str(part) for part in first["loc"])
+        raise PolicyRuleError(where or _rule_of(message), message) from exc
+
+
 class Strategy(_Strict):
-    """What the subjects take: a regimen written out, or a taper the planner makes."""
+    """What the subjects take: a regimen written out, or a taper the planner makes; with a ``policy``
+    (a pacing policy's name from ``pacing.toml``, or an inline one) its steps are paced by symptoms."""
 
     name: str = Field(min_length=1, pattern=r"^[A-Za-z0-9_.-]+$")
     regimen: str | None = Field(None, min_length=1)
     plan: PlannedTaper | None = None
+    policy: str | PolicyEntry | None = None
     description: str = ""
+
+    @field_validator("policy", mode="before")
+    @classmethod
+    def _policy_as_written(cls, value: object, info: ValidationInfo) -> object:
+        if isinstance(value, dict):
+            return inline_policy(value, str(info.data.get("name", "")))
+        if isinstance(value, str) and not value:
+            raise ValueError("a pacing policy's name (e.g. 'maudsley-symptom-guided')")
+        return value
 
     @model_validator(mode="after")
     def _one_source(self) -> Self:
@@ -108,9 +164,23 @@ def parse_trial_spec(data: dict[str, Any], *, source: str) -> TrialSpec:
         first = exc.errors()[0]
         field = ".".join(str(part) for part in first["loc"]) or "(top level)"
         value = first.get("input", "")
+        cause = first.get("ctx", {}).get("error")
+        if isinstance(cause, PolicyRuleError):
+            field = f"{field}.{cause.rule}"
+            value = _rule_value(value, cause.rule)
         shown = value if isinstance(value, str | int | float | bool) else "(the given entry)"
         message = first["msg"].removeprefix("Value error, ")
         raise InputError(f"{source}: {field}", shown, message) from exc
+
+
+def _rule_value(table: object, rule: str) -> object:
+    """The value an inline policy gave ``rule`` (e.g. ``hold_rise.value``), or the table."""
+    value = table
+    for part in rule.split("."):
+        if not isinstance(value, dict) or part not in value:
+            return table
+        value = value[part]
+    return value["value"] if isinstance(value, dict) and "value" in value else value
 
 
 def load_trial_spec(path: Path) -> TrialSpec:

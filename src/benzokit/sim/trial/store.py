@@ -79,8 +79,19 @@ def done_chunks(out: Path) -> set[int]:
 def write_chunk(out: Path, plan: TrialPlan, result: ChunkResult) -> None:
     """Write the band rows, then the subject rows (atomically, last: the 'done' mark)."""
     band_rows = _band_table(plan, result)
-    _write_atomic_parquet(out / BANDS_DIR / _chunk_name(result.index), band_rows)
-    _write_atomic_parquet(out / SUBJECTS_DIR / _chunk_name(result.index), pa.table(result.columns))
+    strategies = max(1, len(result.band))
+    # one row group per strategy: a reader selecting a strategy skips the others' row groups
+    _write_atomic_parquet(
+        out / BANDS_DIR / _chunk_name(result.index),
+        band_rows,
+        rows_per_group=band_rows.num_rows // strategies,
+    )
+    subjects = pa.table(result.columns)
+    _write_atomic_parquet(
+        out / SUBJECTS_DIR / _chunk_name(result.index),
+        subjects,
+        rows_per_group=subjects.num_rows // strategies,
+    )
 
 
 def _band_table(plan: TrialPlan, result: ChunkResult) -> pa.Table:
@@ -105,9 +116,9 @@ def _temporary(path: Path) -> Path:
     return path.with_name(f".{path.name}.{uuid.uuid4().hex}.tmp")
 
 
-def _write_atomic_parquet(path: Path, table: pa.Table) -> None:
+def _write_atomic_parquet(path: Path, table: pa.Table, *, rows_per_group: int) -> None:
     temporary = _temporary(path)
-    pq.write_table(table, temporary, compression="zstd")
+    pq.write_table(table, temporary, compression="zstd", row_group_size=max(1, rows_per_group))
     os.replace(temporary, path)
 
 

@@ -11,10 +11,11 @@ import pyarrow.compute as pc
 import pyarrow.dataset as ds
 
 from benzokit.sim.population.structures import BAND_SERIES, METRICS, Metric
+from benzokit.sim.trial.paced_summary import PACED_SUMMARY_COLUMNS, paced_summary, pacing_report
 from benzokit.sim.trial.store import BANDS_DIR, SUBJECTS_DIR
+from benzokit.sim.trial.survival import Z95, wilson_interval
 from benzokit.types import FloatArray
 
-Z95 = 1.959963984540054
 QUANTILES = (0.05, 0.25, 0.5, 0.75, 0.95)
 
 
@@ -39,24 +40,23 @@ def describe(values: FloatArray) -> dict[str, float]:
     }
 
 
-def wilson_interval(successes: int, n: int) -> tuple[float, float]:
-    """95 % Wilson score interval for a proportion."""
-    if n == 0:
-        return math.nan, math.nan
-    p = successes / n
-    denominator = 1 + Z95**2 / n
-    centre = (p + Z95**2 / (2 * n)) / denominator
-    half = Z95 * math.sqrt(p * (1 - p) / n + Z95**2 / (4 * n * n)) / denominator
-    return centre - half, centre + half
-
-
-def summarise(out: Path, strategies: tuple[str, ...]) -> dict[str, Any]:
-    """Per-strategy summaries of every per-subject metric, read column by column from the Parquet files."""
+def summarise(
+    out: Path,
+    strategies: tuple[str, ...],
+    policies: dict[str, str] | None = None,
+    days: int = 0,
+) -> dict[str, Any]:
+    """Per-strategy summaries of every per-subject metric, read column by column from the Parquet files;
+    a paced strategy (``policies``: strategy -> policy name; ``days``: the run's days) gets a pacing block.
+    """
+    policies = policies or {}
     dataset = ds.dataset(out / SUBJECTS_DIR, format="parquet")
     result: dict[str, Any] = {}
     for strategy in strategies:
         selected = pc.field("strategy") == strategy
-        table = dataset.to_table(columns=list(METRICS), filter=selected)
+        paced = strategy in policies
+        names = list(dict.fromkeys([*METRICS, *(PACED_SUMMARY_COLUMNS if paced else ())]))
+        table = dataset.to_table(columns=names, filter=selected)
         metrics = {m: describe(table.column(m).to_numpy()) for m in METRICS}
         above = table.column(Metric.DAYS_WITHDRAWAL_ABOVE_THRESHOLD.column).to_numpy()
         n = int(above.size)
@@ -71,6 +71,9 @@ def summarise(out: Path, strategies: tuple[str, ...]) -> dict[str, Any]:
                 "ci95_high": high,
             },
         }
+        if paced:
+            columns = {name: table.column(name).to_numpy() for name in PACED_SUMMARY_COLUMNS}
+            result[strategy]["pacing"] = paced_summary(columns, policies[strategy], days)
     return result
 
 
@@ -96,10 +99,18 @@ def quantile_bands(out: Path, strategies: tuple[str, ...]) -> dict[str, dict[str
 
 
 def markdown_report(
-    spec_name: str, drug: str, summary: dict[str, Any], threshold: float, disclaimer: str
+    spec_name: str,
+    drug: str,
+    summary: dict[str, Any],
+    threshold: float,
+    disclaimer: str,
+    *,
+    days: int = 0,
+    policies: dict[str, dict[str, str]] | None = None,
 ) -> str:
-    """A human summary: one table per strategy."""
+    """A human summary: the paced strategies compared (if any), then one table per strategy."""
     lines = [f"# Virtual trial: {spec_name} ({drug})", "", f"> {disclaimer}", ""]
+    lines += pacing_report(summary, days, policies or {})
     for strategy, block in summary.items():
         lines += [
             f"## Strategy `{strategy}` — {block['subjects']:,} subjects",
