@@ -87,7 +87,10 @@ def test_racing_dose_confirmations_with_one_token_make_one_record(clinic: Clinic
         alex = find_account(session, "alex")
     assert alex is not None
     patient_id = clinic.reading.my_patient_id(alex)
-    slot = clinic.reading.today_view(alex, patient_id).slots[0]
+    # yesterday's first dose: its time has come whatever the hour the test runs at (today's 08:00 dose
+    # is still ahead before 08:00, and a dose still ahead is rightly refused)
+    yesterday = datetime.now(UTC).date() - timedelta(days=1)
+    slot = clinic.reading.today_view(alex, patient_id, yesterday).slots[0]
     form = schemas.DoseConfirmation(
         day=slot.day, time=slot.time, status="taken", client_token="dose-0000001"
     )
