@@ -16,7 +16,7 @@ from hypothesis import strategies as st
 
 from benzokit.errors import InputError
 from benzokit.knowledge import Knowledge, shipped_folder
-from benzokit.plan.pacing import load_pacing
+from benzokit.plan.pacing import RULES, load_pacing
 from benzokit.regimen.language import parse_regimen
 from benzokit.sim.population.schedule import hourly_schedule
 from benzokit.sim.population.structures import METRICS, PacingMetric
@@ -24,7 +24,7 @@ from benzokit.sim.trial import load_trial_spec, run_trial
 from benzokit.sim.trial.chunk import run_chunk
 from benzokit.sim.trial.paced import taper_of_regimen
 from benzokit.sim.trial.plan import plan_trial
-from benzokit.sim.trial.spec import POLICY_RULES, parse_trial_spec
+from benzokit.sim.trial.spec import parse_trial_spec
 from benzokit.sim.trial.survival import kaplan_meier
 
 EXAMPLES = Path(__file__).parents[2] / "examples"
@@ -48,7 +48,7 @@ def _spec(*strategies: dict[str, Any], **trial: Any) -> Any:
 def _inline(**changes: Any) -> dict[str, Any]:
     """The Maudsley preset written out inline, every rule citing benzokit_policy, with ``changes``."""
     preset = load_pacing().get(MAUDSLEY)
-    rules = {r: {"value": getattr(preset, r), "source": "benzokit_policy"} for r in POLICY_RULES}
+    rules = {r: {"value": getattr(preset, r), "source": "benzokit_policy"} for r in RULES}
     return {"kind": "symptom-guided", "source": "maudsley2024", **rules, **changes}
 
 

@@ -52,7 +52,7 @@ class Pace(IntEnum):
         return self.name.lower()
 
 
-_RULES = (
+RULES = (
     "checkin_interval_days",
     "settle_days",
     "hold_rise",
@@ -62,6 +62,7 @@ _RULES = (
     "max_duration_days",
     "observation_noise_sd",
 )
+"""The rules of a symptom-guided policy: the sourced numbers of a ``pacing.toml`` policy."""
 _WHOLE_DAYS = ("checkin_interval_days", "settle_days", "slow_after_holds", "max_duration_days")
 # The range each rule's value must lie in: (lowest, highest, whether the lowest itself is allowed).
 _BOUNDS: dict[str, tuple[float, float, bool]] = {
@@ -94,19 +95,27 @@ class PolicyEntry(FrozenModel):
 
     @model_validator(mode="after")
     def _rules_fit_the_kind(self) -> Self:
-        given = [rule for rule in _RULES if getattr(self, rule) is not None]
+        given = [rule for rule in RULES if getattr(self, rule) is not None]
         if self.kind is PolicyKind.FIXED:
             if given:
                 raise ValueError(f"a fixed policy takes no rules; remove {', '.join(given)}")
             return self
-        missing = [rule for rule in _RULES if rule not in given]
+        missing = [rule for rule in RULES if rule not in given]
         if missing:
             raise ValueError(
                 f"a symptom-guided policy needs every rule; missing {', '.join(missing)}"
             )
-        for rule in _RULES:
+        for rule in RULES:
             _check_rule(rule, getattr(self, rule))
         return self
+
+    def cited_sources(self) -> list[tuple[str, str]]:
+        """Every ``(field, source)`` the policy cites: its own source, then each rule's."""
+        return [("source", self.source)] + [
+            (f"{rule}.source", figure.source)
+            for rule in RULES
+            if (figure := getattr(self, rule)) is not None
+        ]
 
 
 def _check_rule(rule: str, figure: Figure) -> None:
@@ -139,12 +148,7 @@ class PacingFile(FrozenModel):
     def unknown_source(self) -> tuple[str, str] | None:
         """The first ``(field, source)`` citing a source the file does not list, if any."""
         for name, entry in self.policies.items():
-            cited = [("source", entry.source)] + [
-                (f"{rule}.source", figure.source)
-                for rule in _RULES
-                if (figure := getattr(entry, rule)) is not None
-            ]
-            for field, source in cited:
+            for field, source in entry.cited_sources():
                 if source not in self.sources:
                     return f"policies.{name}.{field}", source
         return None
@@ -267,10 +271,11 @@ def _state_after(
     return state
 
 
-def _policy(name: str, entry: PolicyEntry, sources: dict[str, Source]) -> PacingPolicy:
+def resolve_entry(name: str, entry: PolicyEntry, sources: dict[str, Source]) -> PacingPolicy:
+    """The policy ``entry`` (validated, citing only ``sources``) as plain numbers, named ``name``."""
     rules = {
         rule: (int(figure.require(rule)) if rule in _WHOLE_DAYS else figure.require(rule))
-        for rule in _RULES
+        for rule in RULES
         if (figure := getattr(entry, rule)) is not None
     }
     return PacingPolicy(
@@ -310,16 +315,10 @@ def load_pacing_file(path: Path) -> PacingPolicies:
         raise DataError(str(path), field, f"cites unknown source '{source}'; known: {known}")
     return PacingPolicies(
         document.data_version,
-        {name: _policy(name, e, document.sources) for name, e in document.policies.items()},
+        {name: resolve_entry(name, e, document.sources) for name, e in document.policies.items()},
     )
 
 
 def load_pacing(knowledge: Knowledge | None = None) -> PacingPolicies:
     """The pacing policies (``pacing.toml``) of ``knowledge`` (default: shipped)."""
     return (knowledge or Knowledge.shipped()).load("pacing.toml", load_pacing_file)
-
-
-def policy_of(name: str, entry: PolicyEntry, sources: dict[str, Source]) -> PacingPolicy:
-    """A policy written outside a pacing file (a trial spec's inline table), resolved as the file's are;
-    ``entry`` is validated and its sources are among ``sources``."""
-    return _policy(name, entry, sources)

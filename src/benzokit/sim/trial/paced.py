@@ -17,12 +17,17 @@ import numpy as np
 from benzokit.errors import InputError
 from benzokit.knowledge import Knowledge
 from benzokit.plan.model import Administration, Plan
-from benzokit.plan.pacing import PacingFile, PacingPolicy, PolicyEntry, load_pacing, policy_of
+from benzokit.plan.pacing import (
+    PacingFile,
+    PacingPolicy,
+    PolicyEntry,
+    load_pacing,
+    resolve_entry,
+)
 from benzokit.regimen.events import Route
 from benzokit.regimen.regimen import Phase, Regimen
 from benzokit.sim.population.paced import pacing_constants
 from benzokit.sim.population.structures import PacedTaper, PacingConstants
-from benzokit.sim.trial.spec import POLICY_RULES
 from benzokit.types import FloatArray
 from benzokit.units import HOURS_PER_DAY
 
@@ -54,17 +59,12 @@ def resolve_policy(
     if isinstance(policy, str):
         return load_pacing(knowledge).get(policy, field=field)
     sources = knowledge.document("pacing.toml", PacingFile).sources
-    cited = [("source", policy.source)] + [
-        (f"{rule}.source", figure.source)
-        for rule in POLICY_RULES
-        if (figure := getattr(policy, rule)) is not None
-    ]
-    for where, source in cited:
+    for where, source in policy.cited_sources():
         if source not in sources:
             raise InputError(
                 f"{field}.{where}", source, f"a source of pacing.toml: {', '.join(sorted(sources))}"
             )
-    return policy_of("inline", policy, sources)
+    return resolve_entry("inline", policy, sources)
 
 
 def paced_strategy(policy: PacingPolicy, taper: PacedTaper) -> PacedStrategy:

@@ -20,7 +20,7 @@ from pydantic import (
 )
 
 from benzokit.errors import InputError
-from benzokit.plan.pacing import PolicyEntry
+from benzokit.plan.pacing import RULES, PolicyEntry
 from benzokit.sim.grid import MAX_DAYS
 
 MAX_SUBJECTS = 100_000_000
@@ -59,11 +59,6 @@ class PlannedTaper(_Strict):
     run_in_days: int = Field(28, ge=0, le=3650)
 
 
-_POLICY_TEXT = ("title", "description", "kind", "source")
-POLICY_RULES = tuple(name for name in PolicyEntry.model_fields if name not in _POLICY_TEXT)
-"""The rules of a pacing policy (the fields of a ``pacing.toml`` policy that are sourced numbers)."""
-
-
 class PolicyRuleError(ValueError):
     """An inline policy's problem, with the rule (or field) of the policy it concerns."""
 
@@ -74,7 +69,7 @@ class PolicyRuleError(ValueError):
 
 def _rule_of(message: str) -> str:
     """The rule a policy-level message names first (the policy's checks name the rule they refuse)."""
-    named = [(message.find(rule), rule) for rule in POLICY_RULES if rule in message]
+    named = [(message.find(rule), rule) for rule in RULES if rule in message]
     return min(named)[1] if named else "kind"
 
 
