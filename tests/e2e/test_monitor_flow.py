@@ -278,13 +278,16 @@ def test_patient_alert_reaches_clinician_who_pauses(
         expect(page).to_have_url(f"{base}/clinic")
         table = page.get_by_role("table", name=re.compile(r"^Most urgent first"))
         rows = table.get_by_role("row")
-        expect(rows).to_have_count(3)  # the header, Alex and Sam
+        expect(rows).to_have_count(4)  # the header, Alex, Kai and Sam
         alex_row = rows.nth(1)  # most urgent first
         expect(alex_row.get_by_role("rowheader")).to_have_text("Alex Morgan")
         expect(alex_row).to_contain_text("urgent")
         expect(alex_row).to_contain_text("2 open")  # and the demo's rising GAD-7
-        expect(rows.nth(2).get_by_role("rowheader")).to_have_text("Sam Lee")
-        expect(rows.nth(2)).not_to_contain_text("urgent")
+        kai_row = rows.nth(2)  # a warning (the demo's rising checklist), the next step waiting
+        expect(kai_row.get_by_role("rowheader")).to_have_text("Kai Turner")
+        expect(kai_row).to_contain_text("next step waiting for you")
+        expect(rows.nth(3).get_by_role("rowheader")).to_have_text("Sam Lee")
+        expect(rows.nth(3)).not_to_contain_text("urgent")
         shots.append(shoot(page, screenshot_dir / f"{name}-05-clinic-list.png"))
         page.set_viewport_size(PHONE)  # a clinician on a phone: wide tables scroll by themselves
         assert_fits_phone(page)

@@ -18,6 +18,7 @@ from typing import Any
 import pytest
 from service_support import Clock, Signed, World, build_world
 
+from benzokit.service.demo import DEMO_LOGINS
 from benzokit.service.schemas import PaceForm
 
 CHECKLIST_ITEMS = (
@@ -348,3 +349,26 @@ def test_enrolment_page_offers_the_policies(world: World) -> None:
     admin = world.sign_in("admin")
     html = admin.client.get("/admin").text
     assert 'name="policy"' in html and "Symptom-guided (Maudsley step 3)" in html
+
+
+def test_the_demo_clinic_shows_a_step_waiting_for_the_clinician(world: World) -> None:
+    """`make demo` shows the feature: Kai's withdrawal checklist rose since the first cut (6/39 -> 14/39),
+    the step due two days ago waits, the clinician is proposed a hold and Kai is told why."""
+    kai = next(login for login in DEMO_LOGINS if login.username == "kai")
+    client = world.client()
+    signed = client.post(
+        "/api/v1/session", json={"username": kai.username, "password": kai.password}
+    )
+    assert signed.status_code == 200, signed.text
+    page = client.get("/me").text
+    assert "Your next step is waiting for your clinician." in page
+    assert "Keep taking 1.875 mg" in page
+    clinician = world.sign_in("dr.rivera")
+    listed = clinician.get("/api/v1/patients").json()
+    kai_row = next(p for p in listed["patients"] if p["patient"]["display_name"] == "Kai Turner")
+    assert kai_row["waiting"] and kai_row["daily_dose_mg"] == 1.875
+    patient_id = kai_row["patient"]["id"]
+    found = proposal(clinician, patient_id)
+    assert found["decision"] == "hold" and found["recommended"] == "hold" and found["due"]
+    assert "6/39 → 14/39" in clinician.client.get(f"/clinic/patients/{patient_id}").text
+    assert "next step waiting for you" in clinician.client.get("/clinic").text

@@ -16,7 +16,7 @@ from benzokit.errors import InputError
 from benzokit.monitor.records import CheckIn, DoseLog, DoseStatus
 from benzokit.monitor.scales import score_scale
 from benzokit.service.clinic import Clinic
-from benzokit.service.demo import seed_demo
+from benzokit.service.demo import DEMO_LOGINS, seed_demo
 from benzokit.service.unit import Unit
 from benzokit.store import records
 from benzokit.store.backup import dump, restore, write_backup
@@ -107,7 +107,9 @@ def test_backup_and_restore_round_trip(db: Database, database_url: str, tmp_path
     seed_demo(Clinic(Unit(db, clock=lambda: NOW)))
     backup = tmp_path / "backup.json"
     counts = write_backup(db, backup)
-    assert counts["users"] == 4 and counts["checkins"] > 0 and counts["dose_logs"] > 0
+    assert (
+        counts["users"] == len(DEMO_LOGINS) and counts["checkins"] > 0 and counts["dose_logs"] > 0
+    )
     target_url = f"sqlite:///{tmp_path / 'restored.db'}"
     target = Database(target_url)
     assert restore(target, backup) == counts

@@ -1,4 +1,5 @@
-"""The demo clinic: one clinician, two patients (one three weeks into a taper), an administrator.
+"""The demo clinic: one clinician, three patients (one three weeks into a taper, one starting today, one on a
+symptom-guided taper whose next step waits for the clinician), an administrator.
 
 Made only in an empty database. The check-in answers and dose records are invented demonstration data,
 not clinical figures; the plans are made by the planner and checked like any other.
@@ -41,6 +42,12 @@ DEMO_LOGINS = (
         "demo-patient-sam",
         "Sam Lee: clonazepam 0.5 mg bid, hyperbolic taper from today",
     ),
+    DemoLogin(
+        "patient",
+        "kai",
+        "demo-patient-kai",
+        "Kai Turner: clonazepam 1 mg bid, symptom-guided taper, next step waiting for the clinician",
+    ),
     DemoLogin("admin", "admin", "demo-administrator", "clinic administrator"),
 )
 
@@ -55,6 +62,11 @@ _ALEX_GAD7 = (
     (1, 1, 1, 2, 1, 1, 1),
     (2, 1, 1, 2, 1, 1, 1),
 )
+# demonstration withdrawal-checklist totals (0-39) for Kai, invented for the demo, as (days ago, total):
+# the evening before the first cut, then weekly, rising since the cut; the next step was due two days ago
+_KAI_START_DAYS_AGO = 30
+_KAI_CHECKLIST = ((31, 6), (24, 8), (17, 10), (10, 11), (3, 13), (0, 14))
+_KAI_POLICY = "maudsley-symptom-guided"
 
 
 def seed_demo(clinic: Clinic) -> bool:
@@ -62,7 +74,7 @@ def seed_demo(clinic: Clinic) -> bool:
     with clinic.db.transaction() as session:
         if accounts.has_accounts(session):
             return False
-    clinician, alex, sam, admin = DEMO_LOGINS
+    clinician, alex, sam, kai, admin = DEMO_LOGINS
     enrolment = clinic.enrolment
     enrolment.create_admin(admin.username, admin.password, "Clinic administrator")
     enrolment.create_clinician(
@@ -73,9 +85,11 @@ def seed_demo(clinic: Clinic) -> bool:
     )
     today = clinic.today()
     patient_ids: dict[str, int] = {}
-    for login, name, indication, birth_year, weight_kg, regimen, strategy, days_in in (
-        (alex, "Alex Morgan", "panic", 1984, 72, "1 mg bid", StrategyName.GUIDELINE, 20),
-        (sam, "Sam Lee", "seizure", 1991, 64, "0.5 mg bid", StrategyName.HYPERBOLIC, 0),
+    guideline, hyperbolic = StrategyName.GUIDELINE, StrategyName.HYPERBOLIC
+    for login, name, indication, birth_year, weight_kg, regimen, strategy, days_in, policy in (
+        (alex, "Alex Morgan", "panic", 1984, 72, "1 mg bid", guideline, 20, None),
+        (sam, "Sam Lee", "seizure", 1991, 64, "0.5 mg bid", hyperbolic, 0, None),
+        (kai, "Kai Turner", "panic", 1979, 80, "1 mg bid", guideline, 30, _KAI_POLICY),
     ):
         form = schemas.NewPatient(
             username=login.username,
@@ -88,22 +102,66 @@ def seed_demo(clinic: Clinic) -> bool:
             current_regimen=regimen,
             strategy=strategy,
             start_date=today - timedelta(days=days_in),
+            **({"policy": policy} if policy else {}),
         )
         summary, _ = enrolment.create_patient(SYSTEM, form)
         patient_ids[login.username] = summary.id
     _alex_history(clinic, patient_ids[alex.username])
+    _kai_history(clinic, patient_ids[kai.username])
     return True
 
 
 def _alex_history(clinic: Clinic, patient_id: int) -> None:
-    today, now = clinic.today(), clinic.now()
+    """Twenty days of doses (two morning doses missed) and GAD-7 check-ins rising after the first cut."""
+    scales = load_scales(clinic.knowledge)
+    checkins = []
+    for index, answers in enumerate(_ALEX_GAD7):
+        answered = {f"item{i + 1}": a for i, a in enumerate(answers)}
+        score = score_scale("gad7", answered, scales=scales)
+        at = clinic.now() - timedelta(days=19 - 6 * index)
+        checkins.append(
+            CheckIn(recorded_at=at, scales=(score,), sleep_hours=6.5 - 0.5 * index, sleep_quality=2)
+        )
+    _record_history(clinic, patient_id, days=20, missed_mornings=(9, 4), checkins=checkins)
+
+
+def _kai_history(clinic: Clinic, patient_id: int) -> None:
+    """Every dose taken, and weekly withdrawal checklists rising since the first cut: the policy holds
+    the step that was due two days ago until the clinician decides."""
+    scales = load_scales(clinic.knowledge)
+    items = [item.id for item in scales.scales["withdrawal_checklist"].self_report_items]
+    checkins = []
+    for back, total in _KAI_CHECKLIST:
+        answers = dict.fromkeys(items, 0)
+        for n in range(total):  # ones across the items, then twos
+            answers[items[n % len(items)]] += 1
+        score = score_scale("withdrawal_checklist", answers, scales=scales)
+        at = clinic.now() - timedelta(days=back, minutes=30)
+        checkins.append(CheckIn(recorded_at=at, scales=(score,), sleep_hours=6.5, sleep_quality=2))
+    _record_history(
+        clinic, patient_id, days=_KAI_START_DAYS_AGO, missed_mornings=(), checkins=checkins
+    )
+
+
+def _record_history(
+    clinic: Clinic,
+    patient_id: int,
+    *,
+    days: int,
+    missed_mornings: tuple[int, ...],
+    checkins: list[CheckIn],
+) -> None:
+    """The planned doses of the last ``days`` days (taken, but the 08:00 dose ``missed_mornings`` days
+    ago) and the check-ins, each with the alerts the service's own rules raise on it."""
+    today = clinic.today()
     with clinic.db.transaction() as session:
         course = records.course(session, patient_id)
         assert course is not None
-        for back in range(20, 0, -1):
+        for back in range(days, 0, -1):
             day = today - timedelta(days=back)
             for dose in course.doses_on(day):
-                missed = back in (9, 4) and str(dose.time) == "08:00"
+                missed = back in missed_mornings and str(dose.time) == "08:00"
+                at = clinic.unit.local_time(day, str(dose.time))
                 records.add_dose_log(
                     session,
                     patient_id,
@@ -113,10 +171,9 @@ def _alex_history(clinic: Clinic, patient_id: int) -> None:
                         drug=dose.drug,
                         planned_mg=dose.dose_mg,
                         status=DoseStatus.MISSED if missed else DoseStatus.TAKEN,
-                        recorded_at=clinic.unit.local_time(day, str(dose.time))
-                        + timedelta(minutes=10),
+                        recorded_at=at + timedelta(minutes=10),
                         taken_mg=None if missed else dose.dose_mg,
-                        taken_at=None if missed else clinic.unit.local_time(day, str(dose.time)),
+                        taken_at=None if missed else at,
                     ),
                     client_token=None,
                 )
@@ -126,17 +183,11 @@ def _alex_history(clinic: Clinic, patient_id: int) -> None:
         assert found_record is not None
         name = found_record.summary.display_name
         history: list[CheckIn] = []
-        for index, answers in enumerate(_ALEX_GAD7):
-            at = now - timedelta(days=19 - 6 * index)
-            answered = {f"item{i + 1}": a for i, a in enumerate(answers)}
-            score = score_scale("gad7", answered, scales=scales)
-            checkin = CheckIn(
-                recorded_at=at, scales=(score,), sleep_hours=6.5 - 0.5 * index, sleep_quality=2
-            )
+        for checkin in checkins:
             saved = records.add_checkin(session, patient_id, checkin, client_token=None)
-            day = at.astimezone(clinic.unit.zone).date()
+            day = checkin.when.astimezone(clinic.unit.zone).date()
             found = checkin_alerts(
                 name, checkin, history, course, day, rules=rules, scales=scales
-            )  # the same rules as a check-in made in the service: the rise after the first cut
+            )  # the same rules as a check-in made in the service
             records.add_alerts(session, patient_id, found, checkin_id=saved.id)
             history.append(saved)
