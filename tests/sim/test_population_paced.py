@@ -19,7 +19,7 @@ from benzokit.pd.params import load_pd_parameters
 from benzokit.pd.tolerance import ToleranceModelName
 from benzokit.plan.pacing import PacingPolicy, load_pacing
 from benzokit.regimen import parse_regimen
-from benzokit.sim.population.kernel import run_kernel
+from benzokit.sim.population.kernel import occasion_table, run_kernel
 from benzokit.sim.population.paced import (
     paced_taper_from_schedule,
     pacing_constants,
@@ -89,6 +89,13 @@ def test_the_fixed_policy_gives_the_fixed_kernels_metrics_exactly(
     )
     np.testing.assert_array_equal(paced.metrics, fixed.metrics)
     np.testing.assert_array_equal(paced.band, fixed.band)
+    # the day-to-day bioavailability drawn once beforehand: the kernel's own draws
+    occasions = occasion_table(pk.subject_id, days, dosing)
+    shared = run_kernel(pk, dosing, pd, bands, occasions=occasions)
+    np.testing.assert_array_equal(shared.metrics, fixed.metrics)
+    with pytest.raises(InputError) as caught:
+        run_kernel(pk, dosing, pd, bands, occasions=occasions[1:])
+    assert caught.value.field == "occasions"
     planned_end = 28 + 28 + 21 + 21 + 14
     np.testing.assert_array_equal(paced.pacing[:, PacingMetric.TAPER_DAYS], planned_end)
     np.testing.assert_array_equal(paced.pacing[:, PacingMetric.TAPER_COMPLETED], 1.0)
@@ -239,7 +246,8 @@ def test_policies_run_together_give_each_policys_own_run_exactly(
     names = ["maudsley-symptom-guided", "fixed", "adversarial", "asam-pause-slow"]
     policies = [pacing_constants(_policy(name)) for name in names]
     policies.append(pacing_constants(weekly))  # parts on many days, the last one too
-    together = run_paced_policies(pk, taper, dosing, pd, policies, bands, days)
+    occasions = occasion_table(pk.subject_id, days, dosing)  # drawn once: the kernels' own draws
+    together = run_paced_policies(pk, taper, dosing, pd, policies, bands, days, occasions=occasions)
     apart = [run_paced_kernel(pk, taper, dosing, pd, rules, bands, days) for rules in policies]
     for one, own in zip(together, apart, strict=True):
         np.testing.assert_array_equal(one.metrics, own.metrics)

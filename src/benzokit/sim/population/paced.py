@@ -35,9 +35,10 @@ from benzokit.sim.population.kernel import (
     _hour_feedback,
     _hour_fine,
     _load_block,
-    _occasion_factors,
     _take_dose,
     _write_metrics,
+    checked_occasions,
+    day_occasions,
     effect_terms,
     is_fine_hour,
 )
@@ -381,7 +382,7 @@ def _run_paced(
     pk: SubjectPK, pattern: FloatArray, step_days: NDArray[np.int64], dosing: Dosing,
     effect: EffectConstants, model: int, moderator: ModeratorHold, feedback_hold: FeedbackHold,
     threshold: float, bands: BandSelection, policy_ints: NDArray[np.int64], policy_floats: FloatArray,
-    days: int, step_start: NDArray[np.int64],
+    days: int, step_start: NDArray[np.int64], occasions: FloatArray,
 ) -> tuple[
     FloatArray, FloatArray, FloatArray, NDArray[np.int64], FloatArray, NDArray[np.int64], FloatArray
 ]:  # fmt: skip
@@ -427,9 +428,10 @@ def _run_paced(
         occasion = np.ones(BLOCK)
         for hour in range(hours):
             if iov_sd > 0.0 and hour % HOURS_PER_DAY == 0:
-                _occasion_factors(
-                    occasion, pk.subject_id, lo, m, hour // HOURS_PER_DAY, dosing.seed, iov_sd
-                )
+                day_occasions(
+                    occasion, occasions, pk.subject_id, lo, m, hour // HOURS_PER_DAY, dosing.seed,
+                    iov_sd,
+                )  # fmt: skip
             _paced_hour(
                 par, st, scratch, ist[0], pk.subject_id, lo, m, pattern, hour, due_hour,
                 fine_hour, feedback, dosing, occasion, effect_terms_, moderator, feedback_hold,
@@ -482,7 +484,7 @@ def _resume_paced(
     effect: EffectConstants, model: int, moderator: ModeratorHold, feedback_hold: FeedbackHold,
     threshold: float, slot: NDArray[np.int64], band_out: FloatArray, pacing: PacingConstants,
     days: int, resume_day: NDArray[np.int64], snap_st: FloatArray, snap_int: NDArray[np.int64],
-    snap_float: FloatArray,
+    snap_float: FloatArray, occasions: FloatArray,
 ) -> tuple[FloatArray, FloatArray]:  # fmt: skip
     """``_run_paced`` for subjects resuming on their own from kept states, each on its ``resume_day``
     (ascending): the summaries and pacing columns, and ``band_out`` written from each one's resume day.
@@ -523,9 +525,10 @@ def _resume_paced(
                     snap_float, live_slot, slot,
                 )  # fmt: skip
                 if iov_sd > 0.0:
-                    _occasion_factors(
-                        occasion, pk.subject_id, lo, m, hour // HOURS_PER_DAY, dosing.seed, iov_sd
-                    )
+                    day_occasions(
+                        occasion, occasions, pk.subject_id, lo, m, hour // HOURS_PER_DAY,
+                        dosing.seed, iov_sd,
+                    )  # fmt: skip
             _paced_hour(
                 par, st, scratch, ist, pk.subject_id, lo, m, pattern, hour, due_hour, fine_hour,
                 feedback, dosing, occasion, effect_terms_, moderator, feedback_hold,
@@ -607,14 +610,15 @@ def run_paced_kernel(
     metrics, paced, band, *_ = _run_paced(
         pk, checked.step_pattern_mg, checked.step_days, dosing, pd.effect, tolerance.model,
         tolerance.moderator, tolerance.feedback, pd.withdrawal_threshold, bands,
-        *_policy_table((pacing,)), days, step_start,
+        *_policy_table((pacing,)), days, step_start, np.zeros((0, 0)),
     )  # fmt: skip
     return PacedOutput(metrics, paced[0], band[: bands.rows])
 
 
 def run_paced_policies(
     pk: SubjectPK, taper: PacedTaper, dosing: Dosing, pd: PopulationPD,
-    policies: Sequence[PacingConstants], bands: BandSelection, days: int,
+    policies: Sequence[PacingConstants], bands: BandSelection, days: int, *,
+    occasions: FloatArray | None = None,
 ) -> tuple[PacedOutput, ...]:  # fmt: skip
     """``run_paced_kernel`` for each of ``policies`` on the same taper and dosing, exactly (every
     column equal), simulating once what the policies share.
@@ -624,10 +628,13 @@ def run_paced_policies(
     policy's decision first differs. Policies that rarely depart from the leader (a symptom-guided
     policy whose check-ins fall on the plan's step days holds only a few subjects) then cost little more
     than their decisions.
+
+    ``occasions``: the subjects' :func:`~benzokit.sim.population.kernel.occasion_table`, if drawn.
     """
     if not policies:
         return ()
     checked = _checked_run(taper, policies, days)
+    table = checked_occasions(occasions, days, pk.subject_id.size)
     order = sorted(range(len(policies)), key=lambda k: (bool(policies[k].adaptive), k))
     ordered = tuple(policies[k] for k in order)
     tolerance = pd.tolerance
@@ -637,7 +644,7 @@ def run_paced_policies(
     pattern, step_days = checked.step_pattern_mg, checked.step_days
     metrics, pacing, band, parted, snap_st, snap_int, snap_float = _run_paced(
         pk, pattern, step_days, dosing, *model, bands, *_policy_table(ordered), days,
-        np.zeros((0, 0), np.int64),
+        np.zeros((0, 0), np.int64), table,
     )  # fmt: skip
     outputs = [PacedOutput(metrics, pacing[0], band[: bands.rows])]
     for k, rules in enumerate(ordered[1:]):
@@ -649,6 +656,7 @@ def run_paced_policies(
             resumed_metrics, resumed_pacing = _resume_paced(
                 part, pattern, step_days, dosing, *model, bands.slot[rows], own_band, rules, days,
                 parted[k][rows] + 1, snap_st[k][rows], snap_int[k][rows], snap_float[k][rows],
+                table[:, rows] if table.size else table,
             )  # fmt: skip
             own_metrics[rows] = resumed_metrics
             own_pacing[rows] = resumed_pacing

@@ -8,7 +8,7 @@ import numpy as np
 from numpy.typing import NDArray
 
 from benzokit.drugs.loader import load_drug
-from benzokit.sim.population.kernel import run_kernel
+from benzokit.sim.population.kernel import occasion_table, run_kernel
 from benzokit.sim.population.paced import run_paced_policies
 from benzokit.sim.population.sample import sample_subjects
 from benzokit.sim.population.structures import (
@@ -23,6 +23,7 @@ from benzokit.sim.population.structures import (
 )
 from benzokit.sim.population.terms import oral_pk
 from benzokit.sim.trial.plan import TrialPlan
+from benzokit.types import FloatArray
 
 
 @dataclass(frozen=True, slots=True)
@@ -56,7 +57,9 @@ def run_chunk(plan: TrialPlan, index: int) -> ChunkResult:
         doubled_fraction=adherence.doubled_fraction,
         bioavailability_iov_sd=iov_sd,
     )
-    paced_runs = _run_paced(plan, pk, dosing, bands)
+    # the day-to-day bioavailability draws are the same for every strategy: drawn once
+    occasions = occasion_table(ids, plan.days, dosing) if iov_sd > 0.0 else None
+    paced_runs = _run_paced(plan, pk, dosing, bands, occasions)
     columns: dict[str, list[NDArray[np.generic]]] = {}
     band: dict[str, NDArray[np.float64]] = {}
     for strategy, schedule in zip(plan.strategies, plan.schedules, strict=True):
@@ -64,7 +67,9 @@ def run_chunk(plan: TrialPlan, index: int) -> ChunkResult:
             run = paced_runs[strategy]
             metrics, pacing, band[strategy] = run.metrics, run.pacing, run.band
         else:
-            output = run_kernel(pk, dosing._replace(schedule_mg=schedule), plan.pd, bands)
+            output = run_kernel(
+                pk, dosing._replace(schedule_mg=schedule), plan.pd, bands, occasions=occasions
+            )
             metrics, band[strategy] = output.metrics, output.band
             pacing = np.full((ids.size, len(PacingMetric)), np.nan)
         _append(columns, "strategy", np.full(ids.size, strategy))
@@ -89,8 +94,9 @@ def run_chunk(plan: TrialPlan, index: int) -> ChunkResult:
 
 
 def _run_paced(
-    plan: TrialPlan, pk: SubjectPK, dosing: Dosing, bands: BandSelection
-) -> dict[str, PacedOutput]:
+    plan: TrialPlan, pk: SubjectPK, dosing: Dosing, bands: BandSelection,
+    occasions: FloatArray | None,
+) -> dict[str, PacedOutput]:  # fmt: skip
     """The paced strategies' runs, by strategy: those on the same taper are run together (the
     policies' shared days simulated once; the same rows as one run each)."""
     groups: list[tuple[PacedTaper, list[tuple[str, PacingConstants]]]] = []
@@ -105,8 +111,9 @@ def _run_paced(
     runs: dict[str, PacedOutput] = {}
     for taper, group in groups:
         outputs = run_paced_policies(
-            pk, taper, dosing, plan.pd, [rules for _, rules in group], bands, plan.days
-        )
+            pk, taper, dosing, plan.pd, [rules for _, rules in group], bands, plan.days,
+            occasions=occasions,
+        )  # fmt: skip
         runs.update(zip((strategy for strategy, _ in group), outputs, strict=True))
     return runs
 
