@@ -16,7 +16,9 @@ Prints, in order:
 6. the adaptive (paced) kernel (issue 11): clonazepam, the planner's hyperbolic taper from 1 mg bid after a
    28-day run-in, 2 years, paced by ``maudsley-symptom-guided``, beside the fixed kernel on the same taper
    as a fixed calendar, this process, all cores: subject-hours per second of each (best of three,
-   alternating, so that a busy machine slows both alike) and their ratio.
+   alternating, so that a busy machine slows both alike) and their ratio;
+7. the whole ``benzokit trial examples/trial-adaptive.toml`` process for 1,000,000 subjects (6 paced
+   strategies x 730 days; issue 11): wall time, CPU time (user + system) and peak memory.
 The last line is one JSON object. Run: ``.venv/bin/python benchmarks/population.py`` (``make bench``);
 ``--quick`` runs smaller sizes (for a smoke test).
 """
@@ -26,7 +28,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import resource
 import subprocess
 import sys
 import tempfile
@@ -58,6 +59,7 @@ from benzokit.sim.trial.spec import parse_trial_spec
 
 ROOT = Path(__file__).resolve().parents[1]
 SPEC = ROOT / "examples" / "trial-taper.toml"
+ADAPTIVE_TRIAL = ROOT / "examples" / "trial-adaptive.toml"
 BENZOKIT = Path(sys.executable).parent / "benzokit"
 # the trial's (moderator) tolerance model: the same object the kernel's constants are derived from
 TOLERANCE = tolerance_model(ToleranceModelName.MODERATOR, load_pd_parameters())
@@ -116,23 +118,26 @@ def _reference(
     }
 
 
-def _trial_process(subjects: int) -> tuple[float, float]:
-    """Wall time (s) and peak RSS (MiB) of a whole `benzokit trial` process."""
+def _trial_process(spec: Path, subjects: int) -> tuple[float, float, float]:
+    """Wall time (s), CPU time (user + system, s) and peak RSS (MiB) of a whole `benzokit trial`
+    process."""
     with tempfile.TemporaryDirectory() as out:
         command = [
             str(BENZOKIT),
             "trial",
-            str(SPEC),
+            str(spec),
             "--subjects",
             str(subjects),
             "--out",
             f"{out}/r",
         ]
         start = time.perf_counter()
-        subprocess.run(command, check=True, capture_output=True)
+        child = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        _, status, usage = os.wait4(child.pid, 0)
         seconds = time.perf_counter() - start
-    peak_kib = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    return seconds, peak_kib / 1024
+        if status:
+            raise subprocess.CalledProcessError(status, command, stderr=child.stderr.read())
+    return seconds, usage.ru_utime + usage.ru_stime, usage.ru_maxrss / 1024
 
 
 def _dask_seconds(subjects: int, workers: int) -> tuple[float, float]:
@@ -228,7 +233,7 @@ def main() -> None:
     compared = ", ".join(metric.column for metric in COMPARED)
     print(f"largest relative error of {compared} vs a tight reference: {max_rel_error:.2e}")
 
-    process_s, peak_rss_mib = _trial_process(n_process)
+    process_s, _, peak_rss_mib = _trial_process(SPEC, n_process)
     print(
         f"whole `benzokit trial` process, {n_process:,} subjects x 365 days: {process_s:.1f} s, "
         f"peak memory {peak_rss_mib:,.0f} MiB"
@@ -250,6 +255,18 @@ def main() -> None:
     )
     print(f"adaptive / fixed: {adaptive_rate / fixed_rate:.0%}")
 
+    print(f"load average before the adaptive trial (2 cores): {os.getloadavg()[0]:.1f}")
+    adaptive_s, adaptive_cpu_s, adaptive_rss_mib = _trial_process(ADAPTIVE_TRIAL, n_process)
+    adaptive_spec = load_trial_spec(ADAPTIVE_TRIAL)
+    strategies, days = len(adaptive_spec.strategies), adaptive_spec.trial.days
+    adaptive_hours = n_process * strategies * days * 24
+    print(
+        f"whole `benzokit trial {ADAPTIVE_TRIAL.relative_to(ROOT)}` process, {n_process:,} subjects x "
+        f"{strategies} paced strategies x {days} days: {adaptive_s:.1f} s "
+        f"({adaptive_hours / adaptive_s:.3g} strategy-subject-hours/s), CPU {adaptive_cpu_s:.0f} s, "
+        f"peak memory {adaptive_rss_mib:,.0f} MiB"
+    )
+
     print(
         json.dumps(
             {
@@ -269,6 +286,9 @@ def main() -> None:
                 "adaptive_subject_hours_per_s": adaptive_rate,
                 "fixed_2y_subject_hours_per_s": fixed_rate,
                 "adaptive_vs_fixed": adaptive_rate / fixed_rate,
+                "adaptive_trial_process_seconds": adaptive_s,
+                "adaptive_trial_process_cpu_seconds": adaptive_cpu_s,
+                "adaptive_trial_peak_rss_mib": adaptive_rss_mib,
             }
         )
     )

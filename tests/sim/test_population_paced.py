@@ -19,11 +19,12 @@ from benzokit.pd.params import load_pd_parameters
 from benzokit.pd.tolerance import ToleranceModelName
 from benzokit.plan.pacing import PacingPolicy, load_pacing
 from benzokit.regimen import parse_regimen
-from benzokit.sim.population.kernel import run_kernel
+from benzokit.sim.population.kernel import occasion_table, run_kernel
 from benzokit.sim.population.paced import (
     paced_taper_from_schedule,
     pacing_constants,
     run_paced_kernel,
+    run_paced_policies,
 )
 from benzokit.sim.population.pd_constants import population_pd
 from benzokit.sim.population.sample import sample_subjects
@@ -88,6 +89,13 @@ def test_the_fixed_policy_gives_the_fixed_kernels_metrics_exactly(
     )
     np.testing.assert_array_equal(paced.metrics, fixed.metrics)
     np.testing.assert_array_equal(paced.band, fixed.band)
+    # the day-to-day bioavailability drawn once beforehand: the kernel's own draws
+    occasions = occasion_table(pk.subject_id, days, dosing)
+    shared = run_kernel(pk, dosing, pd, bands, occasions=occasions)
+    np.testing.assert_array_equal(shared.metrics, fixed.metrics)
+    with pytest.raises(InputError) as caught:
+        run_kernel(pk, dosing, pd, bands, occasions=occasions[1:])
+    assert caught.value.field == "occasions"
     planned_end = 28 + 28 + 21 + 21 + 14
     np.testing.assert_array_equal(paced.pacing[:, PacingMetric.TAPER_DAYS], planned_end)
     np.testing.assert_array_equal(paced.pacing[:, PacingMetric.TAPER_COMPLETED], 1.0)
@@ -214,6 +222,45 @@ def test_a_subjects_pace_does_not_depend_on_the_subjects_run_with_it() -> None:
     np.testing.assert_array_equal(some.pacing, whole.pacing[part])
     # the subjects went out of step (so blocks mixed both holds of the hour after a dose)
     assert np.unique(whole.pacing[:, PacingMetric.TAPER_DAYS]).size > 5
+
+
+@pytest.mark.parametrize(
+    "tolerance",
+    [
+        ToleranceModelName.MODERATOR,
+        pytest.param(ToleranceModelName.TURNOVER_FEEDBACK, marks=pytest.mark.slow),
+    ],
+)
+def test_policies_run_together_give_each_policys_own_run_exactly(
+    tolerance: ToleranceModelName,
+) -> None:
+    """The policies' shared days simulated once, then each on its own: every column as its own run,
+    band rows included, whichever policy leads and wherever (the last day too) a policy parts."""
+    n, days = 150, 112  # two whole blocks and a partial one; the plan's last cut is due on day 111
+    schedule = hourly_schedule(TAPER, days * 24)
+    taper = paced_taper_from_schedule(schedule)
+    dosing = Dosing(schedule, 5, 0.1, 0.05, 0.15)
+    pk, pd = _pk(n), _pd(tolerance)
+    bands = BandSelection(np.where(np.arange(n) % 5 == 0, np.arange(n) // 5, -1), n // 5)
+    weekly = replace(ADVERSARIAL, name="weekly", checkin_interval_days=7, max_duration_days=1000)
+    names = ["maudsley-symptom-guided", "fixed", "adversarial", "asam-pause-slow"]
+    policies = [pacing_constants(_policy(name)) for name in names]
+    policies.append(pacing_constants(weekly))  # parts on many days, the last one too
+    occasions = occasion_table(pk.subject_id, days, dosing)  # drawn once: the kernels' own draws
+    together = run_paced_policies(pk, taper, dosing, pd, policies, bands, days, occasions=occasions)
+    apart = [run_paced_kernel(pk, taper, dosing, pd, rules, bands, days) for rules in policies]
+    for one, own in zip(together, apart, strict=True):
+        np.testing.assert_array_equal(one.metrics, own.metrics)
+        np.testing.assert_array_equal(one.pacing, own.pacing)
+        np.testing.assert_array_equal(one.band, own.band)
+    # the policies parted from the fixed calendar for all subjects, or some only
+    shares = [np.mean((own.metrics != apart[1].metrics).any(axis=1)) for own in apart[2:]]
+    assert max(shares) == 1.0 and any(0.0 < share < 1.0 for share in shares)
+    # with no fixed calendar among them the first policy leads
+    adaptive = run_paced_policies(pk, taper, dosing, pd, policies[2:4], bands, days)
+    for one, own in zip(adaptive, apart[2:4], strict=True):
+        np.testing.assert_array_equal(one.metrics, own.metrics)
+        np.testing.assert_array_equal(one.pacing, own.pacing)
 
 
 @st.composite

@@ -18,6 +18,7 @@ import numba
 import numpy as np
 from numpy.typing import NDArray
 
+from benzokit.errors import InputError
 from benzokit.sim.population.rng import ADHERENCE_STREAM, OCCASION_STREAM, normal, uniform
 from benzokit.sim.population.structures import (
     N_BAND_SERIES,
@@ -245,6 +246,52 @@ def _occasion_factors(
         factors[i] = math.exp(iov_sd * normal(seed, OCCASION_STREAM, ids[lo + i], day))
 
 
+@numba.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
+def _occasion_table(ids: NDArray[np.int64], days: int, seed: int, iov_sd: float) -> FloatArray:
+    table = np.empty((days, ids.size))
+    n_blocks = (ids.size + BLOCK - 1) // BLOCK
+    for b in numba.prange(n_blocks):
+        lo = b * BLOCK
+        m = min(ids.size, lo + BLOCK) - lo
+        for day in range(days):
+            _occasion_factors(table[day, lo : lo + m], ids, lo, m, day, seed, iov_sd)
+    return table
+
+
+def occasion_table(subject_id: NDArray[np.int64], days: int, dosing: Dosing) -> FloatArray:
+    """Each subject's relative bioavailability on each day (days × subjects), the draws the kernels
+    make: drawn once, they are shared by the kernels that run the same subjects (``occasions=``)."""
+    if days < 0:
+        raise InputError("days", days, "a whole number of days >= 0")
+    return _occasion_table(
+        np.ascontiguousarray(subject_id, dtype=np.int64), days, dosing.seed,
+        dosing.bioavailability_iov_sd,
+    )  # fmt: skip
+
+
+def checked_occasions(occasions: FloatArray | None, days: int, subjects: int) -> FloatArray:
+    """``occasions`` as the kernels read it (none given: an empty table, the kernel draws)."""
+    if occasions is None:
+        return np.zeros((0, 0))
+    if occasions.shape != (days, subjects) or occasions.dtype != np.float64:
+        raise InputError("occasions", occasions.shape, f"float64 of shape ({days}, {subjects})")
+    return np.ascontiguousarray(occasions)
+
+
+@numba.njit(inline="always")
+def day_occasions(
+    occasion: FloatArray, occasions: FloatArray, ids: NDArray[np.int64], lo: int, m: int, day: int,
+    seed: int, iov_sd: float,
+) -> None:  # fmt: skip
+    """The block's relative bioavailability on ``day``: read from ``occasions`` (days × subjects) if
+    given (not empty), else drawn (the same numbers)."""
+    if occasions.shape[0]:
+        for i in range(m):
+            occasion[i] = occasions[day, lo + i]
+    else:
+        _occasion_factors(occasion, ids, lo, m, day, seed, iov_sd)
+
+
 @numba.njit(inline="always")
 def _take_dose(
     st: FloatArray, i: int, subject: int, amount: float, hour: int, k: int, seed: int,
@@ -336,7 +383,7 @@ def _write_metrics(
 @numba.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def _run(
     pk: SubjectPK, dosing: Dosing, effect: EffectConstants, model: int, moderator: ModeratorHold,
-    feedback_hold: FeedbackHold, threshold: float, bands: BandSelection,
+    feedback_hold: FeedbackHold, threshold: float, bands: BandSelection, occasions: FloatArray,
 ) -> tuple[FloatArray, FloatArray]:  # fmt: skip
     """Per-subject summaries (subjects × Metric) and band series (band subjects × days × BandSeries).
 
@@ -369,8 +416,8 @@ def _run(
         occasion = np.ones(BLOCK)
         for hour in range(hours):
             if iov_sd > 0.0 and hour % HOURS_PER_DAY == 0:
-                _occasion_factors(
-                    occasion, pk.subject_id, lo, m, hour // HOURS_PER_DAY, seed, iov_sd
+                day_occasions(
+                    occasion, occasions, pk.subject_id, lo, m, hour // HOURS_PER_DAY, seed, iov_sd
                 )
             if schedule[hour] > 0.0:
                 _dose(
@@ -391,12 +438,16 @@ def _run(
 
 
 def run_kernel(
-    pk: SubjectPK, dosing: Dosing, pd: PopulationPD, bands: BandSelection
-) -> KernelOutput:
-    """Simulate every subject of ``pk`` under ``dosing``: per-subject summaries and band series."""
+    pk: SubjectPK, dosing: Dosing, pd: PopulationPD, bands: BandSelection, *,
+    occasions: FloatArray | None = None,
+) -> KernelOutput:  # fmt: skip
+    """Simulate every subject of ``pk`` under ``dosing``: per-subject summaries and band series.
+
+    ``occasions``: the subjects' :func:`occasion_table`, if already drawn."""
     tolerance = pd.tolerance
+    days = dosing.schedule_mg.size // HOURS_PER_DAY
     metrics, band = _run(
         pk, dosing, pd.effect, tolerance.model, tolerance.moderator, tolerance.feedback,
-        pd.withdrawal_threshold, bands,
+        pd.withdrawal_threshold, bands, checked_occasions(occasions, days, pk.subject_id.size),
     )  # fmt: skip
     return KernelOutput(metrics, band[: bands.rows])

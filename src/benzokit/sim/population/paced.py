@@ -16,6 +16,7 @@ the current step.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Protocol
 
 import numba
@@ -34,9 +35,10 @@ from benzokit.sim.population.kernel import (
     _hour_feedback,
     _hour_fine,
     _load_block,
-    _occasion_factors,
     _take_dose,
     _write_metrics,
+    checked_occasions,
+    day_occasions,
     effect_terms,
     is_fine_hour,
 )
@@ -282,26 +284,228 @@ def _dose_hours(pattern: FloatArray) -> tuple[NDArray[np.bool_], NDArray[np.bool
     return due, fine
 
 
+@numba.njit(inline="always")
+def _paced_hour(
+    par: FloatArray, st: FloatArray, scratch: FloatArray, ist: NDArray[np.int64],
+    ids: NDArray[np.int64], lo: int, m: int, pattern: FloatArray, hour: int,
+    due_hour: NDArray[np.bool_], fine_hour: NDArray[np.bool_], feedback: bool, dosing: Dosing,
+    occasion: FloatArray, effect: tuple[float, float, float], moderator: ModeratorHold,
+    feedback_hold: FeedbackHold,
+) -> None:  # fmt: skip
+    """The block's doses due at ``hour`` and its PK/PD over the hour."""
+    hour_of_day = hour % HOURS_PER_DAY
+    effect_num, effect_a, effect_b = effect
+    if due_hour[hour_of_day]:
+        _dose_steps(
+            st, ist, ids, lo, m, pattern, hour, dosing.seed, dosing.missed_fraction,
+            dosing.doubled_fraction, occasion,
+        )  # fmt: skip
+    if feedback:
+        _hour_feedback(par, st, hour + STEP_H, effect_num, effect_a, effect_b, feedback_hold)
+    elif fine_hour[hour_of_day]:
+        _paced_moderator_hour(
+            par, st, scratch, ist, m, hour, effect_num, effect_a, effect_b, moderator
+        )
+    else:
+        _hour(par, st, hour + STEP_H, effect_num, effect_a, effect_b, moderator)
+
+
+def _policy_table(policies: Sequence[PacingConstants]) -> tuple[NDArray[np.int64], FloatArray]:
+    """Policies as two arrays (a parallel kernel cannot take a tuple of named tuples): per policy its
+    integer rules and its fractional ones, read back by ``_policy``."""
+    ints = np.array(
+        [
+            [p.adaptive, p.checkin_interval_days, p.settle_days, p.slow_after_holds,
+             p.max_duration_days]
+            for p in policies
+        ],
+        dtype=np.int64,
+    )  # fmt: skip
+    floats = np.array(
+        [
+            [p.hold_rise, p.slow_factor, p.ask_clinician_at, p.observation_noise_sd]
+            for p in policies
+        ],
+        dtype=np.float64,
+    )
+    return ints.reshape(-1, 5), floats.reshape(-1, 4)
+
+
+@numba.njit(inline="always")
+def _policy(ints: NDArray[np.int64], floats: FloatArray, k: int) -> PacingConstants:
+    """Policy ``k`` of a ``_policy_table``."""
+    return PacingConstants(
+        adaptive=ints[k, 0] != 0,
+        checkin_interval_days=ints[k, 1],
+        settle_days=ints[k, 2],
+        hold_rise=floats[k, 0],
+        slow_after_holds=ints[k, 3],
+        slow_factor=floats[k, 1],
+        ask_clinician_at=floats[k, 2],
+        max_duration_days=ints[k, 4],
+        observation_noise_sd=floats[k, 3],
+    )
+
+
+@numba.njit(inline="always")
+def _checks_in(pacing: PacingConstants, day: int) -> bool:
+    """Whether the policy decides at the end of plan day ``day`` (a fixed calendar: every day)."""
+    return not pacing.adaptive or (day + 1) % pacing.checkin_interval_days == 0
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _part_ways(
+    st: FloatArray, ist: NDArray[np.int64], ist_f: NDArray[np.int64], fst_f: FloatArray, lo: int,
+    m: int, day: int, parted: NDArray[np.int64], snap_st: FloatArray, snap_int: NDArray[np.int64],
+    snap_float: FloatArray,
+) -> None:  # fmt: skip
+    """After plan day ``day``: each subject a follower policy now has on another step than the leader's
+    parts on that day; its state (the shared PK/PD, the follower's pacing) is kept to resume from."""
+    for i in range(m):
+        row = lo + i
+        if parted[row] >= 0 or ist_f[_STEP * BLOCK + i] == ist[_STEP * BLOCK + i]:
+            continue
+        parted[row] = day
+        for r in range(_N_STATE):
+            snap_st[row, r] = st[r * BLOCK + i]
+        for r in range(_N_INT):
+            snap_int[row, r] = ist_f[r * BLOCK + i]
+        # the doses so far were the leader's (the follower does not count them while it follows)
+        snap_int[row, _DOSES_DUE] = ist[_DOSES_DUE * BLOCK + i]
+        snap_int[row, _LAST_DUE] = ist[_LAST_DUE * BLOCK + i]
+        for r in range(_N_FLOAT):
+            snap_float[row, r] = fst_f[r * BLOCK + i]
+
+
 @numba.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
 def _run_paced(
     pk: SubjectPK, pattern: FloatArray, step_days: NDArray[np.int64], dosing: Dosing,
     effect: EffectConstants, model: int, moderator: ModeratorHold, feedback_hold: FeedbackHold,
-    threshold: float, bands: BandSelection, pacing: PacingConstants, days: int,
-    step_start: NDArray[np.int64],
-) -> tuple[FloatArray, FloatArray, FloatArray]:  # fmt: skip
-    """Per-subject summaries, pacing columns and band series (see :class:`PacedOutput`)."""
+    threshold: float, bands: BandSelection, policy_ints: NDArray[np.int64], policy_floats: FloatArray,
+    days: int, step_start: NDArray[np.int64], occasions: FloatArray,
+) -> tuple[
+    FloatArray, FloatArray, FloatArray, NDArray[np.int64], FloatArray, NDArray[np.int64], FloatArray
+]:  # fmt: skip
+    """Per-subject summaries, pacing columns (policies × subjects × PacingMetric) and band series of
+    policy 0 of the ``_policy_table`` (the leader); and where each other policy (a follower) parted
+    from it.
+
+    A follower's decisions are taken alongside the leader's on the same simulated subject; while they
+    keep the subject on the leader's step, its doses and so its PK/PD are the leader's. The day they
+    first do not (−1: never) and the state then are returned per follower, to resume from
+    (``_resume_paced``); until then the follower's rows are the leader's.
+    """
     feedback = model == TURNOVER_FEEDBACK
     n_sub = feedback_hold.substeps if feedback else 1
     baseline = 1.0 if feedback else 0.0  # adaptation state of the drug-naive subject
     n = pk.subject_id.size
+    n_follow = policy_ints.shape[0] - 1
+    hours = days * HOURS_PER_DAY
+    last_step = step_days.size - 1
+    metrics = np.zeros((n, N_METRICS))
+    pacing_out = np.zeros((n_follow + 1, n, N_PACING_METRICS))
+    band_out = np.zeros((max(bands.rows, 1), days, N_BAND_SERIES))
+    parted = np.full((n_follow, n), -1, dtype=np.int64)
+    snap_st = np.zeros((n_follow, n, _N_STATE))
+    snap_int = np.zeros((n_follow, n, _N_INT), dtype=np.int64)
+    snap_float = np.zeros((n_follow, n, _N_FLOAT))
+    no_step_start = np.zeros((0, 0), dtype=np.int64)
+    due_hour, fine_hour = _dose_hours(pattern)
+    effect_terms_ = effect_terms(effect)
+    iov_sd = dosing.bioavailability_iov_sd
+    n_blocks = (n + BLOCK - 1) // BLOCK
+    for b in numba.prange(n_blocks):
+        lo = b * BLOCK
+        m = min(n, lo + BLOCK) - lo
+        par = np.zeros(_N_PAR * BLOCK)
+        st = np.zeros(_N_STATE * BLOCK)
+        scratch = np.zeros(_N_STATE * BLOCK)
+        ist = np.zeros((n_follow + 1, _N_INT * BLOCK), dtype=np.int64)
+        fst = np.zeros((n_follow + 1, _N_FLOAT * BLOCK))
+        _load_block(par, st, pk, lo, m, n_sub, baseline)
+        for k in range(n_follow + 1):
+            _start_pacing(ist[k], fst[k], last_step)
+        occasion = np.ones(BLOCK)
+        for hour in range(hours):
+            if iov_sd > 0.0 and hour % HOURS_PER_DAY == 0:
+                day_occasions(
+                    occasion, occasions, pk.subject_id, lo, m, hour // HOURS_PER_DAY, dosing.seed,
+                    iov_sd,
+                )  # fmt: skip
+            _paced_hour(
+                par, st, scratch, ist[0], pk.subject_id, lo, m, pattern, hour, due_hour,
+                fine_hour, feedback, dosing, occasion, effect_terms_, moderator, feedback_hold,
+            )  # fmt: skip
+            if hour % HOURS_PER_DAY == HOURS_PER_DAY - 1:
+                day = hour // HOURS_PER_DAY
+                for k in range(n_follow + 1):
+                    rules = _policy(policy_ints, policy_floats, k)
+                    if _checks_in(rules, day):
+                        _decide(
+                            st, ist[k], fst[k], pk.subject_id, lo, m, day, step_days, rules,
+                            dosing.seed, step_start if k == 0 else no_step_start,
+                        )  # fmt: skip
+                _end_day(st, band_out, bands, lo, m, day, threshold)
+                for k in range(n_follow):
+                    _part_ways(
+                        st, ist[0], ist[k + 1], fst[k + 1], lo, m, day, parted[k], snap_st[k],
+                        snap_int[k], snap_float[k],
+                    )  # fmt: skip
+        _write_metrics(metrics, st, lo, m, hours, baseline, effect)
+        for k in range(n_follow + 1):
+            _write_pacing(pacing_out[k], ist[k], lo, m, days)
+    return metrics, pacing_out, band_out, parted, snap_st, snap_int, snap_float
+
+
+@numba.njit(cache=True, error_model="numpy")
+def _rejoin(
+    st: FloatArray, ist: NDArray[np.int64], fst: FloatArray, lo: int, m: int, day: int,
+    resume_day: NDArray[np.int64], snap_st: FloatArray, snap_int: NDArray[np.int64],
+    snap_float: FloatArray, live_slot: NDArray[np.int64], slot: NDArray[np.int64],
+) -> None:  # fmt: skip
+    """At the start of plan day ``day``: the subjects resuming then take their kept state (and their
+    band rows are written from then on)."""
+    for i in range(m):
+        row = lo + i
+        if resume_day[row] != day:
+            continue
+        for r in range(_N_STATE):
+            st[r * BLOCK + i] = snap_st[row, r]
+        for r in range(_N_INT):
+            ist[r * BLOCK + i] = snap_int[row, r]
+        for r in range(_N_FLOAT):
+            fst[r * BLOCK + i] = snap_float[row, r]
+        live_slot[row] = slot[row]
+
+
+@numba.njit(cache=True, parallel=True, nogil=True, error_model="numpy")
+def _resume_paced(
+    pk: SubjectPK, pattern: FloatArray, step_days: NDArray[np.int64], dosing: Dosing,
+    effect: EffectConstants, model: int, moderator: ModeratorHold, feedback_hold: FeedbackHold,
+    threshold: float, slot: NDArray[np.int64], band_out: FloatArray, pacing: PacingConstants,
+    days: int, resume_day: NDArray[np.int64], snap_st: FloatArray, snap_int: NDArray[np.int64],
+    snap_float: FloatArray, occasions: FloatArray,
+) -> tuple[FloatArray, FloatArray]:  # fmt: skip
+    """``_run_paced`` for subjects resuming on their own from kept states, each on its ``resume_day``
+    (ascending): the summaries and pacing columns, and ``band_out`` written from each one's resume day.
+
+    A block starts on its first subject's resume day; a subject not yet resumed is stepped on a
+    placeholder state that is overwritten when it resumes (a subject's hours never depend on the
+    others' in its block).
+    """
+    feedback = model == TURNOVER_FEEDBACK
+    n_sub = feedback_hold.substeps if feedback else 1
+    baseline = 1.0 if feedback else 0.0
+    n = pk.subject_id.size
     hours = days * HOURS_PER_DAY
     metrics = np.zeros((n, N_METRICS))
     pacing_out = np.zeros((n, N_PACING_METRICS))
-    band_out = np.zeros((max(bands.rows, 1), days, N_BAND_SERIES))
+    live_slot = np.full(n, -1, dtype=np.int64)
+    live = BandSelection(live_slot, band_out.shape[0])
+    no_step_start = np.zeros((0, 0), dtype=np.int64)
     due_hour, fine_hour = _dose_hours(pattern)
-    effect_num, effect_a, effect_b = effect_terms(effect)
-    seed, iov_sd = dosing.seed, dosing.bioavailability_iov_sd
-    p_miss, p_double = dosing.missed_fraction, dosing.doubled_fraction
+    effect_terms_ = effect_terms(effect)
+    iov_sd = dosing.bioavailability_iov_sd
     n_blocks = (n + BLOCK - 1) // BLOCK
     for b in numba.prange(n_blocks):
         lo = b * BLOCK
@@ -314,37 +518,36 @@ def _run_paced(
         _load_block(par, st, pk, lo, m, n_sub, baseline)
         _start_pacing(ist, fst, step_days.size - 1)
         occasion = np.ones(BLOCK)
-        for hour in range(hours):
-            hour_of_day = hour % HOURS_PER_DAY
-            if iov_sd > 0.0 and hour_of_day == 0:
-                _occasion_factors(
-                    occasion, pk.subject_id, lo, m, hour // HOURS_PER_DAY, seed, iov_sd
-                )
-            if due_hour[hour_of_day]:
-                _dose_steps(
-                    st, ist, pk.subject_id, lo, m, pattern, hour, seed, p_miss, p_double, occasion
-                )
-            if feedback:
-                _hour_feedback(
-                    par, st, hour + STEP_H, effect_num, effect_a, effect_b, feedback_hold
-                )
-            elif fine_hour[hour_of_day]:
-                _paced_moderator_hour(
-                    par, st, scratch, ist, m, hour, effect_num, effect_a, effect_b, moderator
-                )
-            else:
-                _hour(par, st, hour + STEP_H, effect_num, effect_a, effect_b, moderator)
-            if hour_of_day == HOURS_PER_DAY - 1:
-                day = hour // HOURS_PER_DAY
-                if not pacing.adaptive or (day + 1) % pacing.checkin_interval_days == 0:
-                    _decide(
-                        st, ist, fst, pk.subject_id, lo, m, day, step_days, pacing, seed,
-                        step_start,
+        for hour in range(resume_day[lo] * HOURS_PER_DAY, hours):
+            if hour % HOURS_PER_DAY == 0:
+                _rejoin(
+                    st, ist, fst, lo, m, hour // HOURS_PER_DAY, resume_day, snap_st, snap_int,
+                    snap_float, live_slot, slot,
+                )  # fmt: skip
+                if iov_sd > 0.0:
+                    day_occasions(
+                        occasion, occasions, pk.subject_id, lo, m, hour // HOURS_PER_DAY,
+                        dosing.seed, iov_sd,
                     )  # fmt: skip
-                _end_day(st, band_out, bands, lo, m, day, threshold)
+            _paced_hour(
+                par, st, scratch, ist, pk.subject_id, lo, m, pattern, hour, due_hour, fine_hour,
+                feedback, dosing, occasion, effect_terms_, moderator, feedback_hold,
+            )  # fmt: skip
+            if hour % HOURS_PER_DAY == HOURS_PER_DAY - 1:
+                day = hour // HOURS_PER_DAY
+                if _checks_in(pacing, day):
+                    _decide(
+                        st, ist, fst, pk.subject_id, lo, m, day, step_days, pacing, dosing.seed,
+                        no_step_start,
+                    )  # fmt: skip
+                _end_day(st, band_out, live, lo, m, day, threshold)
+        # parted on the run's last day: nothing left to simulate
+        _rejoin(
+            st, ist, fst, lo, m, days, resume_day, snap_st, snap_int, snap_float, live_slot, slot
+        )
         _write_metrics(metrics, st, lo, m, hours, baseline, effect)
         _write_pacing(pacing_out, ist, lo, m, days)
-    return metrics, pacing_out, band_out
+    return metrics, pacing_out
 
 
 def _checked_taper(taper: PacedTaper) -> PacedTaper:
@@ -367,6 +570,15 @@ def _checked_taper(taper: PacedTaper) -> PacedTaper:
     return PacedTaper(pattern, step_days)
 
 
+def _checked_run(taper: PacedTaper, pacing: Sequence[PacingConstants], days: int) -> PacedTaper:
+    if days < 1:
+        raise InputError("days", days, "a whole number of days >= 1")
+    for rules in pacing:
+        if rules.adaptive and rules.checkin_interval_days < 1:
+            raise InputError("pacing.checkin_interval_days", rules.checkin_interval_days, ">= 1")
+    return _checked_taper(taper)
+
+
 def run_paced_kernel(
     pk: SubjectPK, taper: PacedTaper, dosing: Dosing, pd: PopulationPD,
     pacing: PacingConstants, bands: BandSelection, days: int, *,
@@ -382,11 +594,7 @@ def run_paced_kernel(
     ``step_start_day``, if given (subjects × steps, int64), receives the plan day each subject began each
     step on (−1 for a step not reached).
     """
-    if days < 1:
-        raise InputError("days", days, "a whole number of days >= 1")
-    if pacing.adaptive and pacing.checkin_interval_days < 1:
-        raise InputError("pacing.checkin_interval_days", pacing.checkin_interval_days, ">= 1")
-    checked = _checked_taper(taper)
+    checked = _checked_run(taper, (pacing,), days)
     steps = checked.step_days.size
     if step_start_day is None:
         step_start = np.zeros((0, 0), dtype=np.int64)
@@ -399,9 +607,61 @@ def run_paced_kernel(
         step_start[:] = -1
         step_start[:, 0] = 0
     tolerance = pd.tolerance
-    metrics, paced, band = _run_paced(
+    metrics, paced, band, *_ = _run_paced(
         pk, checked.step_pattern_mg, checked.step_days, dosing, pd.effect, tolerance.model,
-        tolerance.moderator, tolerance.feedback, pd.withdrawal_threshold, bands, pacing, days,
-        step_start,
+        tolerance.moderator, tolerance.feedback, pd.withdrawal_threshold, bands,
+        *_policy_table((pacing,)), days, step_start, np.zeros((0, 0)),
     )  # fmt: skip
-    return PacedOutput(metrics, paced, band[: bands.rows])
+    return PacedOutput(metrics, paced[0], band[: bands.rows])
+
+
+def run_paced_policies(
+    pk: SubjectPK, taper: PacedTaper, dosing: Dosing, pd: PopulationPD,
+    policies: Sequence[PacingConstants], bands: BandSelection, days: int, *,
+    occasions: FloatArray | None = None,
+) -> tuple[PacedOutput, ...]:  # fmt: skip
+    """``run_paced_kernel`` for each of ``policies`` on the same taper and dosing, exactly (every
+    column equal), simulating once what the policies share.
+
+    One policy leads (the first fixed calendar, else the first); a subject is simulated once for all
+    the policies that keep it on the leader's step, and on its own for a policy only from the day that
+    policy's decision first differs. Policies that rarely depart from the leader (a symptom-guided
+    policy whose check-ins fall on the plan's step days holds only a few subjects) then cost little more
+    than their decisions.
+
+    ``occasions``: the subjects' :func:`~benzokit.sim.population.kernel.occasion_table`, if drawn.
+    """
+    if not policies:
+        return ()
+    checked = _checked_run(taper, policies, days)
+    table = checked_occasions(occasions, days, pk.subject_id.size)
+    order = sorted(range(len(policies)), key=lambda k: (bool(policies[k].adaptive), k))
+    ordered = tuple(policies[k] for k in order)
+    tolerance = pd.tolerance
+    model = (
+        pd.effect, tolerance.model, tolerance.moderator, tolerance.feedback, pd.withdrawal_threshold
+    )  # fmt: skip
+    pattern, step_days = checked.step_pattern_mg, checked.step_days
+    metrics, pacing, band, parted, snap_st, snap_int, snap_float = _run_paced(
+        pk, pattern, step_days, dosing, *model, bands, *_policy_table(ordered), days,
+        np.zeros((0, 0), np.int64), table,
+    )  # fmt: skip
+    outputs = [PacedOutput(metrics, pacing[0], band[: bands.rows])]
+    for k, rules in enumerate(ordered[1:]):
+        rows = np.flatnonzero(parted[k] >= 0)
+        rows = rows[np.argsort(parted[k][rows], kind="stable")]
+        own_metrics, own_pacing, own_band = metrics.copy(), pacing[k + 1], band.copy()
+        if rows.size:
+            part = SubjectPK(pk.subject_id[rows], pk.coef_ng_ml_per_mg[rows], pk.rate_per_h[rows])
+            resumed_metrics, resumed_pacing = _resume_paced(
+                part, pattern, step_days, dosing, *model, bands.slot[rows], own_band, rules, days,
+                parted[k][rows] + 1, snap_st[k][rows], snap_int[k][rows], snap_float[k][rows],
+                table[:, rows] if table.size else table,
+            )  # fmt: skip
+            own_metrics[rows] = resumed_metrics
+            own_pacing[rows] = resumed_pacing
+        outputs.append(PacedOutput(own_metrics, own_pacing, own_band[: bands.rows]))
+    by_policy: list[PacedOutput | None] = [None] * len(policies)
+    for position, k in enumerate(order):
+        by_policy[k] = outputs[position]
+    return tuple(output for output in by_policy if output is not None)

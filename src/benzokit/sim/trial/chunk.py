@@ -8,12 +8,22 @@ import numpy as np
 from numpy.typing import NDArray
 
 from benzokit.drugs.loader import load_drug
-from benzokit.sim.population.kernel import run_kernel
-from benzokit.sim.population.paced import run_paced_kernel
+from benzokit.sim.population.kernel import occasion_table, run_kernel
+from benzokit.sim.population.paced import run_paced_policies
 from benzokit.sim.population.sample import sample_subjects
-from benzokit.sim.population.structures import BandSelection, Dosing, Metric, PacingMetric
+from benzokit.sim.population.structures import (
+    BandSelection,
+    Dosing,
+    Metric,
+    PacedOutput,
+    PacedTaper,
+    PacingConstants,
+    PacingMetric,
+    SubjectPK,
+)
 from benzokit.sim.population.terms import oral_pk
 from benzokit.sim.trial.plan import TrialPlan
+from benzokit.types import FloatArray
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,25 +50,28 @@ def run_chunk(plan: TrialPlan, index: int) -> ChunkResult:
     )
     adherence = plan.settings.adherence
     iov_sd = float(np.sqrt(np.log1p(plan.settings.bioavailability_iov_cv**2)))
+    dosing = Dosing(
+        schedule_mg=np.zeros(0),
+        seed=plan.seed,
+        missed_fraction=adherence.missed_fraction,
+        doubled_fraction=adherence.doubled_fraction,
+        bioavailability_iov_sd=iov_sd,
+    )
+    # the day-to-day bioavailability draws are the same for every strategy: drawn once
+    occasions = occasion_table(ids, plan.days, dosing) if iov_sd > 0.0 else None
+    paced_runs = _run_paced(plan, pk, dosing, bands, occasions)
     columns: dict[str, list[NDArray[np.generic]]] = {}
     band: dict[str, NDArray[np.float64]] = {}
-    for strategy, schedule, paced in zip(plan.strategies, plan.schedules, plan.paced, strict=True):
-        dosing = Dosing(
-            schedule_mg=schedule,
-            seed=plan.seed,
-            missed_fraction=adherence.missed_fraction,
-            doubled_fraction=adherence.doubled_fraction,
-            bioavailability_iov_sd=iov_sd,
-        )
-        if paced is None:
-            output = run_kernel(pk, dosing, plan.pd, bands)
+    for strategy, schedule in zip(plan.strategies, plan.schedules, strict=True):
+        if strategy in paced_runs:
+            run = paced_runs[strategy]
+            metrics, pacing, band[strategy] = run.metrics, run.pacing, run.band
+        else:
+            output = run_kernel(
+                pk, dosing._replace(schedule_mg=schedule), plan.pd, bands, occasions=occasions
+            )
             metrics, band[strategy] = output.metrics, output.band
             pacing = np.full((ids.size, len(PacingMetric)), np.nan)
-        else:
-            run = run_paced_kernel(
-                pk, paced.taper, dosing, plan.pd, paced.constants, bands, plan.days
-            )
-            metrics, pacing, band[strategy] = run.metrics, run.pacing, run.band
         _append(columns, "strategy", np.full(ids.size, strategy))
         _append(columns, "subject_id", ids)
         _append(columns, "weight_kg", subjects.weight_kg)
@@ -77,6 +90,37 @@ def run_chunk(plan: TrialPlan, index: int) -> ChunkResult:
         columns={name: np.concatenate(parts) for name, parts in columns.items()},
         band_subject_id=ids[in_band],
         band=band,
+    )
+
+
+def _run_paced(
+    plan: TrialPlan, pk: SubjectPK, dosing: Dosing, bands: BandSelection,
+    occasions: FloatArray | None,
+) -> dict[str, PacedOutput]:  # fmt: skip
+    """The paced strategies' runs, by strategy: those on the same taper are run together (the
+    policies' shared days simulated once; the same rows as one run each)."""
+    groups: list[tuple[PacedTaper, list[tuple[str, PacingConstants]]]] = []
+    for strategy, paced in zip(plan.strategies, plan.paced, strict=True):
+        if paced is None:
+            continue
+        group = next((g for taper, g in groups if _same_taper(taper, paced.taper)), None)
+        if group is None:
+            groups.append((paced.taper, [(strategy, paced.constants)]))
+        else:
+            group.append((strategy, paced.constants))
+    runs: dict[str, PacedOutput] = {}
+    for taper, group in groups:
+        outputs = run_paced_policies(
+            pk, taper, dosing, plan.pd, [rules for _, rules in group], bands, plan.days,
+            occasions=occasions,
+        )  # fmt: skip
+        runs.update(zip((strategy for strategy, _ in group), outputs, strict=True))
+    return runs
+
+
+def _same_taper(a: PacedTaper, b: PacedTaper) -> bool:
+    return np.array_equal(a.step_pattern_mg, b.step_pattern_mg) and np.array_equal(
+        a.step_days, b.step_days
     )
 
 

@@ -48,6 +48,11 @@ class Dispatcher(ABC):
         """Whether the function runs where this process's folders are (so it may write into them)."""
         return True
 
+    @property
+    def in_process(self) -> bool:
+        """Whether the function runs in this process (so that it shares this process's cores)."""
+        return False
+
     def close(self) -> None:  # noqa: B027 - optional hook
         """Release resources (clusters) held by the dispatcher."""
 
@@ -64,6 +69,10 @@ class SerialDispatcher(Dispatcher):
     ) -> Generator[R, None, None]:
         for index in indices:
             yield function(shared, index)
+
+    @property
+    def in_process(self) -> bool:
+        return True
 
     @property
     def description(self) -> str:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from contextlib import closing
 from dataclasses import dataclass
 from pathlib import Path
@@ -18,7 +19,7 @@ from typing import Any
 from benzokit._disclaimer import DISCLAIMER
 from benzokit.errors import ComputeError
 from benzokit.knowledge import Knowledge
-from benzokit.sim.trial.chunk import run_chunk
+from benzokit.sim.trial.chunk import ChunkResult, run_chunk
 from benzokit.sim.trial.dispatch import Dispatcher, SerialDispatcher
 from benzokit.sim.trial.plan import TrialPlan, plan_trial
 from benzokit.sim.trial.plots import plot_bands, plot_pacing
@@ -99,7 +100,9 @@ def _run_chunks(
 ) -> None:
     """Compute the chunks ``todo`` on ``dispatcher`` and store each as soon as it is done."""
     try:
-        if dispatcher.shares_disk:
+        if dispatcher.in_process:
+            _compute_and_store_behind(dispatcher, plan, todo, out, on_written)
+        elif dispatcher.shares_disk:
             job = _StoredChunks(plan, str(out.resolve()))
             with closing(
                 dispatcher.map(_compute_and_store, job, todo, label=plan.fingerprint)
@@ -115,6 +118,35 @@ def _run_chunks(
         raise ComputeError(
             f"{error}; the chunks already written are kept: run the same command again to resume"
         ) from error
+
+
+def _compute_and_store_behind(
+    dispatcher: Dispatcher,
+    plan: TrialPlan,
+    todo: Sequence[int],
+    out: Path,
+    on_written: Callable[[int], None],
+) -> None:
+    """In this process, a chunk is written by a second thread while the next one is computed (the
+    kernels and the Parquet writer release the GIL): the cores the kernels leave idle while a chunk is
+    compressed and written are used. One chunk is written at a time; an interrupted run leaves only
+    whole chunks (each is written atomically, and a write under way is finished first)."""
+
+    def store(result: ChunkResult) -> int:
+        write_chunk(out, plan, result)
+        return result.index
+
+    with (
+        ThreadPoolExecutor(max_workers=1, thread_name_prefix="benzokit-chunk-writer") as writer,
+        closing(dispatcher.map(run_chunk, plan, todo, label=plan.fingerprint)) as results,
+    ):
+        writing: Future[int] | None = None
+        for result in results:
+            if writing is not None:
+                on_written(writing.result())
+            writing = writer.submit(store, result)
+        if writing is not None:
+            on_written(writing.result())
 
 
 def _chunk_rows(plan: TrialPlan, index: int) -> int:
