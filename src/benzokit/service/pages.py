@@ -436,6 +436,7 @@ def clinic_patient(request: Request, patient_id: int, visitor: VisitorDep) -> Re
         slow_factor=load_alert_rules(clinic.knowledge).actions.slow_factor.value,
         findings=course.current.plan.findings if course else (),
         proposal=page.proposal,
+        raised_by=page.raised_by,
         policies=_policies(request),
     )
 

@@ -7,8 +7,8 @@ saved (:mod:`benzokit.service.derived_alerts`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta, tzinfo
 from typing import Any
 
@@ -16,7 +16,7 @@ from benzokit.interop import products_text
 from benzokit.interop.fhir_record import patient_record_bundle
 from benzokit.monitor.alerts import load_alert_rules
 from benzokit.monitor.course import Course
-from benzokit.monitor.records import Alert, CheckIn, DoseLog, PatientSummary
+from benzokit.monitor.records import Alert, CheckIn, DoseLog, DoseStatus, PatientSummary
 from benzokit.service.access import not_found, patient_for, require_role
 from benzokit.service.derived_alerts import patient_alerts, with_derived
 from benzokit.service.dosing import catch_up_window
@@ -26,7 +26,7 @@ from benzokit.service.unit import UseCases
 from benzokit.service.views import Adherence, DoseSlot, PatientFlags, Today
 from benzokit.store import records
 from benzokit.store.accounts import Account, Role
-from benzokit.store.records import PatientRecord
+from benzokit.store.records import DoseKey, PatientRecord
 
 #: the reads the clinician's patient page is made of, audited as such (one row each, as before)
 _PAGE_READS = ("plan", "today", "alerts", "doses", "adherence", "trends", "checkins")
@@ -42,8 +42,11 @@ class ClinicianPage:
     latest_doses: list[DoseLog]  # the latest confirmation of each planned dose, in time order
     adherence: Adherence
     trends: Trends
-    checkins: list[CheckIn]  # oldest first
+    checkins: list[CheckIn]  # oldest first, totals without item answers (records.scored_checkins)
     proposal: Proposal | None = None  # the pacing policy's proposal for the next step
+    raised_by: dict[int, CheckIn] = field(
+        default_factory=dict
+    )  # check-ins alerts name, answers too
 
 
 class Reading(UseCases):
@@ -126,15 +129,17 @@ class Reading(UseCases):
 
     def clinician_page(self, actor: Account, patient_id: int) -> ClinicianPage:
         """Everything the clinician's patient page shows, read once in one transaction (the record,
-        the course, every dose confirmation and check-in, the alerts), audited as the separate reads
-        it replaces were."""
+        the course, every dose confirmation, every check-in's totals, the alerts and the check-ins
+        they name with their answers), audited as the separate reads it replaces were."""
         require_role(actor, Role.CLINICIAN)
         with self.unit.transaction() as session:
             record = patient_for(session, actor, patient_id)
             course = records.course(session, record.id)
             logs = records.dose_logs(session, record.id)
-            checkins = records.checkins(session, record.id)
+            checkins = records.scored_checkins(session, record.id)
             stored = records.alerts(session, record.id)
+            named = sorted({a.checkin_id for a in stored if a.checkin_id is not None})
+            raised_by = records.checkins_by_id(session, record.id, named) if named else {}
             self.unit.audit(session, actor, "read", _PAGE_READS, record.id)
         latest = records.latest_dose_logs(logs)
         last = max((c.recorded_at for c in checkins), default=None)
@@ -143,7 +148,7 @@ class Reading(UseCases):
             today=self._today(record, course, latest, self.unit.today()),
             alerts=with_derived(self.unit, record, stored, last),
             latest_doses=latest,
-            adherence=self._adherence(logs, course),
+            adherence=self._adherence(_statuses(latest), course),
             trends=build_trends(
                 course,
                 logs,
@@ -161,6 +166,7 @@ class Reading(UseCases):
                 knowledge=self.unit.knowledge,
                 zone=self.unit.zone,
             ),
+            raised_by=raised_by,
         )
 
     def pacing_proposal(self, actor: Account, patient_id: int) -> Proposal | None:
@@ -217,7 +223,8 @@ class Reading(UseCases):
             self.unit.audit(session, actor, "read", "adherence", record.id)
             since = self.unit.today() - timedelta(days=self._adherence_window())
             logs = records.dose_logs(session, record.id, since=since)
-            return self._adherence(logs, records.course(session, record.id))
+            latest = _statuses(records.latest_dose_logs(logs))
+            return self._adherence(latest, records.course(session, record.id))
 
     def patient_list(self, actor: Account) -> list[PatientFlags]:
         """The clinician's patients, most urgent first (the same few queries for any number)."""
@@ -231,7 +238,7 @@ class Reading(UseCases):
             courses = records.courses(session, ids)
             stored = records.alerts_of_patients(session, ids)
             last = records.last_checkins_at(session, ids)
-            logs = records.dose_logs_of_patients(session, ids, since=since)
+            statuses = records.latest_dose_statuses(session, ids, since=since)
             for record in found:
                 course = courses.get(record.id)
                 open_alerts = with_derived(
@@ -248,7 +255,7 @@ class Reading(UseCases):
                         daily_dose_mg=course.daily_dose_mg(today) if course else 0.0,
                         open_alerts=len(open_alerts),
                         top_level=open_alerts[0].level if open_alerts else None,
-                        adherence=self._adherence(logs.get(record.id, []), course),
+                        adherence=self._adherence(statuses.get(record.id, {}), course),
                         last_checkin=last.get(record.id),
                         waiting=course.waiting_on(today) if course else False,
                     )
@@ -263,7 +270,7 @@ class Reading(UseCases):
 
     def trends(self, actor: Account, patient_id: int) -> Trends:
         """Day-by-day series for the charts (the model's prediction over the course included)."""
-        record = self._whole_record(actor, patient_id, "trends")
+        record = self._whole_record(actor, patient_id, "trends", answers=False)
         return build_trends(
             record.course,
             record.dose_logs,
@@ -276,7 +283,7 @@ class Reading(UseCases):
     def history(self, actor: Account, patient_id: int) -> tuple[Trends, list[CheckIn]]:
         """The trends and the check-ins (oldest first) of the history page, read in one
         transaction and audited as the two reads they replace ("trends", "checkins")."""
-        record = self._whole_record(actor, patient_id, "trends", "checkins")
+        record = self._whole_record(actor, patient_id, "trends", "checkins", answers=False)
         trends = build_trends(
             record.course,
             record.dose_logs,
@@ -295,16 +302,20 @@ class Reading(UseCases):
             record.summary, plans, record.dose_logs, record.checkins, generated_at=self.unit.now()
         )
 
-    def _whole_record(self, actor: Account, patient_id: int, *what: str) -> WholeRecord:
+    def _whole_record(
+        self, actor: Account, patient_id: int, *what: str, answers: bool = True
+    ) -> WholeRecord:
         """Everything on the patient's record, read in one transaction and audited as each of
-        ``what``."""
+        ``what``; without ``answers``, the check-ins' totals only (:func:`records.scored_checkins`)."""
         with self.unit.transaction() as session:
             record = patient_for(session, actor, patient_id)
             whole = WholeRecord(
                 record.summary,
                 records.course(session, record.id),
                 records.dose_logs(session, record.id),
-                records.checkins(session, record.id),
+                records.checkins(session, record.id)
+                if answers
+                else records.scored_checkins(session, record.id),
             )
             for read in what:
                 self.unit.audit(session, actor, "read", read, record.id)
@@ -313,20 +324,25 @@ class Reading(UseCases):
     def _adherence_window(self) -> int:
         return load_alert_rules(self.unit.knowledge).missed_doses.window_days.value
 
-    def _adherence(self, logs: list[DoseLog], course: Course | None) -> Adherence:
-        """Adherence over the window's days before today, from the confirmations of those days."""
+    def _adherence(self, latest: Mapping[DoseKey, DoseStatus], course: Course | None) -> Adherence:
+        """Adherence over the window's days before today, from the status of the latest
+        confirmation of each planned dose of those days (:func:`_statuses`)."""
         window = self._adherence_window()
         today = self.unit.today()
-        latest = {(d.day, d.time, d.drug): d for d in records.latest_dose_logs(logs)}
         planned = taken = missed = 0
         for back in range(1, window + 1):
             day = today - timedelta(days=back)
             for dose in course.doses_on(day) if course else ():
                 planned += 1
-                log = latest.get((day, str(dose.time), dose.drug))
-                taken += int(log is not None and log.taken)
-                missed += int(log is not None and not log.taken)
+                status = latest.get((day, str(dose.time), dose.drug))
+                taken += int(status is not None and status is not DoseStatus.MISSED)
+                missed += int(status is DoseStatus.MISSED)
         return Adherence(window, planned, taken, missed, planned - taken - missed)
+
+
+def _statuses(latest: list[DoseLog]) -> dict[DoseKey, DoseStatus]:
+    """The status of each planned dose from its latest confirmation (``records.latest_dose_logs``)."""
+    return {(d.day, d.time, d.drug): d.status for d in latest}
 
 
 def _slots(course: Course, day: date, latest: list[DoseLog], zone: tzinfo) -> Iterator[DoseSlot]:
