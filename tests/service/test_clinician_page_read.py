@@ -44,7 +44,17 @@ def test_one_read_shows_what_the_separate_reads_return(world: World) -> None:
     assert page.adherence == reading.adherence_of(rivera, alex)
     assert page.trends == reading.trends(rivera, alex)
     assert page.checkins == without_answers(reading.checkin_history(rivera, alex))
-    assert page.latest_doses == records.latest_dose_logs(reading.dose_history(rivera, alex))
+    newest_first = list(reversed(records.latest_dose_logs(reading.dose_history(rivera, alex))))
+    assert page.latest_doses == newest_first[:25] and page.doses_page == 1
+    size = 4
+    pages = -(-len(newest_first) // size)
+    shown = [  # every page, and one asked past the end: the last is shown
+        reading.clinician_page(rivera, alex, doses_page=n, page_size=size)
+        for n in range(1, pages + 2)
+    ]
+    assert [d for p in shown[:pages] for d in p.latest_doses] == newest_first
+    assert [p.doses_page for p in shown] == [*range(1, pages + 1), pages]
+    assert {p.doses_pages for p in shown} == {pages} and shown[-1] == shown[-2]
     assert len(page.checkins) >= 3 and page.latest_doses
 
 

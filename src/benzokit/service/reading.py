@@ -39,14 +39,14 @@ class ClinicianPage:
     course: Course | None
     today: Today
     alerts: list[Alert]
-    latest_doses: list[DoseLog]  # the latest confirmation of each planned dose, in time order
+    latest_doses: list[DoseLog]  # one page of the latest confirmation of each dose, newest first
     adherence: Adherence
     trends: Trends
     checkins: list[CheckIn]  # oldest first, totals without item answers (records.scored_checkins)
     proposal: Proposal | None = None  # the pacing policy's proposal for the next step
-    raised_by: dict[int, CheckIn] = field(
-        default_factory=dict
-    )  # check-ins alerts name, answers too
+    raised_by: dict[int, CheckIn] = field(default_factory=dict)  # alerts' check-ins, answers too
+    doses_page: int = 1  # the page of ``latest_doses`` (from 1)
+    doses_pages: int = 1  # how many pages the latest confirmations make
 
 
 class Reading(UseCases):
@@ -127,34 +127,45 @@ class Reading(UseCases):
             waiting=course.waiting_on(day) if course else False,
         )
 
-    def clinician_page(self, actor: Account, patient_id: int) -> ClinicianPage:
-        """Everything the clinician's patient page shows, read once in one transaction (the record,
-        the course, every dose confirmation, every check-in's totals, the alerts and the check-ins
-        they name with their answers), audited as the separate reads it replaces were."""
+    def clinician_page(
+        self, actor: Account, patient_id: int, *, doses_page: int = 1, page_size: int = 25
+    ) -> ClinicianPage:
+        """Everything the clinician's patient page shows, read in one transaction and audited as
+        the separate reads it replaces were: the record, the course, the confirmations of the days
+        today's view and adherence look at, the dose record summed by day and one page
+        (``doses_page``, clamped, of ``page_size``) of the latest confirmation of each dose, every
+        check-in's totals, the alerts and the check-ins they name with their answers."""
         require_role(actor, Role.CLINICIAN)
+        today = self.unit.today()
+        since = min(self.catch_up_window()[0], today - timedelta(days=self._adherence_window()))
         with self.unit.transaction() as session:
             record = patient_for(session, actor, patient_id)
             course = records.course(session, record.id)
-            logs = records.dose_logs(session, record.id)
+            latest = records.latest_dose_logs(records.dose_logs(session, record.id, since=since))
+            days = records.dose_days(session, record.id)
+            pages = max(1, -(-days.doses // page_size))
+            number = min(max(1, doses_page), pages)
+            shown = records.latest_dose_page(
+                session, record.id, skip=(number - 1) * page_size, size=page_size
+            )
             checkins = records.scored_checkins(session, record.id)
             stored = records.alerts(session, record.id)
             named = sorted({a.checkin_id for a in stored if a.checkin_id is not None})
             raised_by = records.checkins_by_id(session, record.id, named) if named else {}
             self.unit.audit(session, actor, "read", _PAGE_READS, record.id)
-        latest = records.latest_dose_logs(logs)
         last = max((c.recorded_at for c in checkins), default=None)
         return ClinicianPage(
             course=course,
-            today=self._today(record, course, latest, self.unit.today()),
+            today=self._today(record, course, latest, today),
             alerts=with_derived(self.unit, record, stored, last),
-            latest_doses=latest,
+            latest_doses=shown,
             adherence=self._adherence(_statuses(latest), course),
             trends=build_trends(
                 course,
-                logs,
+                days.taken_mg,
                 checkins,
                 record.summary,
-                self.unit.today(),
+                today,
                 knowledge=self.unit.knowledge,
             ),
             checkins=checkins,
@@ -162,11 +173,13 @@ class Reading(UseCases):
                 course,
                 checkins,
                 record.summary,
-                today=self.unit.today(),
+                today=today,
                 knowledge=self.unit.knowledge,
                 zone=self.unit.zone,
             ),
             raised_by=raised_by,
+            doses_page=number,
+            doses_pages=pages,
         )
 
     def pacing_proposal(self, actor: Account, patient_id: int) -> Proposal | None:
@@ -270,29 +283,29 @@ class Reading(UseCases):
 
     def trends(self, actor: Account, patient_id: int) -> Trends:
         """Day-by-day series for the charts (the model's prediction over the course included)."""
-        record = self._whole_record(actor, patient_id, "trends", answers=False)
-        return build_trends(
-            record.course,
-            record.dose_logs,
-            record.checkins,
-            record.summary,
-            self.unit.today(),
-            knowledge=self.unit.knowledge,
-        )
+        return self.history(actor, patient_id, audited=("trends",))[0]
 
-    def history(self, actor: Account, patient_id: int) -> tuple[Trends, list[CheckIn]]:
-        """The trends and the check-ins (oldest first) of the history page, read in one
-        transaction and audited as the two reads they replace ("trends", "checkins")."""
-        record = self._whole_record(actor, patient_id, "trends", "checkins", answers=False)
+    def history(
+        self, actor: Account, patient_id: int, *, audited: tuple[str, ...] = ("trends", "checkins")
+    ) -> tuple[Trends, list[CheckIn]]:
+        """The trends and the check-ins (oldest first; totals, without item answers) of the history
+        page, read in one transaction and audited as the reads they replace (``audited``)."""
+        with self.unit.transaction() as session:
+            record = patient_for(session, actor, patient_id)
+            course = records.course(session, record.id)
+            days = records.dose_days(session, record.id)
+            checkins = records.scored_checkins(session, record.id)
+            for read in audited:
+                self.unit.audit(session, actor, "read", read, record.id)
         trends = build_trends(
-            record.course,
-            record.dose_logs,
-            record.checkins,
+            course,
+            days.taken_mg,
+            checkins,
             record.summary,
             self.unit.today(),
             knowledge=self.unit.knowledge,
         )
-        return trends, record.checkins
+        return trends, checkins
 
     def fhir_record(self, actor: Account, patient_id: int) -> dict[str, Any]:
         """The patient's record as a FHIR R4 Bundle."""
@@ -302,20 +315,16 @@ class Reading(UseCases):
             record.summary, plans, record.dose_logs, record.checkins, generated_at=self.unit.now()
         )
 
-    def _whole_record(
-        self, actor: Account, patient_id: int, *what: str, answers: bool = True
-    ) -> WholeRecord:
+    def _whole_record(self, actor: Account, patient_id: int, *what: str) -> WholeRecord:
         """Everything on the patient's record, read in one transaction and audited as each of
-        ``what``; without ``answers``, the check-ins' totals only (:func:`records.scored_checkins`)."""
+        ``what``."""
         with self.unit.transaction() as session:
             record = patient_for(session, actor, patient_id)
             whole = WholeRecord(
                 record.summary,
                 records.course(session, record.id),
                 records.dose_logs(session, record.id),
-                records.checkins(session, record.id)
-                if answers
-                else records.scored_checkins(session, record.id),
+                records.checkins(session, record.id),
             )
             for read in what:
                 self.unit.audit(session, actor, "read", read, record.id)

@@ -460,6 +460,72 @@ def latest_dose_statuses(
     return found
 
 
+def _ranked_dose_logs(*columns: Any) -> Any:
+    """The patient's confirmations (bound: patient_id) with ``columns`` and ``rank``: 1 for the
+    latest confirmation of each planned dose (day, time, drug), later ones for those it replaced."""
+    logs = _DOSE_LOGS
+    rank = func.row_number().over(
+        partition_by=(logs.c.day, logs.c.time, logs.c.drug),
+        order_by=(logs.c.recorded_at.desc(), logs.c.id.desc()),
+    )
+    return (
+        select(*columns, rank.label("rank"))
+        .where(logs.c.patient_id == bindparam("patient_id"))
+        .subquery()
+    )
+
+
+def _dose_days_query() -> Any:
+    """The statement of :func:`dose_days`: by day, the latest confirmations' mg and their number."""
+    ranked = _ranked_dose_logs(_DOSE_LOGS.c.day, _DOSE_LOGS.c.taken_mg)
+    taken = func.sum(func.coalesce(ranked.c.taken_mg, 0.0))
+    return (
+        select(ranked.c.day, taken.label("taken_mg"), func.count().label("doses"))
+        .where(ranked.c.rank == 1)
+        .group_by(ranked.c.day)
+    )
+
+
+def _latest_dose_page_query() -> Any:
+    """The statement of :func:`latest_dose_page` (bound: patient_id, size, skip)."""
+    logs = _DOSE_LOGS
+    ranked = _ranked_dose_logs(logs.c.id, logs.c.status, *(logs.c[n] for n in _DOSE_LOG_FIELDS))
+    c = ranked.c
+    return (
+        select(c.id, c.status, *(c[n] for n in _DOSE_LOG_FIELDS))
+        .where(c.rank == 1)
+        .order_by(c.day.desc(), c.time.desc(), c.drug.desc())
+        .limit(bindparam("size"))
+        .offset(bindparam("skip"))
+    )
+
+
+_DOSE_DAYS, _LATEST_DOSE_PAGE = _dose_days_query(), _latest_dose_page_query()
+
+
+@dataclass(frozen=True, slots=True)
+class DoseDays:
+    """A patient's dose record by day, from the latest confirmation of each planned dose (a
+    correction replaces what it corrects), summed in the database: what a chart of a long history
+    needs without reading every confirmation."""
+
+    taken_mg: dict[date, float]  # mg recorded as taken each day with a record (a missed dose: 0)
+    doses: int  # planned doses with a record (the latest of each), all days
+
+
+def dose_days(session: Session, patient_id: int) -> DoseDays:
+    """:class:`DoseDays` of the patient (one query)."""
+    rows = _connection(session).execute(_DOSE_DAYS, {"patient_id": patient_id}).all()
+    return DoseDays({r.day: float(r.taken_mg) for r in rows}, sum(r.doses for r in rows))
+
+
+def latest_dose_page(session: Session, patient_id: int, *, skip: int, size: int) -> list[DoseLog]:
+    """``size`` latest confirmations (one per planned dose), newest dose first, after the first
+    ``skip``: one page of :func:`latest_dose_logs` of every confirmation, reversed (one query)."""
+    bound = {"patient_id": patient_id, "skip": skip, "size": size}
+    return [_dose_log(r) for r in _connection(session).execute(_LATEST_DOSE_PAGE, bound).all()]
+
+
 def latest_dose_logs(logs: list[DoseLog]) -> list[DoseLog]:
     """The latest confirmation of each planned dose (day, time, drug), in time order."""
     latest: dict[tuple[Any, ...], DoseLog] = {}
