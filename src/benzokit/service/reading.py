@@ -188,7 +188,7 @@ class Reading(UseCases):
         with self.unit.transaction() as session:
             record = patient_for(session, actor, patient_id)
             course = records.course(session, record.id)
-            checkins = records.checkins(session, record.id)
+            checkins = records.scored_checkins(session, record.id)  # the policy reads totals
             self.unit.audit(session, actor, "read", "pacing proposal", record.id)
         return proposal_of(
             course,
