@@ -5,12 +5,19 @@ with the same rows as those reads."""
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 from datetime import timedelta
 
 from service_support import World
 from test_statement_counts import counted
 
+from benzokit.monitor.records import CheckIn
 from benzokit.store import records
+
+
+def without_answers(checkins: list[CheckIn]) -> list[CheckIn]:
+    """``checkins`` as the pages read them: every total and band, no item answers."""
+    return [replace(c, scales=tuple(replace(s, answers=()) for s in c.scales)) for c in checkins]
 
 
 def test_one_read_shows_what_the_separate_reads_return(world: World) -> None:
@@ -36,8 +43,18 @@ def test_one_read_shows_what_the_separate_reads_return(world: World) -> None:
     assert page.alerts == reading.alerts(rivera, alex)
     assert page.adherence == reading.adherence_of(rivera, alex)
     assert page.trends == reading.trends(rivera, alex)
-    assert page.checkins == reading.checkin_history(rivera, alex)
-    assert page.latest_doses == records.latest_dose_logs(reading.dose_history(rivera, alex))
+    assert page.checkins == without_answers(reading.checkin_history(rivera, alex))
+    newest_first = list(reversed(records.latest_dose_logs(reading.dose_history(rivera, alex))))
+    assert page.latest_doses == newest_first[:25] and page.doses_page == 1
+    size = 4
+    pages = -(-len(newest_first) // size)
+    shown = [  # every page, and one asked past the end: the last is shown
+        reading.clinician_page(rivera, alex, doses_page=n, page_size=size)
+        for n in range(1, pages + 2)
+    ]
+    assert [d for p in shown[:pages] for d in p.latest_doses] == newest_first
+    assert [p.doses_page for p in shown] == [*range(1, pages + 1), pages]
+    assert {p.doses_pages for p in shown} == {pages} and shown[-1] == shown[-2]
     assert len(page.checkins) >= 3 and page.latest_doses
 
 
@@ -63,7 +80,7 @@ def test_the_patients_history_page_reads_the_record_once(world: World) -> None:
     account = world.accounts["alex"]
     trends, checkins = clinic.reading.history(account, alex)
     assert trends == clinic.reading.trends(account, alex)
-    assert checkins == clinic.reading.checkin_history(account, alex) and checkins
+    assert checkins == without_answers(clinic.reading.checkin_history(account, alex)) and checkins
     patient = world.sign_in("alex")
     assert patient.get("/me/history").status_code == 200  # warm: the chart is drawn and kept
     with world.clinic.db.transaction() as session:
@@ -75,3 +92,22 @@ def test_the_patients_history_page_reads_the_record_once(world: World) -> None:
     assert sorted(e.what for e in entries[: len(entries) - before]) == ["checkins", "trends"]
     reads = [s for s in statements if re.search(r"\bFROM checkins\b", s)]
     assert len(reads) == 1, reads
+
+
+def test_an_alert_names_its_check_in_with_every_answer(world: World) -> None:
+    """The page reads the year's check-ins without their item answers, and the check-ins its alerts
+    name with them: the alert's details show each answer, as the full read has it."""
+    clinic, alex = world.clinic, world.patients["alex"]
+    rivera = world.accounts["dr.rivera"]
+    patient = world.sign_in("alex")
+    phq9 = {f"item{i}": 1 for i in range(1, 9)} | {"item9": 2}  # self-harm thoughts: escalates
+    for scales in ({"gad7": {f"item{i}": 1 for i in range(1, 8)}}, {"phq9": phq9}):
+        response = patient.post(f"/api/v1/patients/{alex}/checkins", {"scales": scales})
+        assert response.status_code == 201, response.text
+    page = clinic.reading.clinician_page(rivera, alex)
+    full = {c.id: c for c in clinic.reading.checkin_history(rivera, alex)}
+    named = {a.checkin_id for a in page.alerts if a.checkin_id is not None}
+    assert named and page.raised_by == {i: full[i] for i in named}
+    assert all(s.answers for c in page.raised_by.values() for s in c.scales)
+    html = world.sign_in("dr.rivera").client.get(f"/clinic/patients/{alex}").text
+    assert "The check-in that raised it" in html and "item9 2" in html

@@ -167,3 +167,59 @@ def test_a_bad_database_url_names_the_setting() -> None:
         Database("mysql://nobody@localhost/db")
     with pytest.raises(InputError, match="database_url"):
         Database("not a url")
+
+
+def test_the_database_side_reads_equal_the_record_read_in_full(db: Database) -> None:
+    """What the pages read summed, ranked or paged in the database equals what the full read of the
+    record gives in Python, corrections, missed doses and check-ins without scales included."""
+    clinic = Clinic(Unit(db, clock=lambda: NOW))
+    assert seed_demo(clinic)
+    with db.transaction() as session:
+        patient = records.patients_of_clinician(session, 2)[0].id
+        for back in range(6):
+            day = NOW.date() - timedelta(days=back)
+            for n, (time, mg) in enumerate((("08:00", 0.5), ("20:00", 0.375))):
+                at = NOW - timedelta(days=back, hours=n)
+                status = DoseStatus.MISSED if back == 2 and n else DoseStatus.TAKEN
+                taken = None if status is DoseStatus.MISSED else mg
+                log = DoseLog(day, time, "clonazepam", mg, status, at, taken, at)
+                records.add_dose_log(session, patient, log, client_token=None)
+                if back % 3 == 0:  # a correction, recorded later: it replaces the first
+                    fixed = DoseLog(
+                        day, time, "clonazepam", mg, DoseStatus.DIFFERENT, at + timedelta(hours=2),
+                        mg / 3, at,
+                    )  # fmt: skip
+                    records.add_dose_log(session, patient, fixed, client_token=None)
+            scales = (score_scale("gad7", {f"item{i}": back % 4 for i in range(1, 8)}),)
+            checkin = CheckIn(
+                NOW - timedelta(days=back), scales if back % 2 else (), note=f"{back}"
+            )
+            records.add_checkin(session, patient, checkin, client_token=None)
+    with db.transaction() as session:
+        latest = records.latest_dose_logs(records.dose_logs(session, patient))
+        full = records.checkins(session, patient)
+        days = records.dose_days(session, patient)
+        skips = range(0, days.doses + 8, 4)  # one page past the end
+        pages = [records.latest_dose_page(session, patient, skip=s, size=4) for s in skips]
+        scored = records.scored_checkins(session, patient)
+        by_id = records.checkins_by_id(session, patient, [c.id for c in full[::2] if c.id])
+        since = NOW.date() - timedelta(days=3)
+        statuses = records.latest_dose_statuses(session, [patient], since=since)[patient]
+    taken: dict[object, float] = {}
+    for log in latest:
+        taken[log.day] = taken.get(log.day, 0.0) + (log.taken_mg or 0.0)
+    assert days.taken_mg == pytest.approx(taken) and days.doses == len(latest)
+    assert [log for page in pages for log in page] == list(reversed(latest))
+    assert not pages[-1] and len(pages[0]) == 4
+    assert statuses == {(d.day, d.time, d.drug): d.status for d in latest if d.day >= since}
+    assert len(scored) == len(full) and any(c.scales for c in full)
+    for short, whole in zip(scored, full, strict=True):
+        assert short.scales == tuple(
+            type(s)(s.scale, s.version, (), s.total, s.band) for s in whole.scales
+        )
+        assert (short.id, short.recorded_at, short.note) == (
+            whole.id,
+            whole.recorded_at,
+            whole.note,
+        )
+    assert by_id == {c.id: c for c in full[::2]}

@@ -395,11 +395,15 @@ class Paged:
     pages: int
 
 
+def page_number(asked: str | None) -> int:
+    """The page number in ``asked`` (text from the query); anything not a page number: 1."""
+    return max(1, int(asked)) if asked and asked.isdigit() else 1
+
+
 def paged(items: list[Any], asked: str | None, size: int) -> Paged:
     """Page ``asked`` (text from the query; anything not a page number: the first) of ``items``."""
     pages = max(1, -(-len(items) // size))
-    number = int(asked) if asked and asked.isdigit() else 1
-    number = min(max(1, number), pages)
+    number = min(page_number(asked), pages)
     return Paged(items[(number - 1) * size : number * size], number, pages)
 
 
@@ -415,7 +419,10 @@ def clinic_home(request: Request, visitor: VisitorDep) -> Response:
 @router.get("/clinic/patients/{patient_id}", response_class=HTMLResponse)
 def clinic_patient(request: Request, patient_id: int, visitor: VisitorDep) -> Response:
     clinic = clinic_of(request)
-    page = clinic.reading.clinician_page(visitor.account, patient_id)
+    asked = page_number(request.query_params.get("doses_page"))
+    page = clinic.reading.clinician_page(
+        visitor.account, patient_id, doses_page=asked, page_size=PAGE_SIZE
+    )
     course = page.course
     return _history(
         request,
@@ -426,16 +433,13 @@ def clinic_patient(request: Request, patient_id: int, visitor: VisitorDep) -> Re
         today=page.today,
         alerts=page.alerts,
         adherence=page.adherence,
-        doses=paged(
-            list(reversed(page.latest_doses)),
-            request.query_params.get("doses_page"),
-            PAGE_SIZE,
-        ),
+        doses=Paged(page.latest_doses, page.doses_page, page.doses_pages),
         strategies=[s.value for s in StrategyName if s != StrategyName.CUSTOM],
         risks=[r.value for r in Risk],
         slow_factor=load_alert_rules(clinic.knowledge).actions.slow_factor.value,
         findings=course.current.plan.findings if course else (),
         proposal=page.proposal,
+        raised_by=page.raised_by,
         policies=_policies(request),
     )
 

@@ -7,8 +7,8 @@ saved (:mod:`benzokit.service.derived_alerts`).
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from dataclasses import dataclass
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass, field
 from datetime import date, timedelta, tzinfo
 from typing import Any
 
@@ -16,7 +16,7 @@ from benzokit.interop import products_text
 from benzokit.interop.fhir_record import patient_record_bundle
 from benzokit.monitor.alerts import load_alert_rules
 from benzokit.monitor.course import Course
-from benzokit.monitor.records import Alert, CheckIn, DoseLog, PatientSummary
+from benzokit.monitor.records import Alert, CheckIn, DoseLog, DoseStatus, PatientSummary
 from benzokit.service.access import not_found, patient_for, require_role
 from benzokit.service.derived_alerts import patient_alerts, with_derived
 from benzokit.service.dosing import catch_up_window
@@ -26,7 +26,7 @@ from benzokit.service.unit import UseCases
 from benzokit.service.views import Adherence, DoseSlot, PatientFlags, Today
 from benzokit.store import records
 from benzokit.store.accounts import Account, Role
-from benzokit.store.records import PatientRecord
+from benzokit.store.records import DoseKey, PatientRecord
 
 #: the reads the clinician's patient page is made of, audited as such (one row each, as before)
 _PAGE_READS = ("plan", "today", "alerts", "doses", "adherence", "trends", "checkins")
@@ -39,11 +39,14 @@ class ClinicianPage:
     course: Course | None
     today: Today
     alerts: list[Alert]
-    latest_doses: list[DoseLog]  # the latest confirmation of each planned dose, in time order
+    latest_doses: list[DoseLog]  # one page of the latest confirmation of each dose, newest first
     adherence: Adherence
     trends: Trends
-    checkins: list[CheckIn]  # oldest first
+    checkins: list[CheckIn]  # oldest first, totals without item answers (records.scored_checkins)
     proposal: Proposal | None = None  # the pacing policy's proposal for the next step
+    raised_by: dict[int, CheckIn] = field(default_factory=dict)  # alerts' check-ins, answers too
+    doses_page: int = 1  # the page of ``latest_doses`` (from 1)
+    doses_pages: int = 1  # how many pages the latest confirmations make
 
 
 class Reading(UseCases):
@@ -124,32 +127,45 @@ class Reading(UseCases):
             waiting=course.waiting_on(day) if course else False,
         )
 
-    def clinician_page(self, actor: Account, patient_id: int) -> ClinicianPage:
-        """Everything the clinician's patient page shows, read once in one transaction (the record,
-        the course, every dose confirmation and check-in, the alerts), audited as the separate reads
-        it replaces were."""
+    def clinician_page(
+        self, actor: Account, patient_id: int, *, doses_page: int = 1, page_size: int = 25
+    ) -> ClinicianPage:
+        """Everything the clinician's patient page shows, read in one transaction and audited as
+        the separate reads it replaces were: the record, the course, the confirmations of the days
+        today's view and adherence look at, the dose record summed by day and one page
+        (``doses_page``, clamped, of ``page_size``) of the latest confirmation of each dose, every
+        check-in's totals, the alerts and the check-ins they name with their answers."""
         require_role(actor, Role.CLINICIAN)
+        today = self.unit.today()
+        since = min(self.catch_up_window()[0], today - timedelta(days=self._adherence_window()))
         with self.unit.transaction() as session:
             record = patient_for(session, actor, patient_id)
             course = records.course(session, record.id)
-            logs = records.dose_logs(session, record.id)
-            checkins = records.checkins(session, record.id)
+            latest = records.latest_dose_logs(records.dose_logs(session, record.id, since=since))
+            days = records.dose_days(session, record.id)
+            pages = max(1, -(-days.doses // page_size))
+            number = min(max(1, doses_page), pages)
+            shown = records.latest_dose_page(
+                session, record.id, skip=(number - 1) * page_size, size=page_size
+            )
+            checkins = records.scored_checkins(session, record.id)
             stored = records.alerts(session, record.id)
+            named = sorted({a.checkin_id for a in stored if a.checkin_id is not None})
+            raised_by = records.checkins_by_id(session, record.id, named) if named else {}
             self.unit.audit(session, actor, "read", _PAGE_READS, record.id)
-        latest = records.latest_dose_logs(logs)
         last = max((c.recorded_at for c in checkins), default=None)
         return ClinicianPage(
             course=course,
-            today=self._today(record, course, latest, self.unit.today()),
+            today=self._today(record, course, latest, today),
             alerts=with_derived(self.unit, record, stored, last),
-            latest_doses=latest,
-            adherence=self._adherence(logs, course),
+            latest_doses=shown,
+            adherence=self._adherence(_statuses(latest), course),
             trends=build_trends(
                 course,
-                logs,
+                days.taken_mg,
                 checkins,
                 record.summary,
-                self.unit.today(),
+                today,
                 knowledge=self.unit.knowledge,
             ),
             checkins=checkins,
@@ -157,10 +173,13 @@ class Reading(UseCases):
                 course,
                 checkins,
                 record.summary,
-                today=self.unit.today(),
+                today=today,
                 knowledge=self.unit.knowledge,
                 zone=self.unit.zone,
             ),
+            raised_by=raised_by,
+            doses_page=number,
+            doses_pages=pages,
         )
 
     def pacing_proposal(self, actor: Account, patient_id: int) -> Proposal | None:
@@ -169,7 +188,7 @@ class Reading(UseCases):
         with self.unit.transaction() as session:
             record = patient_for(session, actor, patient_id)
             course = records.course(session, record.id)
-            checkins = records.checkins(session, record.id)
+            checkins = records.scored_checkins(session, record.id)  # the policy reads totals
             self.unit.audit(session, actor, "read", "pacing proposal", record.id)
         return proposal_of(
             course,
@@ -217,7 +236,8 @@ class Reading(UseCases):
             self.unit.audit(session, actor, "read", "adherence", record.id)
             since = self.unit.today() - timedelta(days=self._adherence_window())
             logs = records.dose_logs(session, record.id, since=since)
-            return self._adherence(logs, records.course(session, record.id))
+            latest = _statuses(records.latest_dose_logs(logs))
+            return self._adherence(latest, records.course(session, record.id))
 
     def patient_list(self, actor: Account) -> list[PatientFlags]:
         """The clinician's patients, most urgent first (the same few queries for any number)."""
@@ -231,7 +251,7 @@ class Reading(UseCases):
             courses = records.courses(session, ids)
             stored = records.alerts_of_patients(session, ids)
             last = records.last_checkins_at(session, ids)
-            logs = records.dose_logs_of_patients(session, ids, since=since)
+            statuses = records.latest_dose_statuses(session, ids, since=since)
             for record in found:
                 course = courses.get(record.id)
                 open_alerts = with_derived(
@@ -248,7 +268,7 @@ class Reading(UseCases):
                         daily_dose_mg=course.daily_dose_mg(today) if course else 0.0,
                         open_alerts=len(open_alerts),
                         top_level=open_alerts[0].level if open_alerts else None,
-                        adherence=self._adherence(logs.get(record.id, []), course),
+                        adherence=self._adherence(statuses.get(record.id, {}), course),
                         last_checkin=last.get(record.id),
                         waiting=course.waiting_on(today) if course else False,
                     )
@@ -263,29 +283,29 @@ class Reading(UseCases):
 
     def trends(self, actor: Account, patient_id: int) -> Trends:
         """Day-by-day series for the charts (the model's prediction over the course included)."""
-        record = self._whole_record(actor, patient_id, "trends")
-        return build_trends(
-            record.course,
-            record.dose_logs,
-            record.checkins,
-            record.summary,
-            self.unit.today(),
-            knowledge=self.unit.knowledge,
-        )
+        return self.history(actor, patient_id, audited=("trends",))[0]
 
-    def history(self, actor: Account, patient_id: int) -> tuple[Trends, list[CheckIn]]:
-        """The trends and the check-ins (oldest first) of the history page, read in one
-        transaction and audited as the two reads they replace ("trends", "checkins")."""
-        record = self._whole_record(actor, patient_id, "trends", "checkins")
+    def history(
+        self, actor: Account, patient_id: int, *, audited: tuple[str, ...] = ("trends", "checkins")
+    ) -> tuple[Trends, list[CheckIn]]:
+        """The trends and the check-ins (oldest first; totals, without item answers) of the history
+        page, read in one transaction and audited as the reads they replace (``audited``)."""
+        with self.unit.transaction() as session:
+            record = patient_for(session, actor, patient_id)
+            course = records.course(session, record.id)
+            days = records.dose_days(session, record.id)
+            checkins = records.scored_checkins(session, record.id)
+            for read in audited:
+                self.unit.audit(session, actor, "read", read, record.id)
         trends = build_trends(
-            record.course,
-            record.dose_logs,
-            record.checkins,
+            course,
+            days.taken_mg,
+            checkins,
             record.summary,
             self.unit.today(),
             knowledge=self.unit.knowledge,
         )
-        return trends, record.checkins
+        return trends, checkins
 
     def fhir_record(self, actor: Account, patient_id: int) -> dict[str, Any]:
         """The patient's record as a FHIR R4 Bundle."""
@@ -313,20 +333,25 @@ class Reading(UseCases):
     def _adherence_window(self) -> int:
         return load_alert_rules(self.unit.knowledge).missed_doses.window_days.value
 
-    def _adherence(self, logs: list[DoseLog], course: Course | None) -> Adherence:
-        """Adherence over the window's days before today, from the confirmations of those days."""
+    def _adherence(self, latest: Mapping[DoseKey, DoseStatus], course: Course | None) -> Adherence:
+        """Adherence over the window's days before today, from the status of the latest
+        confirmation of each planned dose of those days (:func:`_statuses`)."""
         window = self._adherence_window()
         today = self.unit.today()
-        latest = {(d.day, d.time, d.drug): d for d in records.latest_dose_logs(logs)}
         planned = taken = missed = 0
         for back in range(1, window + 1):
             day = today - timedelta(days=back)
             for dose in course.doses_on(day) if course else ():
                 planned += 1
-                log = latest.get((day, str(dose.time), dose.drug))
-                taken += int(log is not None and log.taken)
-                missed += int(log is not None and not log.taken)
+                status = latest.get((day, str(dose.time), dose.drug))
+                taken += int(status is not None and status is not DoseStatus.MISSED)
+                missed += int(status is DoseStatus.MISSED)
         return Adherence(window, planned, taken, missed, planned - taken - missed)
+
+
+def _statuses(latest: list[DoseLog]) -> dict[DoseKey, DoseStatus]:
+    """The status of each planned dose from its latest confirmation (``records.latest_dose_logs``)."""
+    return {(d.day, d.time, d.drug): d.status for d in latest}
 
 
 def _slots(course: Course, day: date, latest: list[DoseLog], zone: tzinfo) -> Iterator[DoseSlot]:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import threading
 from collections import OrderedDict
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 
@@ -12,7 +13,6 @@ from benzokit.monitor.course import Course
 from benzokit.monitor.predict import CoursePrediction, predict_course
 from benzokit.monitor.records import CheckIn, DoseLog, PatientSummary
 from benzokit.patient import Patient
-from benzokit.store import records
 
 AHEAD_DAYS = 28  # the charts show the plan four weeks ahead
 MAX_DAYS = 400  # and at most this many days in all
@@ -67,22 +67,17 @@ class Trends:
     seizures: tuple[tuple[datetime, int], ...] = ()
 
 
-def _taken_by_day(logs: list[DoseLog]) -> dict[date, float]:
-    taken: dict[date, float] = {}
-    for log in records.latest_dose_logs(logs):
-        taken[log.day] = taken.get(log.day, 0.0) + (log.taken_mg or 0.0)
-    return taken
-
-
 def build_trends(
     course: Course | None,
-    logs: list[DoseLog],
+    taken_mg: Mapping[date, float],
     checkins: list[CheckIn],
     summary: PatientSummary,
     today: date,
     *,
     knowledge: Knowledge,
 ) -> Trends:
+    """The series of the charts; ``taken_mg``: mg recorded as taken by day, from the latest
+    confirmation of each planned dose (:func:`records.dose_days`)."""
     starts = [course.versions[0].start] if course else []
     starts += [min(c.when for c in checkins).date()] if checkins else []
     first = max(min(starts, default=today), today - timedelta(days=MAX_DAYS - AHEAD_DAYS))
@@ -93,7 +88,6 @@ def build_trends(
         prediction = cached_prediction(course, first, last, patient, knowledge)
     else:
         prediction = CoursePrediction(first, tuple(0.0 for _ in days), None, None, "no plan yet")
-    taken = _taken_by_day(logs)
     scales: dict[str, list[ScalePoint]] = {}
     for checkin in checkins:
         for score in checkin.scales:
@@ -106,7 +100,7 @@ def build_trends(
         today=today,
         days=days,
         planned_mg=prediction.daily_dose_mg,
-        taken_mg=tuple(taken.get(d) if d < today else None for d in days),  # whole days only
+        taken_mg=tuple(taken_mg.get(d) if d < today else None for d in days),  # whole days only
         occupancy=prediction.occupancy,
         withdrawal_index=prediction.withdrawal_index,
         model_note=prediction.note,

@@ -155,6 +155,11 @@ _AUDIT = cast(Table, AuditRow.__table__)
 # names are the columns', so the ORM rows' attribute names.
 _PATIENT_BY_ID = select(*_PATIENTS.c).where(_PATIENTS.c.id == bindparam("patient_id"))
 _PATIENT_OF_USER = select(*_PATIENTS.c).where(_PATIENTS.c.user_id == bindparam("user_id"))
+_PATIENTS_OF_CLINICIAN = (
+    select(*_PATIENTS.c)
+    .where(_PATIENTS.c.clinician_id == bindparam("clinician_id"))
+    .order_by(_PATIENTS.c.display_name)
+)
 _INSERT_CHECKIN = insert(_CHECKINS).returning(_CHECKINS.c.id)
 _INSERT_SCORES = insert(_SCORES)
 _INSERT_DOSE_LOG = insert(_DOSE_LOGS).returning(_DOSE_LOGS.c.id)
@@ -172,12 +177,8 @@ def patient_of_user(session: Session, user_id: int) -> PatientRecord | None:
 
 
 def patients_of_clinician(session: Session, clinician_id: int) -> list[PatientRecord]:
-    query = (
-        select(PatientRow)
-        .where(PatientRow.clinician_id == clinician_id)
-        .order_by(PatientRow.display_name)
-    )
-    return [_record(r) for r in session.scalars(query)]
+    bound = {"clinician_id": clinician_id}
+    return [_record(r) for r in _connection(session).execute(_PATIENTS_OF_CLINICIAN, bound)]
 
 
 # ----------------------------------------------------------------------------- plan versions, pauses
@@ -342,15 +343,24 @@ def save_pauses(
 # ----------------------------------------------------------------------------- dose confirmations
 
 
+_DOSE_STATUS = {str(status): status for status in DoseStatus}
+
+
 def _dose_log(row: Any) -> DoseLog:
-    """The value of a stored confirmation (an ORM row or a plain row of ``_DOSE_LOG_COLUMNS``)."""
-    return DoseLog(**_copied(row, _DOSE_LOG_FIELDS), status=DoseStatus(row.status), id=row.id)
-
-
-def _dose_log_columns() -> tuple[Any, ...]:
-    """What a confirmation is read as: plain rows (no ORM objects: a year is hundreds of rows)."""
-    fields = (getattr(DoseLogRow, name) for name in _DOSE_LOG_FIELDS)
-    return (DoseLogRow.id, DoseLogRow.patient_id, DoseLogRow.status, *fields)
+    """The value of a stored confirmation (an ORM row or a plain row of ``_DOSE_LOG_COLUMNS``),
+    built field by field (a year is hundreds of rows: no keyword dictionary per row)."""
+    return DoseLog(
+        day=row.day,
+        time=row.time,
+        drug=row.drug,
+        planned_mg=row.planned_mg,
+        status=_DOSE_STATUS[row.status],
+        recorded_at=row.recorded_at,
+        taken_mg=row.taken_mg,
+        taken_at=row.taken_at,
+        note=row.note,
+        id=row.id,
+    )
 
 
 def _dose_logs_query(*, since: bool) -> Any:
@@ -408,19 +418,112 @@ def dose_logs(session: Session, patient_id: int, *, since: date | None = None) -
     return [_dose_log(r) for r in _connection(session).execute(query, bound)]
 
 
-def dose_logs_of_patients(
-    session: Session, patient_ids: list[int], *, since: date
-) -> dict[int, list[DoseLog]]:
-    """The confirmations of days from ``since`` on of each patient (one query), oldest first."""
-    query = (
-        select(*_dose_log_columns())
-        .where(DoseLogRow.patient_id.in_(patient_ids), DoseLogRow.day >= since)
-        .order_by(DoseLogRow.recorded_at, DoseLogRow.id)
+DoseKey = tuple[date, str, str]  # a planned dose: (day, time "HH:MM", drug)
+
+
+def _latest_statuses_query() -> Any:
+    """The statement of :func:`latest_dose_statuses` (bound: ids, since): the latest confirmation
+    of each planned dose, ranked in the database (a corrected dose is one row)."""
+    logs = _DOSE_LOGS
+    key = (logs.c.patient_id, logs.c.day, logs.c.time, logs.c.drug)
+    newest_first = (logs.c.recorded_at.desc(), logs.c.id.desc())
+    ids: Any = bindparam("ids", expanding=True)
+    ranked = (
+        select(
+            *key,
+            logs.c.status,
+            func.row_number().over(partition_by=key, order_by=newest_first).label("rank"),
+        )
+        .where(logs.c.patient_id.in_(ids), logs.c.day >= bindparam("since", type_=logs.c.day.type))
+        .subquery()
     )
-    found: dict[int, list[DoseLog]] = {}
-    for row in session.execute(query) if patient_ids else ():
-        found.setdefault(row.patient_id, []).append(_dose_log(row))
+    c = ranked.c
+    return select(c.patient_id, c.day, c.time, c.drug, c.status).where(c.rank == 1)
+
+
+_LATEST_STATUSES = _latest_statuses_query()
+
+
+def latest_dose_statuses(
+    session: Session, patient_ids: list[int], *, since: date
+) -> dict[int, dict[DoseKey, DoseStatus]]:
+    """For each patient, the status of the latest confirmation of each planned dose of the days
+    from ``since`` on (patient id -> (day, time, drug) -> status; one query, what adherence needs)."""
+    found: dict[int, dict[DoseKey, DoseStatus]] = {}
+    if not patient_ids:
+        return found
+    bound = {"ids": list(patient_ids), "since": since}
+    for row in _connection(session).execute(_LATEST_STATUSES, bound):
+        found.setdefault(row.patient_id, {})[(row.day, row.time, row.drug)] = _DOSE_STATUS[
+            row.status
+        ]
     return found
+
+
+def _ranked_dose_logs(*columns: Any) -> Any:
+    """The patient's confirmations (bound: patient_id) with ``columns`` and ``rank``: 1 for the
+    latest confirmation of each planned dose (day, time, drug), later ones for those it replaced."""
+    logs = _DOSE_LOGS
+    rank = func.row_number().over(
+        partition_by=(logs.c.day, logs.c.time, logs.c.drug),
+        order_by=(logs.c.recorded_at.desc(), logs.c.id.desc()),
+    )
+    return (
+        select(*columns, rank.label("rank"))
+        .where(logs.c.patient_id == bindparam("patient_id"))
+        .subquery()
+    )
+
+
+def _dose_days_query() -> Any:
+    """The statement of :func:`dose_days`: by day, the latest confirmations' mg and their number."""
+    ranked = _ranked_dose_logs(_DOSE_LOGS.c.day, _DOSE_LOGS.c.taken_mg)
+    taken = func.sum(func.coalesce(ranked.c.taken_mg, 0.0))
+    return (
+        select(ranked.c.day, taken.label("taken_mg"), func.count().label("doses"))
+        .where(ranked.c.rank == 1)
+        .group_by(ranked.c.day)
+    )
+
+
+def _latest_dose_page_query() -> Any:
+    """The statement of :func:`latest_dose_page` (bound: patient_id, size, skip)."""
+    logs = _DOSE_LOGS
+    ranked = _ranked_dose_logs(logs.c.id, logs.c.status, *(logs.c[n] for n in _DOSE_LOG_FIELDS))
+    c = ranked.c
+    return (
+        select(c.id, c.status, *(c[n] for n in _DOSE_LOG_FIELDS))
+        .where(c.rank == 1)
+        .order_by(c.day.desc(), c.time.desc(), c.drug.desc())
+        .limit(bindparam("size"))
+        .offset(bindparam("skip"))
+    )
+
+
+_DOSE_DAYS, _LATEST_DOSE_PAGE = _dose_days_query(), _latest_dose_page_query()
+
+
+@dataclass(frozen=True, slots=True)
+class DoseDays:
+    """A patient's dose record by day, from the latest confirmation of each planned dose (a
+    correction replaces what it corrects), summed in the database: what a chart of a long history
+    needs without reading every confirmation."""
+
+    taken_mg: dict[date, float]  # mg recorded as taken each day with a record (a missed dose: 0)
+    doses: int  # planned doses with a record (the latest of each), all days
+
+
+def dose_days(session: Session, patient_id: int) -> DoseDays:
+    """:class:`DoseDays` of the patient (one query)."""
+    rows = _connection(session).execute(_DOSE_DAYS, {"patient_id": patient_id}).all()
+    return DoseDays({r.day: float(r.taken_mg) for r in rows}, sum(r.doses for r in rows))
+
+
+def latest_dose_page(session: Session, patient_id: int, *, skip: int, size: int) -> list[DoseLog]:
+    """``size`` latest confirmations (one per planned dose), newest dose first, after the first
+    ``skip``: one page of :func:`latest_dose_logs` of every confirmation, reversed (one query)."""
+    bound = {"patient_id": patient_id, "skip": skip, "size": size}
+    return [_dose_log(r) for r in _connection(session).execute(_LATEST_DOSE_PAGE, bound).all()]
 
 
 def latest_dose_logs(logs: list[DoseLog]) -> list[DoseLog]:
@@ -527,6 +630,107 @@ def checkins(
     ]
 
 
+def _scored_checkins_query() -> Any:
+    """The statement of :func:`scored_checkins` (bound: patient_id): a check-in's columns and its
+    scales' totals, one row per scale (one row of NULL scores for a check-in without scales)."""
+    checkins, scores = _CHECKINS, _SCORES
+    return (
+        select(
+            checkins.c.id,
+            *(checkins.c[name] for name in _CHECKIN_FIELDS),
+            *(scores.c[name] for name in _SCORE_FIELDS),
+        )
+        .select_from(checkins.outerjoin(scores, scores.c.checkin_id == checkins.c.id))
+        .where(checkins.c.patient_id == bindparam("patient_id"))
+        .order_by(checkins.c.recorded_at, checkins.c.id, scores.c.id)
+    )
+
+
+_SCORED_CHECKINS = _scored_checkins_query()
+
+
+def scored_checkins(session: Session, patient_id: int) -> list[CheckIn]:
+    """Every check-in, oldest first, with each scale's total and band but **not** its item answers
+    (each :class:`ScaleScore` has ``answers == ()``): what the charts, the history table and the
+    pacing policy read, in one query that reads no JSON (a year is hundreds of check-ins). Read the
+    answers with :func:`checkins_by_id` where they are shown."""
+    found: list[CheckIn] = []
+    shared: dict[tuple[Any, ...], ScaleScore] = {}  # equal totals share one value
+    ident: int | None = None
+    row0: Any = None
+    scores: list[ScaleScore] = []
+    for row in _connection(session).execute(_SCORED_CHECKINS, {"patient_id": patient_id}):
+        if row.id != ident:
+            if row0 is not None:
+                found.append(_scored_checkin(row0, scores))
+            ident, row0, scores = row.id, row, []
+        if row.scale is not None:
+            key = (row.scale, row.version, row.total, row.band)
+            score = shared.get(key)
+            if score is None:
+                score = shared[key] = ScaleScore(row.scale, row.version, (), row.total, row.band)
+            scores.append(score)
+    if row0 is not None:
+        found.append(_scored_checkin(row0, scores))
+    return found
+
+
+def _scored_checkin(row: Any, scores: list[ScaleScore]) -> CheckIn:
+    return CheckIn(
+        recorded_at=row.recorded_at,
+        scales=tuple(scores),
+        seizures=row.seizures,
+        sleep_hours=row.sleep_hours,
+        sleep_quality=row.sleep_quality,
+        note=row.note,
+        id=row.id,
+        describes_at=row.describes_at,
+    )
+
+
+def checkins_by_id(session: Session, patient_id: int, ids: list[int]) -> dict[int, CheckIn]:
+    """The patient's check-ins ``ids`` with their scores and answers (id -> check-in; ids of other
+    patients or of no check-in are left out), in one query per 900 ids."""
+    checkins, scores = _CHECKINS, _SCORES
+    found: dict[int, CheckIn] = {}
+    for start in range(0, len(ids), _IN_CHUNK):
+        query = (
+            select(
+                checkins.c.id,
+                *(checkins.c[name] for name in _CHECKIN_FIELDS),
+                scores.c.answers,
+                *(scores.c[name] for name in _SCORE_FIELDS),
+            )
+            .select_from(checkins.outerjoin(scores, scores.c.checkin_id == checkins.c.id))
+            .where(
+                checkins.c.patient_id == patient_id,
+                checkins.c.id.in_(ids[start : start + _IN_CHUNK]),
+            )
+            .order_by(checkins.c.id, scores.c.id)
+        )
+        found |= _checkins_of_rows(_connection(session).execute(query))
+    return found
+
+
+def _checkins_of_rows(rows: Any) -> dict[int, CheckIn]:
+    """Check-ins (id -> check-in, in row order) from rows of a check-in's columns joined to its
+    scores with their answers (a check-in without scales: one row of NULL scores)."""
+    found: dict[int, tuple[Any, list[ScaleScore]]] = {}
+    for row in rows:
+        _, scores = found.setdefault(row.id, (row, []))
+        if row.answers is not None:
+            scores.append(
+                ScaleScore(
+                    **_copied(row, _SCORE_FIELDS),
+                    answers=tuple((str(i), int(v)) for i, v in row.answers["items"]),
+                )
+            )
+    return {
+        ident: CheckIn(**_copied(row, _CHECKIN_FIELDS), scales=tuple(scores), id=ident)
+        for ident, (row, scores) in found.items()
+    }
+
+
 def _latest_checkins_query() -> Any:
     """The statement of :func:`latest_checkins` (bound: patient_id, since, latest)."""
     checkins, scores = _CHECKINS, _SCORES
@@ -588,19 +792,35 @@ def last_checkins_at(session: Session, patient_ids: list[int]) -> dict[int, date
     """When each patient last checked in (patients who never did are left out; one query)."""
     if not patient_ids:
         return {}
-    latest = func.max(CheckInRow.recorded_at)
-    query = (
-        select(CheckInRow.patient_id, latest)
-        .where(CheckInRow.patient_id.in_(patient_ids))
-        .group_by(CheckInRow.patient_id)
+    bound = {"ids": list(patient_ids)}
+    return {
+        patient: at
+        for patient, at in _connection(session).execute(_LAST_CHECKINS_AT, bound)
+        if at is not None
+    }
+
+
+def _last_checkins_at_query() -> Any:
+    """Each patient's latest ``recorded_at`` as a subquery per patient (bound: ids): with the index
+    on (patient_id, recorded_at) one probe each, where a GROUP BY reads every check-in."""
+    checkins, patients = _CHECKINS, _PATIENTS
+    latest = (
+        select(func.max(checkins.c.recorded_at))
+        .where(checkins.c.patient_id == patients.c.id)
+        .scalar_subquery()
     )
-    return {patient: at for patient, at in session.execute(query) if at is not None}
+    ids: Any = bindparam("ids", expanding=True)
+    return select(patients.c.id, latest.label("last")).where(patients.c.id.in_(ids))
+
+
+_LAST_CHECKINS_AT = _last_checkins_at_query()
 
 
 # ----------------------------------------------------------------------------- alerts
 
 
-def _alert(row: AlertRow) -> Alert:
+def _alert(row: Any) -> Alert:
+    """The value of a stored alert (an ORM row or a plain row of the table's columns)."""
     return Alert(
         **_copied(row, _ALERT_FIELDS),
         level=AlertLevel(row.level),
@@ -646,19 +866,22 @@ def add_alerts(
     return saved
 
 
+_ALERTS = cast(Table, AlertRow.__table__)
+
+
 def alerts(session: Session, patient_id: int, *, open_only: bool = False) -> list[Alert]:
-    """The patient's stored alerts, most urgent and newest first."""
-    query = select(AlertRow).where(AlertRow.patient_id == patient_id)
+    """The patient's stored alerts, most urgent and newest first (read as plain rows)."""
+    query = select(*_ALERTS.c).where(_ALERTS.c.patient_id == patient_id)
     if open_only:
-        query = query.where(AlertRow.acknowledged_at.is_(None))
-    return sort_alerts([_alert(r) for r in session.scalars(query)])
+        query = query.where(_ALERTS.c.acknowledged_at.is_(None))
+    return sort_alerts([_alert(r) for r in _connection(session).execute(query)])
 
 
 def alerts_of_patients(session: Session, patient_ids: list[int]) -> dict[int, list[Alert]]:
-    """The stored alerts of each patient (one query), most urgent and newest first."""
+    """The stored alerts of each patient (one query, plain rows), most urgent and newest first."""
     found: dict[int, list[Alert]] = {}
-    query = select(AlertRow).where(AlertRow.patient_id.in_(patient_ids))
-    for row in session.scalars(query) if patient_ids else ():
+    query = select(*_ALERTS.c).where(_ALERTS.c.patient_id.in_(patient_ids))
+    for row in _connection(session).execute(query) if patient_ids else ():
         found.setdefault(row.patient_id, []).append(_alert(row))
     return {patient: sort_alerts(stored) for patient, stored in found.items()}
 

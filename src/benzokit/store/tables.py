@@ -148,11 +148,13 @@ class DoseLogRow(Base):
 class CheckInRow(Base):
     __tablename__ = "checkins"
     __table_args__ = (
+        # a patient's latest check-in is one probe of this index (migration 0006)
+        Index("ix_checkins_patient_recorded", "patient_id", "recorded_at"),
         UniqueConstraint("patient_id", "client_token", name="uq_checkins_patient_token"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"), index=True)
+    patient_id: Mapped[int] = mapped_column(ForeignKey("patients.id"))
     recorded_at: Mapped[datetime]
     describes_at: Mapped[datetime | None]  # the time the check-in is about (None: when recorded)
     seizures: Mapped[int] = mapped_column(Integer, default=0)
