@@ -655,9 +655,9 @@ def profile_main(url: str, clinic: Clinic) -> None:
     )
     names = ["per_s", "service_cpu_ms", "postgres_cpu_ms", "errors"]
     names += [f"{n}/request" for n in DATABASE_COUNTERS]
-    print(f"{'kind':24}" + "".join(f"{n.removesuffix('/request'):>14}" for n in names))
+    print(f"{'kind':24}" + "".join(f"{n.removesuffix('/request'):>16}" for n in names))
     for kind, row in rows.items():
-        print(f"{kind:24}" + "".join(f"{row[n]:>14.2f}" for n in names))
+        print(f"{kind:24}" + "".join(f"{row[n]:>16.2f}" for n in names))
     print(json.dumps({"profile": rows}))
 
 
