@@ -5,13 +5,18 @@ Scenario: a new database on the PostgreSQL server named by ``BENZOKIT_LOAD_POSTG
 end. Five clinicians, 200 patients (one planner-made taper, started a year ago, copied to each), and for
 every patient a check-in (GAD-7 + PHQ-9) and the planned doses confirmed on each of the last 365 days,
 inserted by the store in bulk. The service (``benzokit serve --workers 2``, as a clinic starts it,
-127.0.0.1 only) then takes ``LOAD_SECONDS`` of traffic from 50 clients in one asyncio loop (httpx): 45
+127.0.0.1 only) then takes ``LOAD_SECONDS`` of traffic from 50 clients in one asyncio loop (aiohttp: the
+client shares the machine's two cores, and httpx took 1.0-1.2 ms of CPU a request against 0.4): 45
 patients (check-ins 50 %, dose confirmations 25 %, their today page 25 %) and 5 clinicians (the patient
 list and a patient's page, in turn). Every write carries a client token; afterwards every acknowledged
 write (201) is looked up in the database. The reference, in the same run: the same check-in rows written
 by the store alone from as many threads, one transaction each.
 
 Prints throughput and p50/p95/p99 per request kind, the error rate, the reference, and one JSON line.
+``--profile`` instead sends each kind alone (``LOAD_PROFILE_REQUESTS``, default 300, from up to 10
+clients at once) and prints, per request, the CPU of the service and of PostgreSQL and the database's
+counters (pg_stat_database: commits, new connections, rows scanned, fetched and inserted): where a
+kind's time goes, without the other kinds in the way.
 Run: ``source .ci/services.sh; PG_DURABLE=1 start_postgres; .venv/bin/python benchmarks/load.py`` (about
 2 minutes). ``PG_DURABLE=1`` keeps PostgreSQL's durable defaults (the test server turns fsync off); the
 run prints which it measured.
@@ -37,8 +42,10 @@ from datetime import UTC, date, datetime, timedelta
 from datetime import time as clock_time
 from pathlib import Path
 from typing import Any
+from urllib.error import URLError
+from urllib.request import urlopen
 
-import httpx2 as httpx
+import aiohttp
 import psutil
 import psycopg
 from sqlalchemy import func, insert, select, text
@@ -293,9 +300,10 @@ def server(url: str) -> Iterator[tuple[str, int]]:
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:
-                if httpx.get(f"{base}/login", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
+                with urlopen(f"{base}/login", timeout=2) as response:
+                    if response.status == 200:
+                        break
+            except (URLError, OSError):
                 time.sleep(0.3)
         else:
             raise RuntimeError("the service did not start")
@@ -331,31 +339,45 @@ class Tally:
 _SIGN_INS = 4  # sign-ins at once (each checks an argon2 hash: memory and a core for a while)
 
 
-async def _sign_in(client: httpx.AsyncClient, username: str) -> str:
+def _client(base: str) -> aiohttp.ClientSession:
+    """One client: its own connection (kept alive) and cookies (the session cookie of 127.0.0.1:
+    ``unsafe`` lets aiohttp keep a cookie of an IP address)."""
+    return aiohttp.ClientSession(
+        base_url=base,
+        cookie_jar=aiohttp.CookieJar(unsafe=True),
+        timeout=aiohttp.ClientTimeout(total=30),
+    )
+
+
+async def _answer(call: Any) -> tuple[int, bytes]:
+    """The status and the whole body of a request (``call``: an aiohttp request not yet awaited)."""
+    async with call as response:
+        return int(response.status), await response.read()
+
+
+async def _sign_in(client: aiohttp.ClientSession, username: str) -> str:
     """Sign ``client`` in; its session's CSRF token."""
     async with _signing_in():
-        response = await client.post(
-            "/api/v1/session", json={"username": username, "password": PASSWORD}
+        status, body = await _answer(
+            client.post("/api/v1/session", json={"username": username, "password": PASSWORD})
         )
-    response.raise_for_status()
-    return str(response.json()["csrf_token"])
+    if status != 200:
+        raise RuntimeError(f"sign-in of {username} answered {status}")
+    return str(json.loads(body)["csrf_token"])
 
 
-async def _timed(
-    tally: Tally, kind: str, call: Any, ok: int, token: str | None = None
-) -> httpx.Response | None:
+async def _timed(tally: Tally, kind: str, call: Any, ok: int, token: str | None = None) -> None:
     start = time.perf_counter()
     try:
-        response: httpx.Response = await call
-    except httpx.HTTPError:
+        status, _ = await _answer(call)
+    except (aiohttp.ClientError, TimeoutError):
         tally.errors[kind] += 1
-        return None
+        return
     tally.times[kind].append(time.perf_counter() - start)
-    if response.status_code != ok:
+    if status != ok:
         tally.errors[kind] += 1
     elif token is not None:
         tally.acknowledged[kind].append(token)
-    return response
 
 
 @dataclass
@@ -375,14 +397,15 @@ class Window:
         await self.go.wait()
 
 
-async def _past_slots(client: httpx.AsyncClient, patient_id: int) -> list[tuple[str, str, str]]:
+async def _past_slots(client: aiohttp.ClientSession, patient_id: int) -> list[tuple[str, str, str]]:
     """The planned doses of yesterday and today whose time has come (the clinic is on UTC): a dose
     due later today cannot be confirmed as taken yet, whatever the hour the benchmark runs at."""
     now = datetime.now(UTC)
     slots = []
     for day in (now.date() - timedelta(days=1), now.date()):
         url = f"/api/v1/patients/{patient_id}/today?day={day.isoformat()}"
-        for slot in (await client.get(url)).json()["slots"]:
+        _, body = await _answer(client.get(url))
+        for slot in json.loads(body)["slots"]:
             hour, minute = map(int, slot["time"].split(":"))
             if datetime.combine(day, clock_time(hour, minute), UTC) <= now:
                 slots.append((slot["day"], slot["time"], slot["drug"]))
@@ -393,7 +416,7 @@ async def patient_client(
     base: str, username: str, patient_id: int, *, window: Window, tally: Tally, seed_: int
 ) -> None:
     rng = random.Random(seed_)
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+    async with _client(base) as client:
         headers = {"X-CSRF-Token": await _sign_in(client, username)}
         slots = await _past_slots(client, patient_id)
         await window.ready()
@@ -428,7 +451,7 @@ async def clinician_client(
     base: str, username: str, patients: list[int], *, window: Window, tally: Tally, seed_: int
 ) -> None:
     rng = random.Random(seed_)
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
+    async with _client(base) as client:
         await _sign_in(client, username)
         await window.ready()
         while time.monotonic() < window.until:
@@ -513,6 +536,131 @@ async def load(base: str, clinic: Clinic, usage: Usage) -> tuple[Tally, float]:
     return tally, LOAD_SECONDS + max(0.0, time.monotonic() - window.until)
 
 
+# ----------------------------------------------------------------------------- the profile
+
+
+PROFILE_REQUESTS = int(os.environ.get("LOAD_PROFILE_REQUESTS", "300"))
+PROFILE_CLIENTS = 10  # clients at once per kind (clinician kinds: the clinicians, at most this)
+#: counters of pg_stat_database read before and after each kind (per request in the profile)
+DATABASE_COUNTERS = ("xact_commit", "sessions", "tup_returned", "tup_fetched", "tup_inserted")
+
+
+def _database_counters(server: str, database: str) -> dict[str, float]:
+    """The database's cumulative counters (pg_stat_database), after the server has flushed them."""
+    with psycopg.connect(_libpq(server), autocommit=True) as conn:
+        conn.execute("SELECT pg_stat_force_next_flush()")
+        row = conn.execute(
+            f"SELECT {', '.join(DATABASE_COUNTERS)} FROM pg_stat_database WHERE datname = %s",
+            (database,),
+        ).fetchone()
+    assert row is not None
+    return {name: float(value or 0) for name, value in zip(DATABASE_COUNTERS, row, strict=True)}
+
+
+async def _profile_kind(
+    base: str, clinic: Clinic, kind: str, usage: Usage, server_url: str
+) -> dict[str, float]:
+    """CPU (service, PostgreSQL) and database counters per request of one kind, from
+    PROFILE_CLIENTS clients at once sending PROFILE_REQUESTS requests in all."""
+    tally = Tally()
+    clinician = kind in ("patient list", "clinician patient page")
+    people: list[tuple[str, Any]] = (
+        [(name, ids) for name, ids in clinic.clinicians.items()]
+        if clinician
+        else list(clinic.patients[:PROFILE_CLIENTS])
+    )
+    clients = [_client(base) for _ in people]
+    try:
+        tokens = [await _sign_in(c, name) for c, (name, _) in zip(clients, people, strict=True)]
+        slots = [
+            [] if clinician else await _past_slots(c, int(who))
+            for c, (_, who) in zip(clients, people, strict=True)
+        ]
+        share = max(1, PROFILE_REQUESTS // len(people))
+
+        async def one(n: int) -> None:
+            client, (_, who), token = clients[n], people[n], tokens[n]
+            rng = random.Random(n)
+            for _ in range(share):
+                call = _request(client, kind, who, token, slots=slots[n], rng=rng)
+                await _timed(tally, kind, call, 201 if kind in ("check-in", "dose") else 200)
+
+        before = _database_counters(server_url, usage.database)
+        usage.begin()
+        started = time.monotonic()
+        await asyncio.gather(*(one(n) for n in range(len(people))))
+        elapsed = time.monotonic() - started
+        usage.end()
+        after = _database_counters(server_url, usage.database)
+    finally:
+        for client in clients:
+            await client.close()
+    done = len(tally.times[kind])
+    found = {
+        "requests": float(done),
+        "per_s": done / elapsed,
+        "service_cpu_ms": usage.used["service"] / done * 1e3,
+        "postgres_cpu_ms": usage.used["database"] / done * 1e3,
+        "errors": float(tally.errors[kind]),
+    }
+    found |= {f"{name}/request": (after[name] - before[name]) / done for name in DATABASE_COUNTERS}
+    return found
+
+
+def _request(
+    client: aiohttp.ClientSession,
+    kind: str,
+    who: Any,
+    token: str,
+    *,
+    slots: list[tuple[str, str, str]],
+    rng: random.Random,
+) -> Any:
+    """The awaitable request of ``kind`` (``who``: the patient id, or the clinician's patient ids)."""
+    headers = {"X-CSRF-Token": token}
+    if kind == "check-in":
+        body: dict[str, Any] = {
+            "scales": {"gad7": GAD7, "phq9": PHQ9},
+            "client_token": secrets.token_urlsafe(16),
+        }
+        return client.post(f"/api/v1/patients/{who}/checkins", json=body, headers=headers)
+    if kind == "dose":
+        day, at, drug = rng.choice(slots)
+        body = {"day": day, "time": at, "drug": drug, "status": "taken"}
+        body["client_token"] = secrets.token_urlsafe(16)
+        return client.post(f"/api/v1/patients/{who}/doses", json=body, headers=headers)
+    if kind == "today":
+        return client.get(f"/api/v1/patients/{who}/today")
+    if kind == "patient list":
+        return client.get("/api/v1/patients")
+    return client.get(f"/clinic/patients/{rng.choice(who)}")
+
+
+PROFILE_KINDS = ("check-in", "dose", "today", "patient list", "clinician patient page")
+
+
+def profile_main(url: str, clinic: Clinic) -> None:
+    """``--profile``: each request kind alone, its CPU and database work per request."""
+
+    async def every_kind(base: str, usage: Usage) -> dict[str, dict[str, float]]:
+        return {
+            k: await _profile_kind(base, clinic, k, usage, _server_url()) for k in PROFILE_KINDS
+        }
+
+    with server(url) as (base, pid):
+        rows = asyncio.run(every_kind(base, Usage(pid, make_url(url).database or "")))
+    print(
+        f"each kind alone, {PROFILE_REQUESTS} requests from up to {PROFILE_CLIENTS} clients; "
+        "per request: CPU ms of the service and of PostgreSQL, and pg_stat_database counters"
+    )
+    names = ["per_s", "service_cpu_ms", "postgres_cpu_ms", "errors"]
+    names += [f"{n}/request" for n in DATABASE_COUNTERS]
+    print(f"{'kind':24}" + "".join(f"{n.removesuffix('/request'):>16}" for n in names))
+    for kind, row in rows.items():
+        print(f"{kind:24}" + "".join(f"{row[n]:>16.2f}" for n in names))
+    print(json.dumps({"profile": rows}))
+
+
 # ----------------------------------------------------------------------------- checks and reference
 
 
@@ -595,6 +743,9 @@ def main() -> None:
         print(
             f"seeded {PATIENTS} patients x {HISTORY_DAYS} days in {time.monotonic() - started:.0f} s"
         )
+        if "--profile" in sys.argv[1:]:
+            profile_main(url, clinic)
+            return
         with server(url) as (base, pid):
             usage = Usage(pid, make_url(url).database or "")
             tally, elapsed = asyncio.run(load(base, clinic, usage))

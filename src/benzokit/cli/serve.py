@@ -177,7 +177,7 @@ def serve_command(
         if workers > 1:
             run_workers(settings, knowledge().overlay, host=host, port=port, workers=workers)
         else:
-            uvicorn.run(app, host=host, port=port, log_level="warning")
+            uvicorn.run(app, host=host, port=port, log_level="warning", access_log=False)
     finally:
         if running is not None:
             running.shutdown()

@@ -97,4 +97,5 @@ def run_workers(
         port=port,
         workers=workers,
         log_level="warning",
+        access_log=False,  # a line per request, formatted and then dropped at level warning
     )

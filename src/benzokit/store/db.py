@@ -6,10 +6,11 @@ brings the schema to the newest migration, so a new or an older database is read
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from importlib import resources
 from pathlib import Path
+from time import monotonic
 from typing import Any
 
 from alembic import command
@@ -18,11 +19,21 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import Connection, Engine, create_engine, event
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy.exc import ArgumentError, DisconnectionError, NoSuchModuleError, OperationalError
 from sqlalchemy.orm import Session, sessionmaker
 
 from benzokit.errors import InputError
 
+#: connections a PostgreSQL engine keeps open (per process): at least as many as the requests one web
+#: process runs at once (``service.app.REQUEST_THREADS``, and its event loop's work), so that
+#: a busy process reuses its connections; beyond it the pool opens up to ``POOL_OVERFLOW`` more, and
+#: closes each as it is returned (a new server process for each: slow under load)
+POOL_SIZE = 10
+POOL_OVERFLOW = 10
+#: a pooled PostgreSQL connection unused for longer than this (seconds) is tested before it is handed
+#: out (one round trip); one in use moments ago is not: under load a ping on every checkout (two a
+#: request) cost a round trip each for nothing (see :func:`_ping_if_idle`)
+IDLE_PING_S = 10.0
 SINGLE_READ = "benzokit_single_read"  # the execution option of one read statement, no transaction
 ALLOWED = "sqlite:///path/to/file.db or postgresql+psycopg://user@host/dbname"
 
@@ -42,7 +53,9 @@ def make_engine(url: str) -> Engine:
             event.listen(engine, "connect", _sqlite_pragmas)
             event.listen(engine, "begin", _sqlite_begin)
         else:
-            engine = create_engine(parsed, pool_pre_ping=True)
+            engine = create_engine(parsed, pool_size=POOL_SIZE, max_overflow=POOL_OVERFLOW)
+            event.listen(engine, "checkout", _ping_if_idle(engine))
+            event.listen(engine, "checkin", _returned)
     except NoSuchModuleError as error:
         raise InputError("database_url", url, ALLOWED) from error
     except ModuleNotFoundError as error:
@@ -52,6 +65,35 @@ def make_engine(url: str) -> Engine:
             f"install the PostgreSQL driver: pip install 'benzokit[postgres]' ({error})",
         ) from error
     return engine
+
+
+_RETURNED_AT = "benzokit_returned_at"  # when a pooled connection was last given back (monotonic s)
+
+
+def _returned(_dbapi_connection: Any, record: Any) -> None:
+    record.info[_RETURNED_AT] = monotonic()
+
+
+def _ping_if_idle(engine: Engine) -> Callable[[Any, Any, Any], None]:
+    """The pool's checkout hook: a connection idle for more than :data:`IDLE_PING_S` (a server
+    restarted overnight may have closed it) is pinged first, and a dead one replaced (the pool
+    retries with a new connection). A connection used moments ago is handed out as it is; if the
+    server went away since, the statement fails once and the engine then replaces every
+    connection of its pool (SQLAlchemy's handling of a disconnect)."""
+    dialect = engine.dialect
+
+    def checkout(dbapi_connection: Any, record: Any, _proxy: Any) -> None:
+        returned = record.info.get(_RETURNED_AT)
+        if returned is None or monotonic() - returned <= IDLE_PING_S:
+            return  # new (just connected), or used moments ago
+        try:
+            dialect.do_ping(dbapi_connection)
+        except dialect.loaded_dbapi.Error as error:
+            if dialect.is_disconnect(error, dbapi_connection, None):
+                raise DisconnectionError("the database closed this connection") from error
+            raise
+
+    return checkout
 
 
 def _sqlite_pragmas(connection: Any, _record: object) -> None:

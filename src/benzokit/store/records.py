@@ -967,7 +967,8 @@ def audit(
         }
         for name in ((what,) if isinstance(what, str) else what)
     ]
-    _connection(session).execute(_INSERT_AUDIT, lines)
+    # one line: execute() with its values (a list would take the driver's executemany path)
+    _connection(session).execute(_INSERT_AUDIT, lines[0] if len(lines) == 1 else lines)
 
 
 @dataclass(frozen=True, slots=True)
