@@ -97,18 +97,25 @@ def write_chunk(out: Path, plan: TrialPlan, result: ChunkResult) -> None:
 def _band_table(plan: TrialPlan, result: ChunkResult) -> pa.Table:
     days = plan.hours // 24
     ids = result.band_subject_id
-    parts: dict[str, list[np.ndarray]] = {"strategy": [], "subject_id": [], "day": []}
+    # the strategy column as Arrow strings repeated per strategy: a NumPy unicode column is fixed-width
+    # (4 bytes a character) and took gigabytes when every subject is a band subject
+    strategies = [
+        pa.repeat(pa.scalar(strategy, pa.string()), ids.size * days) for strategy in result.band
+    ]
+    parts: dict[str, list[np.ndarray]] = {"subject_id": [], "day": []}
     for series in BandSeries:
         parts[series.column] = []
-    for strategy, values in result.band.items():
-        parts["strategy"].append(np.full(ids.size * days, strategy))
+    for values in result.band.values():
         parts["subject_id"].append(np.repeat(ids, days))
         parts["day"].append(np.tile(np.arange(days, dtype=np.int32), ids.size))
         for series in BandSeries:
             parts[series.column].append(values[:, :, series].reshape(-1))
-    return pa.table(
-        {name: np.concatenate(chunks) if chunks else np.empty(0) for name, chunks in parts.items()}
-    )
+    columns: dict[str, pa.Array | pa.ChunkedArray | np.ndarray] = {
+        "strategy": pa.chunked_array(strategies, type=pa.string())
+    }
+    for name, chunks in parts.items():
+        columns[name] = np.concatenate(chunks) if chunks else np.empty(0)
+    return pa.table(columns)
 
 
 def _temporary(path: Path) -> Path:
