@@ -80,8 +80,11 @@ def test_concurrent_requests_reuse_their_connections(database: Database) -> None
 
     def work() -> None:
         with database.transaction() as session:
+            # the session takes its connection at its first statement: all of them hold one before any
+            # gives it back, so a round uses as many connections as it has threads
+            backend = int(session.execute(text("SELECT pg_backend_pid()")).scalar_one())
             barrier.wait(timeout=30)
-            seen.append(int(session.execute(text("SELECT pg_backend_pid()")).scalar_one()))
+            seen.append(backend)
 
     for _ in range(2):
         threads = [threading.Thread(target=work) for _ in range(POOL_SIZE)]
