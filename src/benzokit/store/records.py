@@ -766,20 +766,7 @@ def latest_checkins(
     """At most the ``latest`` check-ins recorded from ``since`` on, oldest first, with their scores,
     in one query (what a rule over the last few check-ins needs)."""
     bound = {"patient_id": patient_id, "since": since, "latest": latest}
-    found: dict[int, tuple[Any, list[ScaleScore]]] = {}
-    for row in _connection(session).execute(_LATEST_CHECKINS, bound):
-        _, scores = found.setdefault(row.id, (row, []))
-        if row.answers is not None:  # a check-in without scales has one row of NULL scores
-            scores.append(
-                ScaleScore(
-                    **_copied(row, _SCORE_FIELDS),
-                    answers=tuple((str(i), int(v)) for i, v in row.answers["items"]),
-                )
-            )
-    return [
-        CheckIn(**_copied(row, _CHECKIN_FIELDS), scales=tuple(scores), id=ident)
-        for ident, (row, scores) in found.items()
-    ]
+    return list(_checkins_of_rows(_connection(session).execute(_LATEST_CHECKINS, bound)).values())
 
 
 def last_checkin_at(session: Session, patient_id: int) -> datetime | None:
